@@ -1,0 +1,1 @@
+"""Jinja2 templates for notifications and documents, the outbox, and the delivery channels."""

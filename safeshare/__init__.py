@@ -1,0 +1,1 @@
+"""safeshare: a safeguarding partnership's information-sharing procedure as executable BPMN."""

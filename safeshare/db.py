@@ -1,0 +1,123 @@
+"""Database engine and the unit of work.
+
+Every state change runs inside :func:`transaction`: one database transaction
+that either commits everything (workflow state, task projection, timers,
+records, audit events, outbox) or nothing.
+
+On SQLite, write transactions start with ``BEGIN IMMEDIATE`` so two writers
+queue up rather than both reading a snapshot and one failing at commit: the
+second then sees the first one's result (for example "task already completed").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
+
+from safeshare.errors import ConfigurationError, ConflictError
+
+
+def make_engine(url: str, *, for_writes: bool = True) -> Engine:
+    """Create an engine for ``url`` and check that it connects, with a clear error if not.
+
+    ``for_writes=False`` gives SQLite readers plain deferred transactions, so
+    inbox queries never queue behind writers.
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigurationError(
+            f"The database URL {url!r} is not a valid URL",
+            "Set SAFESHARE_DATABASE_URL to e.g. sqlite:///var/safeshare.db or postgresql+psycopg://user@host/db",
+        ) from exc
+    if parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    kwargs: dict[str, Any] = {}
+    if parsed.drivername.startswith("sqlite"):
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
+    else:
+        kwargs["pool_pre_ping"] = True
+    engine = create_engine(parsed, **kwargs)
+    if parsed.drivername.startswith("sqlite"):
+        _configure_sqlite(engine, immediate=for_writes)
+    try:
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+    except OperationalError as exc:
+        raise ConfigurationError(
+            f"Cannot connect to the database at {parsed.render_as_string(hide_password=True)}: "
+            f"{str(exc.orig).strip().splitlines()[0]}",
+            "Check SAFESHARE_DATABASE_URL and that the database server is running",
+        ) from exc
+    return engine
+
+
+def _configure_sqlite(engine: Engine, *, immediate: bool) -> None:
+    """WAL for concurrent readers, foreign keys on, and BEGIN IMMEDIATE for writers."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.isolation_level = None  # let us emit BEGIN ourselves
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Any) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+class Database:
+    """Holds the engine and hands out sessions; one per process."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self.read_engine = make_engine(url, for_writes=False) if self.engine.dialect.name == "sqlite" else self.engine
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: commit on success, roll back everything on any error."""
+        session = self.sessions()
+        try:
+            with session.begin():
+                yield session
+        except StaleDataError as exc:
+            raise ConflictError(
+                "Someone else changed this at the same moment, so your change was not saved",
+                "Reload and check whether it still needs doing",
+            ) from exc
+        finally:
+            session.close()
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for queries only (still transactional, never commits changes)."""
+        session = self.read_sessions()
+        try:
+            yield session
+        finally:
+            session.rollback()
+            session.close()
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+        self.read_engine.dispose()

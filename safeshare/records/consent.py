@@ -1,0 +1,64 @@
+"""Consent records and the documents produced from them (R5 to R9)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safeshare.records.base import Base, JsonDoc
+
+
+class ConsentRecord(Base):
+    """The outcome of seeking consent in one episode.
+
+    ``status`` is ``active`` until fresh consent supersedes it (R9); only one
+    active record per episode, enforced by a partial unique index.
+    """
+
+    __tablename__ = "consent_record"
+    __table_args__ = (
+        Index(
+            "uq_consent_record_active_episode",
+            "episode_id",
+            unique=True,
+            sqlite_where=text("status = 'active'"),
+            postgresql_where=text("status = 'active'"),
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    outcome: Mapped[str] = mapped_column(String(40))
+    consent_from: Mapped[str] = mapped_column(String(40))
+    consenting_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    recipients: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    restrictions: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    explanation: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    understanding_confirmed: Mapped[bool]
+    competence: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    not_sought_reason: Mapped[str | None] = mapped_column(Text)
+    not_sought_ground: Mapped[str | None] = mapped_column(String(60))
+    status: Mapped[str] = mapped_column(String(20), default="active")
+    superseded_at: Mapped[datetime | None]
+    superseded_reason: Mapped[str | None] = mapped_column(Text)
+    recorded_at: Mapped[datetime]
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+
+
+class Document(Base):
+    """A document produced for a case (consent form, undertaking, letters), stored with its hash."""
+
+    __tablename__ = "document"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(60))
+    title: Mapped[str] = mapped_column(String(200))
+    content_html: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    source_record_id: Mapped[int | None]

@@ -1,0 +1,1 @@
+"""Domain services: the operations people perform, each inside the caller's transaction."""

@@ -1,0 +1,1 @@
+"""Human-task handling (inbox, forms, completion) and the automated task handlers."""

@@ -1,0 +1,185 @@
+"""The human-task service: inboxes, a task with its form, claim, complete, reassign.
+
+Every interface (CLI, API, web UI) calls these functions. They check who is
+acting, validate the form, advance the engine, and record what happened, all
+inside the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, case, or_, select
+from sqlalchemy.orm import Session
+
+from safeshare.access import can_view_case
+from safeshare.audit import record_event
+from safeshare.errors import ConflictError, NotFoundError, PermissionDeniedError
+from safeshare.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, User
+from tasks.forms import validate_form
+
+if TYPE_CHECKING:
+    from safeshare.app import App
+
+
+def inbox_filter(user: User) -> Any:
+    """Tasks a user may pick up: assigned to them, or unassigned for their role in their team."""
+    roles = [r.value for r in user.roles]
+    team_scope = OpenTask.team_id == user.team_id
+    if Role.POLICE_STAFF in user.roles:
+        team_scope = or_(team_scope, and_(OpenTask.role == Role.POLICE_STAFF.value, OpenTask.team_id.is_(None)))
+    return or_(
+        OpenTask.assignee_id == user.id,
+        and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles), team_scope),
+    )
+
+
+def my_tasks(session: Session, user: User, now: datetime, limit: int = 200) -> list[OpenTask]:
+    """The user's inbox: overdue first, then by due time (undated last), then oldest first."""
+    overdue_first = case((OpenTask.due_at < now, 0), else_=1)
+    undated_last = case((OpenTask.due_at.is_(None), 1), else_=0)
+    query = (
+        select(OpenTask)
+        .where(inbox_filter(user))
+        .order_by(overdue_first, undated_last, OpenTask.due_at, OpenTask.created_at)
+        .limit(limit)
+    )
+    return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class TaskView:
+    task: OpenTask
+    form_schema: dict[str, Any]
+    case: Case | None
+    instance: ProcessInstance
+
+
+def _task_for(session: Session, user: User, task_id: str) -> OpenTask:
+    task = session.get(OpenTask, task_id)
+    if task is None:
+        done = session.scalar(select(CompletedTask).where(CompletedTask.task_id == task_id))
+        if done is not None and _may_know_about(session, user, done.instance_id):
+            who = session.get(User, done.completed_by_id)
+            raise ConflictError(
+                f"Task {task_id} was already completed by {who.display_name if who else 'someone'} "
+                f"at {done.completed_at:%Y-%m-%d %H:%M} UTC",
+                "Nothing more to do: refresh your task list",
+            )
+        raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+    visible = session.scalar(select(OpenTask.task_id).where(OpenTask.task_id == task_id, inbox_filter(user)))
+    if visible is None:
+        case_row = session.get(Case, task.case_id) if task.case_id else None
+        if case_row is None or not can_view_case(session, user, case_row):
+            raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+        if task.assignee_id is not None and task.assignee_id != user.id:
+            raise PermissionDeniedError(
+                f"Task {task_id} is assigned to someone else", "Ask them, or a manager, to reassign it to you"
+            )
+        raise PermissionDeniedError(
+            f"Task '{task.title}' is for the {task.role.replace('_', ' ')} role, which you do not have",
+            "Ask someone with that role to do it",
+        )
+    return task
+
+
+def _may_know_about(session: Session, user: User, instance_id: int) -> bool:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None or instance.case_id is None:
+        return Role.POLICE_STAFF in user.roles
+    case_row = session.get(Case, instance.case_id)
+    return case_row is not None and can_view_case(session, user, case_row)
+
+
+def show_task(app: App, session: Session, user: User, task_id: str) -> TaskView:
+    task = _task_for(session, user, task_id)
+    schema = app.models.form_schema(task.form_schema) if task.form_schema else {"type": "object"}
+    case_row = session.get(Case, task.case_id) if task.case_id else None
+    instance = session.get(ProcessInstance, task.instance_id)
+    assert instance is not None
+    return TaskView(task, schema, case_row, instance)
+
+
+def complete_task(app: App, session: Session, user: User, task_id: str, data: Any) -> ProcessInstance:
+    """Validate ``data`` against the task's form and complete it; raises a clear error otherwise."""
+    view = show_task(app, session, user, task_id)
+    form_data = validate_form(view.form_schema, data)
+    task = view.task
+    instance = view.instance
+    title, role, spec = task.title, task.role, task.task_spec
+    app.engine.complete_user_task(session, app.clock, instance, task_id, form_data, user)
+    session.add(
+        CompletedTask(
+            instance_id=instance.id,
+            task_id=task_id,
+            task_spec=spec,
+            title=title,
+            role=role,
+            completed_by_id=user.id,
+            completed_at=app.clock.now(),
+            data=form_data,
+        )
+    )
+    record_event(
+        session,
+        app.clock,
+        user,
+        "task_completed",
+        f"{user.display_name} completed '{title}'",
+        case_id=instance.case_id,
+        detail={"task_id": task_id, "task": spec, "instance_id": instance.id, "fields": sorted(form_data)},
+    )
+    if instance.status == "completed":
+        record_event(
+            session,
+            app.clock,
+            None,
+            "process_completed",
+            f"Process {instance.process_id} #{instance.id} ended: {instance.outcome}",
+            case_id=instance.case_id,
+            detail={"instance_id": instance.id, "outcome": instance.outcome},
+        )
+    return instance
+
+
+def claim_task(app: App, session: Session, user: User, task_id: str) -> OpenTask:
+    task = _task_for(session, user, task_id)
+    if task.assignee_id == user.id:
+        return task
+    task.assignee_id = user.id
+    record_event(session, app.clock, user, "task_claimed", f"{user.display_name} claimed '{task.title}'",
+                 case_id=task.case_id, detail={"task_id": task_id})
+    return task
+
+
+def unclaim_task(app: App, session: Session, user: User, task_id: str) -> OpenTask:
+    task = _task_for(session, user, task_id)
+    task.assignee_id = None
+    record_event(session, app.clock, user, "task_unclaimed", f"{user.display_name} released '{task.title}'",
+                 case_id=task.case_id, detail={"task_id": task_id})
+    return task
+
+
+def reassign_task(app: App, session: Session, user: User, task_id: str, new_assignee: User) -> OpenTask:
+    """A manager (or the current holder) hands a task to someone with the task's role."""
+    task = session.get(OpenTask, task_id)
+    if task is None:
+        raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+    case_row = session.get(Case, task.case_id) if task.case_id else None
+    if case_row is not None and not can_view_case(session, user, case_row):
+        raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+    is_manager = bool(user.roles & {Role.MANAGER, Role.SENIOR_MANAGER}) and user.team_id == task.team_id
+    if not is_manager and task.assignee_id != user.id:
+        raise PermissionDeniedError("Only the task's holder or a manager of its team may reassign it", "Ask a manager")
+    if task.role not in {r.value for r in new_assignee.roles}:
+        raise PermissionDeniedError(
+            f"{new_assignee.display_name} does not have the {task.role.replace('_', ' ')} role this task needs",
+            "Choose someone with that role",
+        )
+    task.assignee_id = new_assignee.id
+    record_event(session, app.clock, user, "task_reassigned",
+                 f"{user.display_name} gave '{task.title}' to {new_assignee.display_name}",
+                 case_id=task.case_id, detail={"task_id": task_id, "to_user_id": new_assignee.id})
+    return task

@@ -1,0 +1,37 @@
+"""What an automated task handler is given: the unit of work it writes through."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from safeshare.clock import Clock
+
+if TYPE_CHECKING:
+    from safeshare.records import ProcessInstance, User
+    from workflows.model_registry import ModelRegistry
+
+
+@dataclass
+class ServiceContext:
+    """One engine step's session, clock and actor; handlers write records through ``session``.
+
+    ``after_commit`` lets a handler queue work that must only happen if the
+    transaction commits (none of ours need it yet: notifications use an outbox).
+    """
+
+    session: Session
+    clock: Clock
+    actor: User | None
+    instance: ProcessInstance
+    models: ModelRegistry
+    task_spec: str = ""
+    task_title: str = ""
+    notes: list[str] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def case_id(self) -> int | None:
+        return self.instance.case_id
