@@ -23,11 +23,7 @@ def can_view_case(session: Session, user: User, case: Case) -> bool:
         return False
     if user.team_id == case.team_id and user.roles & TEAM_ROLES:
         return True
-    return bool(
-        session.scalar(
-            select(exists().where(OpenTask.case_id == case.id, OpenTask.assignee_id == user.id))
-        )
-    )
+    return bool(session.scalar(select(exists().where(OpenTask.case_id == case.id, OpenTask.assignee_id == user.id))))
 
 
 def require_case(session: Session, user: User, case_id: int) -> Case:

@@ -48,12 +48,13 @@ class FixedClock:
         self._now = when.astimezone(UTC)
 
 
-_current_clock: contextvars.ContextVar[Clock] = contextvars.ContextVar("safeshare_clock", default=SystemClock())
+_SYSTEM_CLOCK = SystemClock()
+_current_clock: contextvars.ContextVar[Clock | None] = contextvars.ContextVar("safeshare_clock", default=None)
 
 
 def current_clock() -> Clock:
     """The clock of the operation in progress (the system clock outside one)."""
-    return _current_clock.get()
+    return _current_clock.get() or _SYSTEM_CLOCK
 
 
 @contextmanager

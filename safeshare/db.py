@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -105,6 +105,11 @@ class Database:
                 "Someone else changed this at the same moment, so your change was not saved",
                 "Reload and check whether it still needs doing",
             ) from exc
+        except IntegrityError as exc:
+            raise ConflictError(
+                "This conflicts with a record saved at the same moment, so nothing was saved",
+                "Reload and check whether it still needs doing",
+            ) from exc
         finally:
             session.close()
 
@@ -115,8 +120,7 @@ class Database:
         try:
             yield session
         finally:
-            session.rollback()
-            session.close()
+            session.close()  # rolls back; loaded objects stay readable after the block
 
     def dispose(self) -> None:
         self.engine.dispose()

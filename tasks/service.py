@@ -57,8 +57,11 @@ class TaskView:
     instance: ProcessInstance
 
 
-def _task_for(session: Session, user: User, task_id: str) -> OpenTask:
-    task = session.get(OpenTask, task_id)
+def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False) -> OpenTask:
+    """The open task if this user may act on it. ``lock`` holds its row until commit, so a second
+    person completing it at the same moment waits, then finds it gone ("already completed")."""
+    query = select(OpenTask).where(OpenTask.task_id == task_id)
+    task = session.scalar(query.with_for_update() if lock else query)
     if task is None:
         done = session.scalar(select(CompletedTask).where(CompletedTask.task_id == task_id))
         if done is not None and _may_know_about(session, user, done.instance_id):
@@ -93,8 +96,8 @@ def _may_know_about(session: Session, user: User, instance_id: int) -> bool:
     return case_row is not None and can_view_case(session, user, case_row)
 
 
-def show_task(app: App, session: Session, user: User, task_id: str) -> TaskView:
-    task = _task_for(session, user, task_id)
+def show_task(app: App, session: Session, user: User, task_id: str, *, lock: bool = False) -> TaskView:
+    task = _task_for(session, user, task_id, lock=lock)
     schema = app.models.form_schema(task.form_schema) if task.form_schema else {"type": "object"}
     case_row = session.get(Case, task.case_id) if task.case_id else None
     instance = session.get(ProcessInstance, task.instance_id)
@@ -104,7 +107,7 @@ def show_task(app: App, session: Session, user: User, task_id: str) -> TaskView:
 
 def complete_task(app: App, session: Session, user: User, task_id: str, data: Any) -> ProcessInstance:
     """Validate ``data`` against the task's form and complete it; raises a clear error otherwise."""
-    view = show_task(app, session, user, task_id)
+    view = show_task(app, session, user, task_id, lock=True)
     form_data = validate_form(view.form_schema, data)
     task = view.task
     instance = view.instance
@@ -149,16 +152,30 @@ def claim_task(app: App, session: Session, user: User, task_id: str) -> OpenTask
     if task.assignee_id == user.id:
         return task
     task.assignee_id = user.id
-    record_event(session, app.clock, user, "task_claimed", f"{user.display_name} claimed '{task.title}'",
-                 case_id=task.case_id, detail={"task_id": task_id})
+    record_event(
+        session,
+        app.clock,
+        user,
+        "task_claimed",
+        f"{user.display_name} claimed '{task.title}'",
+        case_id=task.case_id,
+        detail={"task_id": task_id},
+    )
     return task
 
 
 def unclaim_task(app: App, session: Session, user: User, task_id: str) -> OpenTask:
     task = _task_for(session, user, task_id)
     task.assignee_id = None
-    record_event(session, app.clock, user, "task_unclaimed", f"{user.display_name} released '{task.title}'",
-                 case_id=task.case_id, detail={"task_id": task_id})
+    record_event(
+        session,
+        app.clock,
+        user,
+        "task_unclaimed",
+        f"{user.display_name} released '{task.title}'",
+        case_id=task.case_id,
+        detail={"task_id": task_id},
+    )
     return task
 
 
@@ -179,7 +196,13 @@ def reassign_task(app: App, session: Session, user: User, task_id: str, new_assi
             "Choose someone with that role",
         )
     task.assignee_id = new_assignee.id
-    record_event(session, app.clock, user, "task_reassigned",
-                 f"{user.display_name} gave '{task.title}' to {new_assignee.display_name}",
-                 case_id=task.case_id, detail={"task_id": task_id, "to_user_id": new_assignee.id})
+    record_event(
+        session,
+        app.clock,
+        user,
+        "task_reassigned",
+        f"{user.display_name} gave '{task.title}' to {new_assignee.display_name}",
+        case_id=task.case_id,
+        detail={"task_id": task_id, "to_user_id": new_assignee.id},
+    )
     return task

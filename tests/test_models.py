@@ -38,10 +38,27 @@ DMN_NS = {
 }
 LANE_ROLES = {"Practitioner", "Manager", "Senior manager", "Police staff"}
 FLOW_NODE_TAGS = {
-    "task", "userTask", "manualTask", "serviceTask", "scriptTask", "businessRuleTask", "sendTask",
-    "receiveTask", "subProcess", "callActivity", "transaction",
-    "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent",
-    "exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway",
+    "task",
+    "userTask",
+    "manualTask",
+    "serviceTask",
+    "scriptTask",
+    "businessRuleTask",
+    "sendTask",
+    "receiveTask",
+    "subProcess",
+    "callActivity",
+    "transaction",
+    "startEvent",
+    "endEvent",
+    "intermediateCatchEvent",
+    "intermediateThrowEvent",
+    "boundaryEvent",
+    "exclusiveGateway",
+    "inclusiveGateway",
+    "parallelGateway",
+    "eventBasedGateway",
+    "complexGateway",
 }
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
@@ -60,7 +77,8 @@ def _flow_nodes(root: etree._Element) -> list[etree._Element]:
         el
         for process in root.findall("bpmn:process", NS)
         for el in process.iter()
-        if isinstance(el.tag, str) and etree.QName(el).namespace == NS["bpmn"]
+        if isinstance(el.tag, str)
+        and etree.QName(el).namespace == NS["bpmn"]
         and etree.QName(el).localname in FLOW_NODE_TAGS
     ]
 
@@ -104,7 +122,7 @@ def test_one_executable_process_in_a_collaboration(path: Path) -> None:
     processes = root.findall("bpmn:process", NS)
     assert len(processes) == 1, f"{path.name}: one executable process per file"
     process = processes[0]
-    assert process.get("isExecutable") == "true", f"{path.name}: process must be isExecutable=\"true\""
+    assert process.get("isExecutable") == "true", f'{path.name}: process must be isExecutable="true"'
     assert path.stem == process.get("id"), f"{path.name}: file name must be <process id>.bpmn"
     participants = root.findall("bpmn:collaboration/bpmn:participant", NS)
     assert [p.get("processRef") for p in participants] == [process.get("id")], (
@@ -148,7 +166,7 @@ def test_bpmn_has_full_diagram(path: Path) -> None:
     for lane in root.iterfind(".//bpmn:lane", NS):
         shape = shapes.get(lane.get("id"))
         if shape is not None and shape.get("isHorizontal") != "true":
-            problems.append(f"{lane.get('id')}: lane shape must be isHorizontal=\"true\"")
+            problems.append(f'{lane.get("id")}: lane shape must be isHorizontal="true"')
     for flow in root.iterfind(".//bpmn:sequenceFlow", NS):
         edge = edges.get(flow.get("id"))
         waypoints = edge.findall("di:waypoint", NS) if edge is not None else []
@@ -162,7 +180,8 @@ def test_bpmn_has_full_diagram(path: Path) -> None:
 
 def _lane_name(root: etree._Element, node_id: str) -> str | None:
     lanes = [
-        lane for lane in root.iterfind(".//bpmn:lane", NS)
+        lane
+        for lane in root.iterfind(".//bpmn:lane", NS)
         if node_id in {(ref.text or "").strip() for ref in lane.findall("bpmn:flowNodeRef", NS)}
     ]
     # With nested lanes the innermost (last in document order) is the role.
@@ -224,7 +243,8 @@ def test_form_schema_is_draft_2020_12_with_plain_english_fields(path: Path) -> N
     assert schema.get("title"), f"{path.name}: needs a title"
     # The web UI renders the form from these: every field needs a title and a description.
     untitled = [
-        name for name, prop in schema.get("properties", {}).items()
+        name
+        for name, prop in schema.get("properties", {}).items()
         if not (prop.get("title") and prop.get("description"))
     ]
     assert not untitled, f"{path.name}: fields without title and description: {untitled}"

@@ -202,12 +202,20 @@ def read_model(path: Path) -> Model:
         tag = etree.QName(child).localname
         if tag == "sequenceFlow":
             flows.append(
-                SequenceFlow(child.get("id"), child.get("sourceRef"), child.get("targetRef"),
-                             child.get("name", ""))
+                SequenceFlow(child.get("id"), child.get("sourceRef"), child.get("targetRef"), child.get("name", ""))
             )
-        elif tag not in ("laneSet", "documentation", "extensionElements", "dataObject",
-                         "dataObjectReference", "dataStoreReference", "textAnnotation",
-                         "association", "property", "ioSpecification"):
+        elif tag not in (
+            "laneSet",
+            "documentation",
+            "extensionElements",
+            "dataObject",
+            "dataObjectReference",
+            "dataStoreReference",
+            "textAnnotation",
+            "association",
+            "property",
+            "ioSpecification",
+        ):
             nodes[child.get("id")] = FlowNode(child.get("id"), _kind(tag), tag, child.get("name", ""))
     return Model(
         collaboration_id=collaboration.get("id") if collaboration is not None else None,
@@ -264,8 +272,7 @@ def _num(value: float) -> str:
 
 
 def _bounds(box: Box) -> str:
-    return (f'<dc:Bounds x="{_num(box.x)}" y="{_num(box.y)}" '
-            f'width="{_num(box.width)}" height="{_num(box.height)}" />')
+    return f'<dc:Bounds x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.width)}" height="{_num(box.height)}" />'
 
 
 def layout(model: Model, grid: Grid) -> str:
@@ -309,9 +316,11 @@ def layout(model: Model, grid: Grid) -> str:
         boxes[node_id] = Box.centred(cx, cy, _size(node))
 
     i = "  "
-    out = [f'{i}<bpmndi:BPMNDiagram id="BPMNDiagram_{model.process_id}">',
-           f'{i * 2}<bpmndi:BPMNPlane id="BPMNPlane_{model.process_id}" '
-           f'bpmnElement="{model.collaboration_id or model.process_id}">']
+    out = [
+        f'{i}<bpmndi:BPMNDiagram id="BPMNDiagram_{model.process_id}">',
+        f'{i * 2}<bpmndi:BPMNPlane id="BPMNPlane_{model.process_id}" '
+        f'bpmnElement="{model.collaboration_id or model.process_id}">',
+    ]
 
     def shape(element: str, box: Box, extra: str = "", label: Box | None = None) -> None:
         out.append(f'{i * 3}<bpmndi:BPMNShape id="{element}_di" bpmnElement="{element}"{extra}>')
@@ -337,8 +346,7 @@ def layout(model: Model, grid: Grid) -> str:
         extra = ' isMarkerVisible="true"' if node.tag == "exclusiveGateway" else ""
         shape(node_id, box, extra, label)
     for flow in model.flows:
-        points = _route(model.nodes[flow.source], boxes[flow.source], boxes[flow.target],
-                        grid.bends.get(flow.id))
+        points = _route(model.nodes[flow.source], boxes[flow.source], boxes[flow.target], grid.bends.get(flow.id))
         out.append(f'{i * 3}<bpmndi:BPMNEdge id="{flow.id}_di" bpmnElement="{flow.id}">')
         out.extend(f'{i * 4}<di:waypoint x="{_num(px)}" y="{_num(py)}" />' for px, py in points)
         if flow.name:
@@ -366,8 +374,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bpmn", type=Path, help="the .bpmn file to lay out (rewritten in place)")
     parser.add_argument("--grid", type=Path, help="grid JSON file (default: GRIDS[process id])")
-    parser.add_argument("--check", action="store_true",
-                        help="do not write; exit 1 if the file's diagram differs from the layout")
+    parser.add_argument(
+        "--check", action="store_true", help="do not write; exit 1 if the file's diagram differs from the layout"
+    )
     args = parser.parse_args(argv)
 
     model = read_model(args.bpmn)

@@ -116,7 +116,7 @@ class WorkflowEngine:
         with using_clock(ctx.clock):
             try:
                 workflow.do_engine_steps()
-                workflow.refresh_waiting_tasks()
+                workflow.refresh_timers()
                 workflow.do_engine_steps()
             except SpiffWorkflowException as exc:
                 raise unwrap_error(exc) from exc
@@ -214,8 +214,6 @@ class WorkflowEngine:
         workflow = self.load(session, row)
         ctx = ServiceContext(session, clock, None, row, self.models)
         self._bind(workflow, ctx)
-        with using_clock(clock):
-            workflow.refresh_timers() if hasattr(workflow, "refresh_timers") else None
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow)
         return workflow
@@ -293,8 +291,12 @@ class WorkflowEngine:
                 due = timer_due_at(task)
                 if due is not None:
                     waiting[str(task.id)] = (task, due)
-        existing = {t.task_id: t for t in session.scalars(select(WaitingTimer).where(
-            WaitingTimer.instance_id == row.id, WaitingTimer.fired_at.is_(None)))}
+        existing = {
+            t.task_id: t
+            for t in session.scalars(
+                select(WaitingTimer).where(WaitingTimer.instance_id == row.id, WaitingTimer.fired_at.is_(None))
+            )
+        }
         for task_id, timer in existing.items():
             if task_id not in waiting:
                 session.delete(timer)
@@ -324,4 +326,6 @@ def row_team_id(session: Session, row: ProcessInstance) -> int | None:
 def delete_projections(session: Session, instance_id: int) -> None:
     """Remove an instance's projections (used when an instance is cancelled)."""
     session.execute(delete(OpenTask).where(OpenTask.instance_id == instance_id))
-    session.execute(delete(WaitingTimer).where(WaitingTimer.instance_id == instance_id, WaitingTimer.fired_at.is_(None)))
+    session.execute(
+        delete(WaitingTimer).where(WaitingTimer.instance_id == instance_id, WaitingTimer.fired_at.is_(None))
+    )

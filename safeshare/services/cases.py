@@ -44,18 +44,34 @@ def open_case(
     """Open a case for a child in the practitioner's own team."""
     require_role(user, Role.PRACTITIONER, Role.MANAGER)
     if user.team_id is None:
-        raise DomainRuleError("access", "You are not in a team, so a case you open would belong to nobody",
-                              "Ask an administrator to put you in a team")
+        raise DomainRuleError(
+            "access",
+            "You are not in a team, so a case you open would belong to nobody",
+            "Ask an administrator to put you in a team",
+        )
     if child_date_of_birth > app.clock.now().date():
         raise DomainRuleError("R2", "The child's date of birth is in the future", "Check the date of birth")
-    case = Case(reference=reference, title=title, team_id=user.team_id, opened_at=app.clock.now(),
-                opened_by_id=user.id)
+    case = Case(reference=reference, title=title, team_id=user.team_id, opened_at=app.clock.now(), opened_by_id=user.id)
     session.add(case)
     session.flush()
-    session.add(Person(case_id=case.id, full_name=child_name, date_of_birth=child_date_of_birth,
-                       relationship_to_child="self", is_subject=True))
-    record_event(session, app.clock, user, "case_opened", f"Case {reference} opened", case_id=case.id,
-                 detail={"reference": reference})
+    session.add(
+        Person(
+            case_id=case.id,
+            full_name=child_name,
+            date_of_birth=child_date_of_birth,
+            relationship_to_child="self",
+            is_subject=True,
+        )
+    )
+    record_event(
+        session,
+        app.clock,
+        user,
+        "case_opened",
+        f"Case {reference} opened",
+        case_id=case.id,
+        detail={"reference": reference},
+    )
     session.flush()
     return case
 
@@ -79,30 +95,46 @@ def add_person(
     has_parental_responsibility: bool = False,
 ) -> Person:
     case = require_case(session, user, case_id)
-    person = Person(case_id=case.id, full_name=full_name, date_of_birth=date_of_birth,
-                    relationship_to_child=relationship_to_child)
+    person = Person(
+        case_id=case.id, full_name=full_name, date_of_birth=date_of_birth, relationship_to_child=relationship_to_child
+    )
     session.add(person)
     session.flush()
     if has_parental_responsibility:
         session.add(ParentalResponsibility(child_id=subject_of(session, case).id, holder_id=person.id))
-    record_event(session, app.clock, user, "person_added",
-                 f"{full_name} ({relationship_to_child}) added to case {case.reference}", case_id=case.id,
-                 detail={"person_id": person.id, "parental_responsibility": has_parental_responsibility})
+    record_event(
+        session,
+        app.clock,
+        user,
+        "person_added",
+        f"{full_name} ({relationship_to_child}) added to case {case.reference}",
+        case_id=case.id,
+        detail={"person_id": person.id, "parental_responsibility": has_parental_responsibility},
+    )
     return person
 
 
 def pr_holder_ids(session: Session, child: Person) -> list[int]:
-    return list(session.scalars(select(ParentalResponsibility.holder_id).where(
-        ParentalResponsibility.child_id == child.id).order_by(ParentalResponsibility.holder_id)))
+    return list(
+        session.scalars(
+            select(ParentalResponsibility.holder_id)
+            .where(ParentalResponsibility.child_id == child.id)
+            .order_by(ParentalResponsibility.holder_id)
+        )
+    )
 
 
-def _consent_start_data(app: App, session: Session, user: User, case: Case, episode: Episode,
-                        fresh_consent_reason: str | None) -> dict[str, object]:
+def _consent_start_data(
+    app: App, session: Session, user: User, case: Case, episode: Episode, fresh_consent_reason: str | None
+) -> dict[str, object]:
     child = session.get(Person, episode.subject_person_id)
     assert child is not None
     if child.date_of_birth is None:
-        raise DomainRuleError("R2", f"{child.full_name}'s date of birth is not recorded, so who may consent "
-                              "cannot be decided", "Record the date of birth on the case first")
+        raise DomainRuleError(
+            "R2",
+            f"{child.full_name}'s date of birth is not recorded, so who may consent cannot be decided",
+            "Record the date of birth on the case first",
+        )
     return {
         "case_id": case.id,
         "episode_id": episode.id,
@@ -120,22 +152,37 @@ def start_episode(app: App, session: Session, user: User, case_id: int, purpose:
     require_role(user, Role.PRACTITIONER)
     case = require_case(session, user, case_id)
     child = subject_of(session, case)
-    episode = Episode(case_id=case.id, subject_person_id=child.id, purpose=purpose,
-                      started_at=app.clock.now(), started_by_id=user.id)
+    episode = Episode(
+        case_id=case.id, subject_person_id=child.id, purpose=purpose, started_at=app.clock.now(), started_by_id=user.id
+    )
     session.add(episode)
     session.flush()
-    record_event(session, app.clock, user, "episode_started", f"Episode of work started: {purpose}",
-                 case_id=case.id, detail={"episode_id": episode.id})
+    record_event(
+        session,
+        app.clock,
+        user,
+        "episode_started",
+        f"Episode of work started: {purpose}",
+        case_id=case.id,
+        detail={"episode_id": episode.id},
+    )
     data = _consent_start_data(app, session, user, case, episode, None)
-    instance = app.engine.start(session, app.clock, "consent_seeking", data, actor=user, case_id=case.id,
-                                episode_id=episode.id)
-    record_event(session, app.clock, user, "process_started", "Consent seeking started", case_id=case.id,
-                 detail={"instance_id": instance.id, "process": "consent_seeking"})
+    instance = app.engine.start(
+        session, app.clock, "consent_seeking", data, actor=user, case_id=case.id, episode_id=episode.id
+    )
+    record_event(
+        session,
+        app.clock,
+        user,
+        "process_started",
+        "Consent seeking started",
+        case_id=case.id,
+        detail={"instance_id": instance.id, "process": "consent_seeking"},
+    )
     return instance
 
 
-def record_significant_change(app: App, session: Session, user: User, episode_id: int,
-                              reason: str) -> ProcessInstance:
+def record_significant_change(app: App, session: Session, user: User, episode_id: int, reason: str) -> ProcessInstance:
     """A significant change of circumstances: the active consent lapses and fresh consent is sought (R9)."""
     require_role(user, Role.PRACTITIONER)
     episode = session.get(Episode, episode_id)
@@ -143,20 +190,38 @@ def record_significant_change(app: App, session: Session, user: User, episode_id
         raise NotFoundError(f"No episode {episode_id} that you can see", "Check the episode number")
     case = require_case(session, user, episode.case_id)
     if len(reason.strip()) < 10:
-        raise DomainRuleError("R9", "Describe the significant change (at least 10 characters)",
-                              "Say what changed in the person's circumstances or the work")
-    active = session.scalar(select(ConsentRecord).where(ConsentRecord.episode_id == episode.id,
-                                                        ConsentRecord.status == "active"))
+        raise DomainRuleError(
+            "R9",
+            "Describe the significant change (at least 10 characters)",
+            "Say what changed in the person's circumstances or the work",
+        )
+    active = session.scalar(
+        select(ConsentRecord).where(ConsentRecord.episode_id == episode.id, ConsentRecord.status == "active")
+    )
     if active is not None:
         active.status = "superseded"
         active.superseded_at = app.clock.now()
         active.superseded_reason = reason
-    record_event(session, app.clock, user, "consent_superseded",
-                 f"Significant change recorded; fresh consent needed: {reason}", case_id=case.id,
-                 detail={"episode_id": episode.id, "superseded_consent_id": active.id if active else None})
+    record_event(
+        session,
+        app.clock,
+        user,
+        "consent_superseded",
+        f"Significant change recorded; fresh consent needed: {reason}",
+        case_id=case.id,
+        detail={"episode_id": episode.id, "superseded_consent_id": active.id if active else None},
+    )
     data = _consent_start_data(app, session, user, case, episode, reason)
-    instance = app.engine.start(session, app.clock, "consent_seeking", data, actor=user, case_id=case.id,
-                                episode_id=episode.id)
-    record_event(session, app.clock, user, "process_started", "Fresh consent seeking started", case_id=case.id,
-                 detail={"instance_id": instance.id, "process": "consent_seeking"})
+    instance = app.engine.start(
+        session, app.clock, "consent_seeking", data, actor=user, case_id=case.id, episode_id=episode.id
+    )
+    record_event(
+        session,
+        app.clock,
+        user,
+        "process_started",
+        "Fresh consent seeking started",
+        case_id=case.id,
+        detail={"instance_id": instance.id, "process": "consent_seeking"},
+    )
     return instance

@@ -45,25 +45,44 @@ def _check_consenting_person(data: dict[str, Any]) -> None:
 def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """Write the consent record for this episode, refusing anything the procedure forbids."""
     outcome = data["consent_outcome"]
+    if not data.get("consent_from"):
+        raise DomainRuleError(
+            "R2",
+            "Who may consent could not be decided from the child's age and competence",
+            "Record the competence judgement for a child under 16, then try again",
+        )
     if not data.get("understanding_confirmed") and outcome != "not_sought":
-        raise DomainRuleError("R5", "Consent must be informed: the person's understanding was not confirmed",
-                              "Explain again and confirm they understood, or record that consent was not sought")
+        raise DomainRuleError(
+            "R5",
+            "Consent must be informed: the person's understanding was not confirmed",
+            "Explain again and confirm they understood, or record that consent was not sought",
+        )
     if outcome in GIVEN and not data.get("recipients"):
-        raise DomainRuleError("R6", "Consent must name the recipients; silence is not consent",
-                              "List each agency the information may go to")
+        raise DomainRuleError(
+            "R6",
+            "Consent must name the recipients; silence is not consent",
+            "List each agency the information may go to",
+        )
     if outcome == "given_with_restrictions" and not data.get("restrictions"):
-        raise DomainRuleError("R7", "Consent with restrictions needs the restrictions recorded",
-                              "Write each restriction, e.g. 'Not to be shared with the school'")
+        raise DomainRuleError(
+            "R7",
+            "Consent with restrictions needs the restrictions recorded",
+            "Write each restriction, e.g. 'Not to be shared with the school'",
+        )
     if outcome != "not_sought":
         _check_consenting_person(data)
     episode = ctx.session.get(Episode, data["episode_id"])
     if episode is None or episode.case_id != ctx.case_id:
         raise DomainRuleError("R9", "The episode of work for this consent no longer exists", "Start a new episode")
-    active = ctx.session.scalar(select(ConsentRecord).where(ConsentRecord.episode_id == episode.id,
-                                                            ConsentRecord.status == "active"))
+    active = ctx.session.scalar(
+        select(ConsentRecord).where(ConsentRecord.episode_id == episode.id, ConsentRecord.status == "active")
+    )
     if active is not None:
-        raise DomainRuleError("R9", f"Episode {episode.id} already has consent recorded (record {active.id})",
-                              "Record a significant change to seek fresh consent")
+        raise DomainRuleError(
+            "R9",
+            f"Episode {episode.id} already has consent recorded (record {active.id})",
+            "Record a significant change to seek fresh consent",
+        )
     competence = None
     if data.get("child_competent") is not None:
         competence = {
@@ -98,11 +117,21 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
         "refused": "Consent refused",
         "not_sought": "Consent not sought",
     }[outcome]
-    record_event(ctx.session, ctx.clock, ctx.actor, "consent_recorded", f"{summary} (record {record.id})",
-                 case_id=episode.case_id,
-                 detail={"consent_id": record.id, "outcome": outcome, "consent_from": record.consent_from,
-                         "recipients": [r["agency"] for r in record.recipients],
-                         "restrictions": record.restrictions})
+    record_event(
+        ctx.session,
+        ctx.clock,
+        ctx.actor,
+        "consent_recorded",
+        f"{summary} (record {record.id})",
+        case_id=episode.case_id,
+        detail={
+            "consent_id": record.id,
+            "outcome": outcome,
+            "consent_from": record.consent_from,
+            "recipients": [r["agency"] for r in record.recipients],
+            "restrictions": record.restrictions,
+        },
+    )
     return record.id
 
 
@@ -121,13 +150,25 @@ def produce_consent_form(ctx: ServiceContext, data: dict[str, Any]) -> int:
         case_id=record.case_id,
         kind="consent_form",
         title=f"Consent form, record {record.id}",
-        context={"case": case, "episode": episode, "consent": record, "child": child,
-                 "consenting_person": person, "practitioner": practitioner,
-                 "consent_basis": data.get("consent_basis", "")},
+        context={
+            "case": case,
+            "episode": episode,
+            "consent": record,
+            "child": child,
+            "consenting_person": person,
+            "practitioner": practitioner,
+            "consent_basis": data.get("consent_basis", ""),
+        },
         actor=ctx.actor,
         source_record_id=record.id,
     )
-    record_event(ctx.session, ctx.clock, ctx.actor, "document_produced",
-                 f"Consent form produced (document {document.id}); copy to be given to {person.full_name if person else 'the person'}",
-                 case_id=record.case_id, detail={"document_id": document.id, "sha256": document.sha256})
+    record_event(
+        ctx.session,
+        ctx.clock,
+        ctx.actor,
+        "document_produced",
+        f"Consent form produced (document {document.id}); copy for {person.full_name if person else 'the person'}",
+        case_id=record.case_id,
+        detail={"document_id": document.id, "sha256": document.sha256},
+    )
     return document.id

@@ -1,0 +1,166 @@
+"""Each bad input gets a clear error and leaves the database exactly as it was."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from safeshare.app import App
+from safeshare.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
+from safeshare.records import AuditEvent, Base, ConsentRecord, OpenTask
+from safeshare.services.case_view import view_case
+from tasks import service
+from tests.builders import Scenario
+
+
+def snapshot(app: App) -> dict[str, int]:
+    """Row counts of every table: 'nothing changed' made checkable."""
+    with app.db.read() as s:
+        return {t.name: s.scalar(select(func.count()).select_from(t)) or 0 for t in Base.metadata.sorted_tables}
+
+
+@pytest.fixture
+def waiting(scenario: Scenario) -> tuple[Scenario, int, str]:
+    case_id, _ = scenario.open_case(12)
+    instance = scenario.start_episode(case_id)
+    return scenario, case_id, scenario.task(instance, "judge_competence").task_id
+
+
+def attempt(app: App, action: Callable[..., object]) -> SafeshareError:
+    before = snapshot(app)
+    with pytest.raises(SafeshareError) as err, app.transaction() as s:
+        action(s)
+    assert snapshot(app) == before
+    assert str(err.value).strip()
+    return err.value
+
+
+def test_unknown_task(waiting: tuple[Scenario, int, str]) -> None:
+    scenario, _, _ = waiting
+    err = attempt(
+        scenario.app,
+        lambda s: service.complete_task(
+            scenario.app, s, scenario.user(s, "pat"), "00000000-0000-0000-0000-000000000000", {}
+        ),
+    )
+    assert isinstance(err, NotFoundError) and "No open task" in err.message
+
+
+def test_unknown_case_and_other_teams_case_look_the_same(waiting: tuple[Scenario, int, str]) -> None:
+    scenario, case_id, _ = waiting
+    missing = attempt(scenario.app, lambda s: view_case(scenario.app, s, scenario.user(s, "pat"), 999_999))
+    hidden = attempt(scenario.app, lambda s: view_case(scenario.app, s, scenario.user(s, "olu"), case_id))
+    assert isinstance(missing, NotFoundError) and isinstance(hidden, NotFoundError)
+    assert missing.message.replace("999999", "N") == hidden.message.replace(str(case_id), "N")
+
+
+def test_wrong_role(waiting: tuple[Scenario, int, str]) -> None:
+    scenario, _, task_id = waiting
+    with scenario.app.transaction() as s:  # free the task so only the role stands in the way
+        service.unclaim_task(scenario.app, s, scenario.user(s, "pat"), task_id)
+    err = attempt(
+        scenario.app,
+        lambda s: service.complete_task(
+            scenario.app,
+            s,
+            scenario.user(s, "max"),
+            task_id,
+            {"child_competent": True, "competence_reasons": "Manager pretending"},
+        ),
+    )
+    assert isinstance(err, PermissionDeniedError) and "practitioner role" in err.message
+
+
+def test_form_data_that_fails_the_schema(waiting: tuple[Scenario, int, str]) -> None:
+    scenario, _, task_id = waiting
+    err = attempt(
+        scenario.app,
+        lambda s: service.complete_task(
+            scenario.app, s, scenario.user(s, "pat"), task_id, {"child_competent": "yes", "surprise": 1}
+        ),
+    )
+    assert isinstance(err, FormValidationError)
+    assert set(err.field_errors) == {"child_competent", "competence_reasons", "surprise"}
+    with scenario.app.db.read() as s:
+        assert s.get(OpenTask, task_id) is not None
+
+
+def test_form_data_that_is_not_an_object(waiting: tuple[Scenario, int, str]) -> None:
+    scenario, _, task_id = waiting
+    err = attempt(
+        scenario.app,
+        lambda s: service.complete_task(scenario.app, s, scenario.user(s, "pat"), task_id, ["not", "an", "object"]),
+    )
+    assert isinstance(err, FormValidationError)
+
+
+def test_cli_reports_errors_on_one_line_with_nonzero_exit(
+    waiting: tuple[Scenario, int, str], tmp_path: Path, database_url: str
+) -> None:
+    from safeshare.cli import _register
+    from safeshare.cli import app as cli
+
+    _register()
+    scenario, _, task_id = waiting
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"child_competent": "maybe"}))
+    before = snapshot(scenario.app)
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["task", "complete", task_id, "--as", "pat", "--data", str(bad), "--database-url", database_url]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: The form has 2 problem(s)")
+    assert len(result.stderr.strip().splitlines()) == 1
+    missing = runner.invoke(
+        cli,
+        [
+            "task",
+            "complete",
+            task_id,
+            "--as",
+            "pat",
+            "--data",
+            str(tmp_path / "nope.json"),
+            "--database-url",
+            database_url,
+        ],
+    )
+    assert missing.exit_code == 1 and "does not exist" in missing.stderr
+    nobody = runner.invoke(cli, ["tasks", "--as", "nobody", "--database-url", database_url])
+    assert nobody.exit_code == 1 and "No active user 'nobody'" in nobody.stderr
+    no_db = runner.invoke(cli, ["tasks", "--as", "pat", "--database-url", "postgresql://x@127.0.0.1:1/none"])
+    assert no_db.exit_code == 1 and "Cannot connect to the database" in no_db.stderr
+    assert snapshot(scenario.app) == before
+
+
+def test_cli_completes_a_task_from_a_json_file(
+    waiting: tuple[Scenario, int, str], tmp_path: Path, database_url: str
+) -> None:
+    from safeshare.cli import _register
+    from safeshare.cli import app as cli
+
+    _register()
+    scenario, case_id, task_id = waiting
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps({"child_competent": True, "competence_reasons": "She explained it back clearly"}))
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["tasks", "--as", "pat", "--database-url", database_url])
+    assert task_id in listed.stdout and "Judge the child's understanding" in listed.stdout
+    shown = runner.invoke(cli, ["task", "show", task_id, "--as", "pat", "--database-url", database_url])
+    assert '"child_competent"' in shown.stdout
+    done = runner.invoke(
+        cli, ["task", "complete", task_id, "--as", "pat", "--data", str(good), "--database-url", database_url]
+    )
+    assert done.exit_code == 0, done.stderr
+    assert "waiting for the next step" in done.stdout
+    case = runner.invoke(cli, ["case", "show", str(case_id), "--as", "pat", "--database-url", database_url])
+    assert case.exit_code == 0 and "task_completed" in case.stdout and "case_viewed" in case.stdout
+    with scenario.app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event_type == "case_viewed")) == 1

@@ -1,0 +1,37 @@
+"""The README's main job: ``safeshare demo`` runs the three consent stories end to end."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from typer.testing import CliRunner
+
+
+def test_demo_runs_end_to_end_and_leaves_its_data(tmp_path: Path) -> None:
+    from safeshare.cli import _register
+    from safeshare.cli import app as cli
+
+    _register()
+    db = tmp_path / "demo.db"
+    result = CliRunner().invoke(cli, ["demo", "--database-url", f"sqlite:///{db}"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "Process outcome: consent_given" in out
+    assert "Process outcome: consent_refused" in out
+    assert "consent from young_person" in out
+    assert "restrictions: Not to be shared" in out
+    assert "Audit chain verified" in out and "intact=True" in out
+    engine = create_engine(f"sqlite:///{db}")
+    with engine.connect() as conn:
+        outcomes = [r[0] for r in conn.execute(text("SELECT outcome FROM consent_record ORDER BY id"))]
+    assert outcomes == ["given_with_restrictions", "refused", "given"]
+
+
+def test_demo_refuses_a_non_sqlite_database() -> None:
+    from safeshare.cli import _register
+    from safeshare.cli import app as cli
+
+    _register()
+    result = CliRunner().invoke(cli, ["demo", "--database-url", "postgresql://postgres@127.0.0.1/postgres"])
+    assert result.exit_code == 1 and "only runs on a SQLite file" in result.stderr

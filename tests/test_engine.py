@@ -1,0 +1,213 @@
+"""The engine: persistence and restart, optimistic locking under a real race, compact state, sandboxing."""
+
+from __future__ import annotations
+
+import json
+import threading
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from safeshare.app import App
+from safeshare.config import BPMN_DIR, Settings
+from safeshare.errors import ConflictError, ModelError
+from safeshare.records import CompletedTask, ConsentRecord, OpenTask, ProcessDefinition, ProcessInstance
+from tasks import service
+from tasks.automated import HANDLERS
+from tests.builders import EXPLAINED, Scenario
+from workflows.engine import WorkflowEngine
+from workflows.model_registry import ModelRegistry
+
+
+def test_save_restart_resume_gives_the_same_state(scenario: Scenario, app: App) -> None:
+    case_id, ids = scenario.open_case(13)
+    instance = scenario.start_episode(case_id)
+    scenario.complete(
+        instance,
+        "judge_competence",
+        "pat",
+        {"child_competent": True, "competence_reasons": "Clear grasp of what sharing means"},
+    )
+    with app.db.read() as s:
+        row = s.get(ProcessInstance, instance)
+        assert row is not None
+        before = app.engine.load(s, row)
+        before_data = dict(before.data)
+        before_ready = [t.task_spec.bpmn_id for t in app.engine.ready_user_tasks(before)]
+
+    # A new process: fresh registry and engine, nothing cached in memory.
+    fresh_models = ModelRegistry(BPMN_DIR)
+    restarted = App(app.settings, app.db, fresh_models, WorkflowEngine(fresh_models, HANDLERS), app.clock)
+    with restarted.db.read() as s:
+        row = s.get(ProcessInstance, instance)
+        assert row is not None
+        after = restarted.engine.load(s, row)
+        assert [t.task_spec.bpmn_id for t in restarted.engine.ready_user_tasks(after)] == before_ready
+        assert after.data == before_data
+    scenario.app = restarted
+    scenario.complete(
+        instance, "advise_on_competence", "max", {"manager_agrees_competence": True, "competence_advice": "Agreed"}
+    )
+    row2 = scenario.complete(
+        instance,
+        "seek_consent",
+        "pat",
+        {
+            **EXPLAINED,
+            "understanding_confirmed": True,
+            "consent_outcome": "refused",
+            "consenting_person_id": ids["child"],
+        },
+    )
+    assert row2.outcome == "consent_refused"
+
+
+def test_definition_is_stored_once_and_instances_stay_small(scenario: Scenario, app: App) -> None:
+    for _ in range(3):
+        case_id, _ = scenario.open_case(16)
+        scenario.start_episode(case_id)
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
+        sizes = [len(r.state_json) for r in s.scalars(select(ProcessInstance))]
+        spec_size = len(s.scalars(select(ProcessDefinition)).one().spec_json)
+    assert all(size < spec_size for size in sizes), (sizes, spec_size)
+    assert max(sizes) < 8192
+
+
+def test_running_instance_keeps_its_model_version(scenario: Scenario, app: App, tmp_path: Path) -> None:
+    """Edit the model on disk after an instance started: the instance still runs on its own version."""
+    case_id, ids = scenario.open_case(16)
+    instance = scenario.start_episode(case_id)
+    changed = tmp_path / "bpmn"
+    changed.mkdir()
+    for f in BPMN_DIR.glob("*.*"):
+        text = f.read_text()
+        if f.name == "consent_seeking.bpmn":
+            text = text.replace('name="Explain and seek consent"', 'name="Explain and seek consent (v2)"')
+        (changed / f.name).write_text(text)
+    (changed / "forms").symlink_to(BPMN_DIR / "forms")
+    new_models = ModelRegistry(changed)
+    assert new_models.current("consent_seeking").content_hash != app.models.current("consent_seeking").content_hash
+    upgraded = App(app.settings, app.db, new_models, WorkflowEngine(new_models, HANDLERS), app.clock)
+    scenario.app = upgraded
+    row = scenario.complete(
+        instance,
+        "seek_consent",
+        "pat",
+        {
+            **EXPLAINED,
+            "understanding_confirmed": True,
+            "consent_outcome": "given",
+            "consenting_person_id": ids["child"],
+            "recipients": [{"agency": "CAMHS"}],
+        },
+    )
+    assert row.definition_hash == app.models.current("consent_seeking").content_hash
+    assert row.outcome == "consent_given"
+
+
+def test_two_people_completing_the_same_task_at_once(scenario: Scenario, app: App) -> None:
+    """Real threads, real database: exactly one wins, the other is told it was already completed."""
+    case_id, ids = scenario.open_case(16)
+    instance = scenario.start_episode(case_id)
+    task_id = scenario.task(instance, "seek_consent").task_id
+    form = {
+        **EXPLAINED,
+        "understanding_confirmed": True,
+        "consent_outcome": "given",
+        "consenting_person_id": ids["child"],
+        "recipients": [{"agency": "CAMHS"}],
+    }
+    barrier = threading.Barrier(2)
+    results: list[str] = []
+
+    def attempt(who: str) -> None:
+        barrier.wait()
+        try:
+            with app.transaction() as s:
+                service.complete_task(app, s, scenario.user(s, who), task_id, form)
+            results.append("ok")
+        except ConflictError as exc:
+            results.append(f"conflict: {exc}")
+
+    # The same practitioner in two browser tabs, or two sessions of one account.
+    threads = [threading.Thread(target=attempt, args=(who,)) for who in ("pat", "pat")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(r.split(":")[0] for r in results) == ["conflict", "ok"], results
+    assert any("already completed" in r or "same moment" in r for r in results)
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ConsentRecord)) == 1
+        assert s.scalar(select(func.count()).select_from(CompletedTask)) == 1
+        assert s.scalar(select(func.count()).select_from(OpenTask)) == 0
+
+
+def test_model_scripts_cannot_import(tmp_path: Path) -> None:
+    """A model that tries __import__('os') fails with a clear error, not a shell."""
+    source = (BPMN_DIR / "consent_seeking.bpmn").read_text()
+    evil = source.replace("child_age &lt; 16", "__import__('os').system('echo pwned') or child_age &lt; 16")
+    assert evil != source, "the consent model's gateway condition changed; update this test"
+    (tmp_path / "consent_seeking.bpmn").write_text(evil)
+    for dmn in BPMN_DIR.glob("*.dmn"):
+        (tmp_path / dmn.name).write_text(dmn.read_text())
+    models = ModelRegistry(tmp_path)
+    from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+
+    from workflows.engine import _ScriptEngine
+    from workflows.restricted import RestrictedEnvironment
+
+    model = models.current("consent_seeking")
+    wf = BpmnWorkflow(model.spec, model.subprocess_specs)
+    wf.script_engine = _ScriptEngine(RestrictedEnvironment(), lambda *a, **k: "null")
+    wf.get_next_task().data.update({"child_age": 12, "child_competent": None})
+    with pytest.raises(Exception) as err:
+        wf.do_engine_steps()
+    from workflows.engine import unwrap_error
+
+    real = unwrap_error(err.value)
+    assert isinstance(real, ModelError)
+    assert "__import__" in str(real) and "not allowed" in str(real)
+
+
+def test_restricted_environment_allows_plain_expressions() -> None:
+    from workflows.restricted import RestrictedEnvironment
+
+    env = RestrictedEnvironment()
+    assert env.evaluate("len(recipients) > 0 and age < 16", {"recipients": [1], "age": 12}) is True
+    context = {"xs": [1, 2]}
+    env.execute("total = sum(xs)\nitems = {'a': 1}\nitems['b'] = 2", context)
+    assert context["total"] == 3 and context["items"] == {"a": 1, "b": 2}
+    with pytest.raises(ModelError):
+        env.evaluate("().__class__.__bases__", {})
+
+
+def test_malformed_and_missing_model_files_give_clear_errors(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match="does not exist"):
+        ModelRegistry(tmp_path / "nowhere")
+    with pytest.raises(ModelError, match="No .bpmn models"):
+        ModelRegistry(tmp_path)
+    (tmp_path / "broken.bpmn").write_text("<definitions><process id='x'")
+    with pytest.raises(ModelError, match="broken.bpmn"):
+        ModelRegistry(tmp_path)
+
+
+def test_form_schemas_are_versioned_with_the_models() -> None:
+    schema = json.loads((BPMN_DIR / "forms" / "seek_consent.schema.json").read_text())
+    assert schema["properties"]["consent_outcome"]["enum"] == [
+        "given",
+        "given_with_restrictions",
+        "refused",
+        "not_sought",
+    ]
+
+
+def test_a_database_url_that_does_not_connect(tmp_path: Path) -> None:
+    from safeshare.errors import ConfigurationError
+
+    with pytest.raises(ConfigurationError, match="Cannot connect"):
+        App.create(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
+    with pytest.raises(ConfigurationError, match="not a valid URL"):
+        App.create(Settings(database_url="not a url"))
