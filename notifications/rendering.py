@@ -21,7 +21,8 @@ TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 def environment() -> Environment:
     env = Environment(
         loader=FileSystemLoader(TEMPLATE_DIR),
-        autoescape=select_autoescape(enabled_extensions=("html", "txt", "xml"), default=True),
+        # HTML is escaped; plain-text bodies are not HTML, so escaping would only garble them.
+        autoescape=select_autoescape(enabled_extensions=("html", "xml"), disabled_extensions=("txt",), default=True),
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -21,8 +21,9 @@ def alembic_config(url: str | None = None) -> Config:
 
 
 def upgrade_to_head(db: Database) -> None:
-    """Apply every migration not yet applied, in one transaction per migration run."""
+    """Apply every migration not yet applied. ``heads``: feature branches of the schema may each
+    depend on the initial revision until a merge revision joins them."""
     config = alembic_config()
     with db.engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")

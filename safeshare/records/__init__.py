@@ -3,6 +3,7 @@
 from safeshare.records.audit import AuditChainHead, AuditEvent
 from safeshare.records.base import Base
 from safeshare.records.consent import ConsentRecord, Document
+from safeshare.records.notification import Notification
 from safeshare.records.people import Case, Episode, ParentalResponsibility, Person, Role, Team, User, UserRole
 from safeshare.records.workflow_state import (
     CompletedTask,
@@ -21,6 +22,7 @@ __all__ = [
     "ConsentRecord",
     "Document",
     "Episode",
+    "Notification",
     "OpenTask",
     "ParentalResponsibility",
     "Person",

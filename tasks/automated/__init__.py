@@ -7,10 +7,12 @@ value. It raises :class:`~safeshare.errors.DomainRuleError` to refuse.
 
 from __future__ import annotations
 
-from tasks.automated import consent
+from tasks.automated import consent, scheduling
 from workflows.engine import Handler
 
 HANDLERS: dict[str, Handler] = {
     "record_consent": consent.record_consent,
     "produce_consent_form": consent.produce_consent_form,
+    "compute_deadline": scheduling.compute_deadline,
+    "notify": scheduling.notify,
 }

@@ -1,0 +1,77 @@
+"""Queue notifications in the caller's transaction (the transactional-outbox pattern).
+
+A notification exists if and only if the state change that caused it
+committed. Delivery happens later (``notifications.delivery``), with retries.
+Messages name the case and the task, never the sensitive detail: the reader
+signs in to see that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from notifications.rendering import render
+from safeshare.clock import Clock
+from safeshare.records import Notification, User
+
+CHANNELS = ("email", "in_app")
+
+
+def message_templates(template: str) -> tuple[str, str, str]:
+    """Subject, text body and HTML body template names of a message."""
+    base = f"messages/{template}"
+    return f"{base}.subject.txt", f"{base}.txt", f"{base}.html"
+
+
+def enqueue(
+    session: Session,
+    clock: Clock,
+    template: str,
+    context: dict[str, Any],
+    *,
+    recipients: Iterable[User],
+    case_id: int | None = None,
+    dedupe_key: str | None = None,
+    channels: Iterable[str] = CHANNELS,
+    deliver_at: datetime | None = None,
+) -> list[Notification]:
+    """Render ``template`` for each recipient and channel and add it to the outbox.
+
+    With ``dedupe_key``, queuing the same message twice adds it once.
+    """
+    subject_t, text_t, html_t = message_templates(template)
+    queued: list[Notification] = []
+    for user in recipients:
+        full = {**context, "recipient": {"id": user.id, "name": user.display_name}}
+        subject = " ".join(render(subject_t, full).split())
+        text = render(text_t, full)
+        html = render(html_t, full)
+        for channel in channels:
+            key = f"{dedupe_key}:{user.id}:{channel}" if dedupe_key else None
+            if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+                continue
+            note = Notification(
+                created_at=clock.now(),
+                channel=channel,
+                template=template,
+                recipient_user_id=user.id,
+                recipient_email=user.email if channel == "email" else None,
+                case_id=case_id,
+                subject=subject,
+                body_text=text,
+                body_html=html if channel == "email" else None,
+                context=full,
+                dedupe_key=key,
+                status="pending" if channel == "email" else "sent",
+                next_attempt_at=deliver_at or clock.now(),
+                sent_at=None if channel == "email" else clock.now(),
+            )
+            session.add(note)
+            queued.append(note)
+    session.flush()
+    return queued
