@@ -6,14 +6,18 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test test-sqlite test-postgresql lint serve scheduler bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[dev]"
+	npm ci --no-audit --no-fund --loglevel=error  # web UI assets (govuk-frontend, bpmn-js) into node_modules/
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/safeshare demo
+
+serve: $(STAMP)
+	$(BIN)/safeshare serve
 
 test: test-sqlite test-postgresql
 
@@ -26,3 +30,7 @@ test-postgresql: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# The benchmark (README "Benchmark"): a table on stdout, JSON under bench/results/. BENCH_ARGS=--quick for a smoke run.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -12,14 +12,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Literal
+from typing import Literal, cast
 
 import holidays
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from safeshare.errors import DomainRuleError
+from safeshare.access import require_role
+from safeshare.audit import record_event
+from safeshare.clock import Clock
+from safeshare.errors import ConfigurationError, DomainRuleError, NotFoundError, SafeshareError
+from safeshare.records import DeadlineSetting, Role, User
 
 Unit = Literal["hours", "days", "working_days"]
 URGENCIES = ("immediate_risk", "urgent", "standard")
+UNITS: tuple[Unit, ...] = ("hours", "days", "working_days")
+# Upper bounds for a saved override: about a quarter of a year, so a typo cannot park a deadline for ever.
+MAX_AMOUNT: dict[Unit, int] = {"hours": 24 * 90, "days": 90, "working_days": 65}
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,21 @@ DEFAULTS: dict[str, dict[str, Period]] = {
     "csor_initial_checks": {"*": Period(24, "hours")},
     "csor_face_to_face": {"*": Period(10, "working_days")},
     "csor_completion": {"*": Period(45, "days")},
+}
+
+
+# Where each default comes from (shown by ``safeshare deadlines`` and in the README).
+SOURCES: dict[str, str] = {
+    "consultation": "Procedure 2.10: advice within a time frame that does not harm the child (R13, R16); "
+    "the numbers are this project's choice: immediate risk is acted on the same morning, otherwise "
+    "a manager answers within one or two working days",
+    "escalation": "R17: the senior or duty manager gets a shorter deadline than the manager had (project choice)",
+    "dvds_initial_checks": "DVDS statutory guidance 2023 (Domestic Abuse Act 2021 s.77): initial checks in 24 hours",
+    "dvds_face_to_face": "DVDS statutory guidance 2023: face-to-face meeting within 10 working days",
+    "dvds_completion": "DVDS statutory guidance 2023: both routes complete within 28 days (R32)",
+    "csor_initial_checks": "CSOR police guidance 2023: checks within 24 hours",
+    "csor_face_to_face": "CSOR police guidance 2023: face-to-face interview within 10 days (counted as working days)",
+    "csor_completion": "CSOR police guidance 2023: whole process within 45 days",
 }
 
 
@@ -133,6 +157,100 @@ class DeadlinePolicy:
 DEFAULT_POLICY = DeadlinePolicy()
 
 
-def policy_for(session: object) -> DeadlinePolicy:
-    """The deadline policy in force (defaults, plus any overrides an administrator saved)."""
-    return DEFAULT_POLICY
+def policy_for(session: Session) -> DeadlinePolicy:
+    """The deadline policy in force: the defaults, plus any overrides an administrator saved.
+
+    Read in the step's own transaction, so a deadline computed by a model always
+    uses the settings that were committed when the step ran.
+    """
+    rows = session.scalars(select(DeadlineSetting)).all()
+    if not rows:
+        return DEFAULT_POLICY
+    overrides: dict[str, dict[str, Period]] = {}
+    for row in rows:
+        overrides.setdefault(row.kind, {})[row.urgency] = Period(row.amount, _unit(row.unit))
+    return DeadlinePolicy(overrides)
+
+
+def _unit(value: str) -> Unit:
+    if value not in UNITS:
+        raise ConfigurationError(
+            f"The deadline unit {value!r} is not one of {', '.join(UNITS)}", "Choose hours, days or working_days"
+        )
+    return cast(Unit, value)
+
+
+def set_deadline(
+    session: Session,
+    clock: Clock,
+    actor: User,
+    kind: str,
+    urgency: str,
+    amount: int,
+    unit: str,
+    reason: str,
+) -> DeadlineSetting:
+    """Save an override of one default period (an administrator's act, audited). Instances already
+    waiting keep the due times they computed; new deadlines use the new period."""
+    require_role(actor, Role.ADMINISTRATOR)
+    if kind not in DEFAULTS:
+        raise SafeshareError(f"There is no deadline kind {kind!r}", f"Choose one of: {', '.join(sorted(DEFAULTS))}")
+    if urgency != "*" and urgency not in URGENCIES:
+        raise SafeshareError(
+            f"There is no urgency {urgency!r}", f"Choose one of: {', '.join(URGENCIES)}, or * for every urgency"
+        )
+    checked_unit = _unit(unit)
+    if not 1 <= amount <= MAX_AMOUNT[checked_unit]:
+        raise SafeshareError(
+            f"A deadline of {amount} {unit.replace('_', ' ')} is out of range",
+            f"Give between 1 and {MAX_AMOUNT[checked_unit]} {unit.replace('_', ' ')}",
+        )
+    if not reason.strip():
+        raise SafeshareError("A changed deadline needs a reason", "Say why, e.g. 'Force policy 2026/14'")
+    row = session.scalar(
+        select(DeadlineSetting).where(DeadlineSetting.kind == kind, DeadlineSetting.urgency == urgency)
+    )
+    before = policy_for(session).table.get(kind, {}).get(urgency)
+    if row is None:
+        row = DeadlineSetting(kind=kind, urgency=urgency)
+        session.add(row)
+    row.amount, row.unit, row.reason = amount, checked_unit, reason.strip()
+    row.updated_at = clock.now()
+    row.updated_by_id = actor.id
+    session.flush()
+    after = Period(amount, checked_unit)
+    record_event(
+        session,
+        clock,
+        actor,
+        "deadline_changed",
+        f"Deadline for {kind} ({urgency}) set to {after.describe()}",
+        detail={
+            "kind": kind,
+            "urgency": urgency,
+            "before": before.describe() if before else None,
+            "after": after.describe(),
+            "reason": row.reason,
+        },
+    )
+    return row
+
+
+def reset_deadline(session: Session, clock: Clock, actor: User, kind: str, urgency: str) -> None:
+    """Remove an override, so the documented default applies again (audited)."""
+    require_role(actor, Role.ADMINISTRATOR)
+    row = session.scalar(
+        select(DeadlineSetting).where(DeadlineSetting.kind == kind, DeadlineSetting.urgency == urgency)
+    )
+    if row is None:
+        raise NotFoundError(f"No saved deadline for {kind} ({urgency})", "List them with 'safeshare deadlines'")
+    session.delete(row)
+    session.flush()
+    record_event(
+        session,
+        clock,
+        actor,
+        "deadline_reset",
+        f"Deadline for {kind} ({urgency}) back to its default",
+        detail={"kind": kind, "urgency": urgency, "was": Period(row.amount, _unit(row.unit)).describe()},
+    )

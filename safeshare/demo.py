@@ -19,8 +19,10 @@ from sqlalchemy.orm import Session
 from safeshare.app import App
 from safeshare.cli.printing import print_audit, print_consent
 from safeshare.clock import FixedClock
+from safeshare.demo_deadlines import run_deadline_scene
+from safeshare.demo_procedure import run_procedure_scene
 from safeshare.records import AuditEvent, Case, ConsentRecord, Document, Person, ProcessInstance, Role, User
-from safeshare.services import cases, directory
+from safeshare.services import accounts, cases, directory
 from tasks import service
 
 Echo = Callable[[str], None]
@@ -161,6 +163,7 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
     runner = DemoRunner(app, clock, echo)
     with app.transaction() as session:
         people = seed_directory(session)
+    accounts.give_demo_passwords(app)  # so each demo user can sign in to the web UI (README: Web UI and API)
 
     echo("\n== Case 1: Amy, 12, not yet able to decide; her mother consents, with a restriction ==")
     case1, fam1 = runner.open_case(
@@ -274,6 +277,9 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
         "Cara (16) gave consent herself; no competence judgement is needed (R2)",
     )
     runner.report_outcome(third)
+
+    run_procedure_scene(app, clock, people, echo)  # P2 to P4 on Ben's case, and a DVDS application (issue #3)
+    run_deadline_scene(app, clock, people, echo)  # a consultation left alone: reminded, escalated (issue #4)
 
     with app.db.read() as session:
         names = {u.username: u for u in session.scalars(select(User))}

@@ -60,8 +60,10 @@ class TaskView:
 def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False) -> OpenTask:
     """The open task if this user may act on it. ``lock`` holds its row until commit, so a second
     person completing it at the same moment waits, then finds it gone ("already completed")."""
-    query = select(OpenTask).where(OpenTask.task_id == task_id)
-    task = session.scalar(query.with_for_update() if lock else query)
+    # One round trip: the row (locked if asked) and whether it is in this user's inbox.
+    query = select(OpenTask, inbox_filter(user).label("visible")).where(OpenTask.task_id == task_id)
+    found = session.execute(query.with_for_update(of=OpenTask) if lock else query).first()
+    task, in_inbox = (found[0], bool(found[1])) if found is not None else (None, False)
     if task is None:
         done = session.scalar(select(CompletedTask).where(CompletedTask.task_id == task_id))
         if done is not None and _may_know_about(session, user, done.instance_id):
@@ -72,8 +74,7 @@ def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False)
                 "Nothing more to do: refresh your task list",
             )
         raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
-    visible = session.scalar(select(OpenTask.task_id).where(OpenTask.task_id == task_id, inbox_filter(user)))
-    if visible is None:
+    if not in_inbox:
         case_row = session.get(Case, task.case_id) if task.case_id else None
         if case_row is None or not can_view_case(session, user, case_row):
             raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")

@@ -5,6 +5,8 @@ They call the same services people use, so a test reads like the procedure.
 
 from __future__ import annotations
 
+import itertools
+
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -23,6 +25,9 @@ EXPLAINED = {
     "explained_with_whom": "The school nursing service",
     "explained_when": "During this episode of work",
 }
+
+
+_CASE_NUMBERS = itertools.count(1)
 
 
 def born_aged(age: int, today: date) -> date:
@@ -72,7 +77,7 @@ class Scenario:
                 self.app,
                 s,
                 user,
-                reference=f"C-{age}-{len(self.users)}-{id(s) % 10000}",
+                reference=f"C-{age}-{next(_CASE_NUMBERS)}",
                 title="Test case",
                 child_name="Child Test",
                 child_date_of_birth=born_aged(age, self.app.clock.now().date()),

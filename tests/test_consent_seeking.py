@@ -33,6 +33,7 @@ def judge(scenario: Scenario, instance: int, competent: bool) -> None:
 
 
 def test_r2_under_16_not_competent_parent_consents_and_form_is_written(scenario: Scenario) -> None:
+    """R1, R2, R4, R8: consent sought first; competence judged and advised on; parent consents; form written."""
     case_id, ids = scenario.open_case(12)
     instance = scenario.start_episode(case_id)
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["judge_competence"]
@@ -102,7 +103,8 @@ def test_r3_competent_15_year_old_refuses_against_parent(scenario: Scenario) -> 
             "consenting_person_id": ids["child"],
         },
     )
-    assert row.outcome == "consent_refused"
+    # R12: a refusal leads on to deciding whether to share without consent (P2, a call activity).
+    assert row.status == "waiting" and [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_grounds"]
     with scenario.app.db.read() as s:
         record = s.scalars(select(ConsentRecord)).one()
         assert (record.consent_from, record.outcome, record.consenting_person_id) == ("child", "refused", ids["child"])
@@ -220,7 +222,8 @@ def test_r15_consent_not_sought_records_reason(scenario: Scenario) -> None:
             "not_sought_reason": "Police advise that asking would alert the suspect",
         },
     )
-    assert row.outcome == "consent_not_sought"
+    # R15: not sought leads on to deciding whether to share without consent (P2, a call activity).
+    assert row.status == "waiting" and [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_grounds"]
     with scenario.app.db.read() as s:
         record = s.scalars(select(ConsentRecord)).one()
         assert record.not_sought_ground == "crime_investigation" and record.consenting_person_id is None

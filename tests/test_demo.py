@@ -22,6 +22,16 @@ def test_demo_runs_end_to_end_and_leaves_its_data(tmp_path: Path) -> None:
     assert "consent from young_person" in out
     assert "restrictions: Not to be shared" in out
     assert "Audit chain verified" in out and "intact=True" in out
+    # Issue #3's scene: Ben's refusal -> share without consent on ground (a) after a manager's advice -> disclosure.
+    assert "Share decision 1: share on grounds a" in out and "Manager advice 1: share (within the deadline)" in out
+    assert "- [opinion] Ben seems exhausted and withdrawn" in out
+    assert "Application DVDS-2026-0001: outcome disclosed" in out
+    # Issue #4's scene: a consultation left alone is reminded, then escalated, by the scheduler's sweep.
+    scene = out[out.index("== Deadlines:") :]
+    assert scene.index("fired 'Reminder time'") < scene.index('Reminder: "Give advice on sharing"')
+    assert scene.index('Reminder: "Give advice on sharing"') < scene.index("fired 'Advice deadline passed'")
+    assert scene.index("fired 'Advice deadline passed'") < scene.index('Escalated: "Give advice on sharing"')
+    assert "Now waiting: 'Give escalated advice on sharing' for a senior manager" in scene
     engine = create_engine(f"sqlite:///{db}")
     with engine.connect() as conn:
         outcomes = [r[0] for r in conn.execute(text("SELECT outcome FROM consent_record ORDER BY id"))]

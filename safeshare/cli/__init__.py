@@ -38,7 +38,15 @@ def friendly_errors(func: F) -> F:
 
 
 def _register() -> None:
-    from safeshare.cli import admin_cmds, case_cmds, demo_cmd, task_cmds  # noqa: F401
+    from safeshare.cli import (  # noqa: F401
+        admin_cmds,
+        case_cmds,
+        demo_cmd,
+        report_cmds,
+        scheduler_cmds,
+        task_cmds,
+        web_cmds,
+    )
 
 
 def main() -> None:

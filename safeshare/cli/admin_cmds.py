@@ -7,6 +7,7 @@ import typer
 from safeshare.audit import verify_chain
 from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import DatabaseOption, build_app
+from safeshare.errors import SafeshareError
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
@@ -24,17 +25,38 @@ def upgrade(database_url: str | None = DatabaseOption) -> None:
 
 @audit_app.command("verify")
 @friendly_errors
-def verify(database_url: str | None = DatabaseOption) -> None:
+def verify(
+    database_url: str | None = DatabaseOption,
+    anchor: list[str] = typer.Option(
+        [], "--anchor", help="SEQ:HASH noted from an earlier verify; fails if the chain was rewritten (repeatable)"
+    ),
+) -> None:
     """Check the whole hash chain; name the first event that was edited, deleted or reordered."""
+    anchors = _parse_anchors(anchor)
     application = build_app(database_url)
     with application.db.read() as session:
-        report = verify_chain(session)
+        report = verify_chain(session, anchors)
     if report.ok:
         typer.echo(f"Audit trail intact: {report.events_checked} events verified.")
+        typer.echo(f"Head: {report.head_seq}:{report.head_hash} (note it elsewhere; pass it later as --anchor)")
         return
     typer.echo(
         f"error: audit trail broken at event {report.first_bad_seq}: {report.problem}. "
         f"{report.events_checked} events before it verified.",
         err=True,
     )
+    if report.event:
+        typer.echo(f"  found there: {report.event}", err=True)
     raise typer.Exit(1)
+
+
+def _parse_anchors(values: list[str]) -> dict[int, str]:
+    anchors: dict[int, str] = {}
+    for value in values:
+        seq, _, digest = value.partition(":")
+        if not seq.isdigit() or len(digest) != 64:
+            raise SafeshareError(
+                f"The anchor {value!r} is not SEQ:HASH", "Copy the 'Head:' line printed by an earlier verify"
+            )
+        anchors[int(seq)] = digest.lower()
+    return anchors

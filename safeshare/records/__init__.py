@@ -1,10 +1,20 @@
 """All SQLAlchemy records, imported here so one metadata knows every table."""
 
 from safeshare.records.audit import AuditChainHead, AuditEvent
+from safeshare.records.auth import ApiToken, SignInAttempt
 from safeshare.records.base import Base
 from safeshare.records.consent import ConsentRecord, Document
 from safeshare.records.notification import Notification
 from safeshare.records.people import Case, Episode, ParentalResponsibility, Person, Role, Team, User, UserRole
+from safeshare.records.scheduling import DeadlineSetting, TimerIncident
+from safeshare.records.schemes import SchemeApplication
+from safeshare.records.sharing import (
+    Disclosure,
+    DisclosureItem,
+    ManagerAdvice,
+    ReceivedInformation,
+    ShareDecision,
+)
 from safeshare.records.workflow_state import (
     CompletedTask,
     OpenTask,
@@ -14,22 +24,32 @@ from safeshare.records.workflow_state import (
 )
 
 __all__ = [
+    "ApiToken",
+    "SignInAttempt",
     "AuditChainHead",
     "AuditEvent",
     "Base",
     "Case",
     "CompletedTask",
     "ConsentRecord",
+    "DeadlineSetting",
+    "Disclosure",
+    "DisclosureItem",
     "Document",
     "Episode",
+    "ManagerAdvice",
     "Notification",
     "OpenTask",
     "ParentalResponsibility",
     "Person",
     "ProcessDefinition",
     "ProcessInstance",
+    "ReceivedInformation",
     "Role",
+    "SchemeApplication",
+    "ShareDecision",
     "Team",
+    "TimerIncident",
     "User",
     "UserRole",
     "WaitingTimer",

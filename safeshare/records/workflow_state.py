@@ -54,6 +54,8 @@ class OpenTask(Base):
     __table_args__ = (
         Index("ix_open_task_role_due", "role", "due_at"),
         Index("ix_open_task_assignee_due", "assignee_id", "due_at"),
+        # the inbox's "unassigned, my role, my team" branch (migration 0007_inbox; see bench/)
+        Index("ix_open_task_team_role_assignee", "team_id", "role", "assignee_id"),
     )
     task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"), index=True)

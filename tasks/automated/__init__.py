@@ -8,6 +8,8 @@ value. It raises :class:`~safeshare.errors.DomainRuleError` to refuse.
 from __future__ import annotations
 
 from tasks.automated import consent, scheduling
+from tasks.automated import schemes as scheme_steps
+from tasks.automated import sharing as sharing_steps
 from workflows.engine import Handler
 
 HANDLERS: dict[str, Handler] = {
@@ -15,4 +17,14 @@ HANDLERS: dict[str, Handler] = {
     "produce_consent_form": consent.produce_consent_form,
     "compute_deadline": scheduling.compute_deadline,
     "notify": scheduling.notify,
+    "record_manager_advice": sharing_steps.record_manager_advice,
+    "record_share_decision": sharing_steps.record_share_decision,
+    "record_informing": sharing_steps.record_informing,
+    "record_disclosure": sharing_steps.record_disclosure,
+    "record_received_information": sharing_steps.record_received_information,
+    "record_scheme_stage": scheme_steps.record_scheme_stage,
+    "record_identity_check": scheme_steps.record_identity_check,
+    "record_scheme_decision": scheme_steps.record_scheme_decision,
+    "record_scheme_disclosure": scheme_steps.record_scheme_disclosure,
+    "record_scheme_no_disclosure": scheme_steps.record_scheme_no_disclosure,
 }

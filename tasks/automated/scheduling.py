@@ -75,6 +75,9 @@ def notify(ctx: ServiceContext, data: dict[str, Any]) -> int:
         "escalated_to": params.get("escalated_to", ""),
         "instance_id": ctx.instance.id,
     }
+    if template == "task_reminder" and due_value and as_utc(datetime.fromisoformat(due_value)) <= ctx.clock.now():
+        # A late wake-up (after downtime) fires a reminder and its deadline together: the reminder is stale.
+        return 0
     queued = enqueue(
         ctx.session,
         ctx.clock,

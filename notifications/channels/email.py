@@ -1,0 +1,124 @@
+"""SMTP email with the standard library: plain text with an HTML alternative.
+
+Host, port, TLS mode and credentials come from the environment only (secrets are never in files
+or the database):
+
+==============================  ===========================================  ==================
+variable                        meaning                                      default
+==============================  ===========================================  ==================
+``SAFESHARE_SMTP_HOST``         SMTP server; unset means email is not sent   (unset)
+                                yet (messages wait in the outbox)
+``SAFESHARE_SMTP_PORT``         port                                         587, 465 with tls
+``SAFESHARE_SMTP_SECURITY``     ``starttls``, ``tls`` (implicit) or ``none``  ``starttls``
+``SAFESHARE_SMTP_USERNAME``     login name (no login when unset)             (unset)
+``SAFESHARE_SMTP_PASSWORD``     password                                     (unset)
+``SAFESHARE_SMTP_FROM``         sender address                               ``safeshare@localhost``
+``SAFESHARE_SMTP_TIMEOUT``      seconds to wait for the server               20
+==============================  ===========================================  ==================
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from notifications.channels.base import DeliveryError
+from safeshare.errors import ConfigurationError
+from safeshare.records import Notification
+
+SECURITY_MODES = ("starttls", "tls", "none")
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    security: str = "starttls"
+    username: str | None = None
+    password: str | None = None
+    sender: str = "safeshare@localhost"
+    timeout: float = 20.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
+        """The configured server, or ``None`` when ``SAFESHARE_SMTP_HOST`` is not set."""
+        env = os.environ if env is None else env
+        host = env.get("SAFESHARE_SMTP_HOST")
+        if not host:
+            return None
+        security = env.get("SAFESHARE_SMTP_SECURITY", "starttls").lower()
+        if security not in SECURITY_MODES:
+            raise ConfigurationError(
+                f"SAFESHARE_SMTP_SECURITY is {security!r}", f"Set it to one of {', '.join(SECURITY_MODES)}"
+            )
+        try:
+            port = int(env.get("SAFESHARE_SMTP_PORT") or (465 if security == "tls" else 587))
+            timeout = float(env.get("SAFESHARE_SMTP_TIMEOUT") or 20)
+        except ValueError as exc:
+            raise ConfigurationError(f"An SMTP setting is not a number: {exc}", "Fix SAFESHARE_SMTP_*") from exc
+        username = env.get("SAFESHARE_SMTP_USERNAME") or None
+        password = env.get("SAFESHARE_SMTP_PASSWORD") or None
+        if username and password is None:
+            raise ConfigurationError("SAFESHARE_SMTP_USERNAME is set without a password", "Set SAFESHARE_SMTP_PASSWORD")
+        return cls(
+            host=host,
+            port=port,
+            security=security,
+            username=username,
+            password=password,
+            sender=env.get("SAFESHARE_SMTP_FROM") or "safeshare@localhost",
+            timeout=timeout,
+        )
+
+
+def build_message(note: Notification, sender: str) -> EmailMessage:
+    if not note.recipient_email:
+        raise DeliveryError(f"Notification {note.id} has no email address", permanent=True)
+    message = EmailMessage()
+    message["Subject"] = note.subject
+    message["From"] = sender
+    message["To"] = note.recipient_email
+    message["Message-ID"] = make_msgid(idstring=f"safeshare-{note.id}")
+    message["X-Safeshare-Notification"] = str(note.id)
+    message.set_content(note.body_text)
+    if note.body_html:
+        message.add_alternative(note.body_html, subtype="html")
+    return message
+
+
+class EmailChannel:
+    """Sends each notification over one SMTP connection (notifications are few; simplicity wins)."""
+
+    def __init__(self, settings: SmtpSettings) -> None:
+        self.settings = settings
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.security == "tls":
+            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+        return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+
+    def send(self, note: Notification) -> None:
+        message = build_message(note, self.settings.sender)
+        try:
+            with self._connect() as smtp:
+                if self.settings.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+                if self.settings.username:
+                    smtp.login(self.settings.username, self.settings.password or "")
+                smtp.send_message(message)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise DeliveryError(
+                f"The server refused the recipient: {exc.recipients}", permanent=min(codes) >= 500
+            ) from exc
+        except smtplib.SMTPResponseException as exc:
+            error = exc.smtp_error.decode(errors="replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+            raise DeliveryError(f"SMTP {exc.smtp_code} {error}", permanent=exc.smtp_code >= 500) from exc
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryError(f"{type(exc).__name__}: {exc}") from exc

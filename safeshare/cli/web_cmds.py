@@ -1,0 +1,91 @@
+"""``safeshare serve`` (the web UI and API) and ``safeshare user ...`` (accounts, passwords, API tokens)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import typer
+
+from safeshare.cli import app, friendly_errors
+from safeshare.cli.common import DatabaseOption, build_app
+from safeshare.records import Role
+from safeshare.services import accounts
+from safeshare.services.directory import user_by_username
+
+user_app = typer.Typer(help="User accounts: add users, set passwords, issue API tokens.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+def _serve_database(database_url: str | None) -> str | None:
+    """With nothing configured, serve the demo's data if that is all there is (so `make demo` then
+    `safeshare serve` just works)."""
+    if database_url or os.environ.get("SAFESHARE_DATABASE_URL"):
+        return database_url
+    var = Path.cwd() / "var"
+    if not (var / "safeshare.db").exists() and (var / "demo.db").exists():
+        typer.echo("Serving the demo data in var/demo.db (set --database-url to serve another database)")
+        return f"sqlite:///{var / 'demo.db'}"
+    return None
+
+
+@app.command("serve")
+@friendly_errors
+def serve(
+    database_url: str | None = DatabaseOption,
+    host: str = typer.Option("127.0.0.1", help="Address to listen on"),
+    port: int = typer.Option(8000, help="Port to listen on"),
+    secure_cookies: bool = typer.Option(
+        False, "--secure-cookies", help="Send the session cookie over HTTPS only (set this behind TLS)"
+    ),
+) -> None:
+    """Start the web UI and the API (docs at /api/docs) on the embedded database."""
+    import uvicorn
+
+    from web.app import create_app
+
+    application = build_app(_serve_database(database_url))
+    typer.echo(f"safeshare on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C stops it")
+    uvicorn.run(create_app(application, https_only=secure_cookies), host=host, port=port, log_level="info")
+
+
+@user_app.command("add")
+@friendly_errors
+def add_user(
+    username: str,
+    display_name: str = typer.Option(..., "--name", help="The person's full name"),
+    roles: list[Role] = typer.Option(..., "--role", help="A role (repeat for more)"),
+    team_id: int | None = typer.Option(None, "--team-id", help="The team's id"),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Add a user; you are asked for their password."""
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    application = build_app(database_url)
+    with application.transaction() as session:
+        user = accounts.create_account(
+            application, session, None, username=username, display_name=display_name, roles=list(roles),
+            team_id=team_id, password=password,
+        )
+        typer.echo(f"Added {user.username} ({', '.join(sorted(r.value for r in user.roles))}).")
+
+
+@user_app.command("set-password")
+@friendly_errors
+def set_password(username: str, database_url: str | None = DatabaseOption) -> None:
+    """Set a user's password (asked for, never on the command line)."""
+    password = typer.prompt("New password", hide_input=True, confirmation_prompt=True)
+    application = build_app(database_url)
+    with application.transaction() as session:
+        accounts.set_password(application, session, None, user_by_username(session, username), password)
+    typer.echo(f"Password set for {username}.")
+
+
+@user_app.command("token")
+@friendly_errors
+def token(username: str, name: str = typer.Option("API client", "--name"), database_url: str | None = DatabaseOption,
+          ) -> None:
+    """Issue an API token acting as USERNAME (printed once; only its hash is kept)."""
+    application = build_app(database_url)
+    with application.transaction() as session:
+        issued = accounts.issue_token(application, session, user_by_username(session, username), name)
+    typer.echo(issued)

@@ -1,0 +1,211 @@
+"""The demo's procedure scene: Ben's refusal leads to sharing without consent, and a DVDS application.
+
+Ben (14, competent) refused consent in the consent scene, so his episode's consent
+seeking is waiting in P2. Here his practitioner records ground (a) but is unsure,
+so a manager is consulted (P3) and answers within the deadline; the share is then
+recorded item by item (P4). Then police staff take a DVDS right-to-ask application
+through every stage to an in-person disclosure (P7). Everything goes through the
+task service, as people would.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from safeshare.app import App
+from safeshare.clock import FixedClock
+from safeshare.records import Case, Disclosure, ManagerAdvice, ProcessInstance, SchemeApplication, ShareDecision
+from safeshare.services import schemes
+from tasks import service
+
+if TYPE_CHECKING:
+    from safeshare.demo import DemoPeople, DemoRunner, Echo
+
+BEN_CASE = "NF-2026-0158"
+
+
+def police_task(runner: DemoRunner, police_id: int, data: dict[str, Any], note: str) -> None:
+    """Police staff take their next scheme task (scheme tasks belong to no case) and complete it."""
+    runner.clock.advance(timedelta(minutes=25))
+    with runner.app.transaction() as session:
+        officer = runner.user(session, police_id)
+        inbox = [t for t in service.my_tasks(session, officer, runner.clock.now()) if t.case_id is None]
+        if not inbox:
+            raise RuntimeError(f"demo: {officer.display_name} has no scheme task")
+        service.complete_task(runner.app, session, officer, inbox[0].task_id, data)
+        runner.echo(f"  [police staff: {officer.display_name}] {inbox[0].title}: {note}")
+
+
+def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: Echo) -> None:
+    """Continue Ben's case through P2, P3 and P4, then run one DVDS right-to-ask application (P7)."""
+    from safeshare.demo import DemoRunner  # demo.py imports this module, so not at the top
+
+    runner = DemoRunner(app, clock, echo)
+    with app.db.read() as session:
+        case = session.scalar(select(Case).where(Case.reference == BEN_CASE))
+        assert case is not None, "the consent scene creates Ben's case first"
+        case_id = case.id
+        consent_instance = session.scalar(
+            select(ProcessInstance.id).where(
+                ProcessInstance.case_id == case_id, ProcessInstance.process_id == "consent_seeking"
+            )
+        )
+    echo("\n== Case 2 continued: sharing Ben's information without consent (P2, P3, P4) ==")
+    runner.do_next_task(
+        people.practitioner2,
+        case_id,
+        {
+            "grounds": ["a"],
+            "share_recipients": [{"agency": "Northfield Young Carers Service", "contact": "Duty worker"}],
+            "what_to_share": "That Ben cares for his father most nights and is missing school",
+            "decision_reasons": "Ben is exhausted and missing school; not sharing may harm him",
+            "in_doubt": True,
+            "urgency": "urgent",
+            "question": "Is ground (a) enough to share against Ben's refusal?",
+        },
+        "selected ground (a) but is in doubt, so asked a manager (R10, R13)",
+    )
+    runner.do_next_task(
+        people.manager,
+        case_id,
+        {
+            "advice_decision": "share",
+            "advice_reasons": "Ben's welfare overrides his refusal; share only the caring role and attendance",
+        },
+        "advised: share, with reasons, within the one-working-day deadline (R16, R18)",
+    )
+    runner.do_next_task(
+        people.practitioner2,
+        case_id,
+        {
+            "recipient_agency": "Northfield Young Carers Service",
+            "recipient_contact": "Duty worker",
+            "disclosure_method": "secure_email",
+            "disclosure_purpose": "Assessment of Ben's caring role",
+            "disclosed_items": [
+                {"content": "Ben cares for his father most nights", "kind": "fact"},
+                {"content": "Attendance 68% this half-term", "kind": "fact"},
+                {"content": "Ben seems exhausted and withdrawn", "kind": "opinion"},
+            ],
+            "recipient_told_consent_status": True,
+        },
+        "recorded the disclosure item by item, told the service Ben had refused consent (R20 to R22)",
+    )
+    assert consent_instance is not None
+    runner.report_outcome(consent_instance)
+    with app.db.read() as session:
+        decision = session.scalars(select(ShareDecision).where(ShareDecision.case_id == case_id)).one()
+        advice = session.get(ManagerAdvice, decision.manager_advice_id) if decision.manager_advice_id else None
+        echo(
+            f"  Share decision {decision.id}: {decision.outcome} on grounds {', '.join(decision.grounds)}; "
+            f"{decision.reasons}"
+        )
+        if advice is not None:
+            echo(
+                f"  Manager advice {advice.id}: {advice.decision} ({'within' if advice.within_deadline else 'after'}"
+                f" the deadline), escalated: {advice.escalated}"
+            )
+        for entry in session.scalars(select(Disclosure).where(Disclosure.case_id == case_id)):
+            echo(
+                f"  Disclosure register entry {entry.id}: to {entry.recipient_agency} by "
+                f"{entry.method.replace('_', ' ')}, {entry.basis.replace('_', ' ')}, "
+                f"recipient told: {entry.recipient_told_consent_status}"
+            )
+            for item in entry.items:
+                echo(f"    - [{item.kind}] {item.content}")
+
+    echo("\n== A DVDS right-to-ask application (P7), police staff only ==")
+    with app.transaction() as session:
+        officer = runner.user(session, people.police)
+        application, _ = schemes.start_application(
+            app,
+            session,
+            officer,
+            route="right_to_ask",
+            applicant={"name": "Dana Wells", "safe_contact": "work email only"},
+            subject={"name": "Lee Carter", "date_of_birth": "1988-09-12"},
+            person_at_risk={"name": "Dana Wells"},
+            concern="New partner checks her phone and has threatened her",
+        )
+        app_id, reference = application.id, application.reference
+        echo(
+            f"  [police staff: {officer.display_name}] recorded application {reference}; "
+            f"complete by {application.completion_due_at:%d %B %Y} (R32)"
+        )
+    police = people.police
+    police_task(
+        runner,
+        police,
+        {
+            "crime_reported": False,
+            "immediate_risk": False,
+            "initial_risk_level": "medium",
+            "initial_checks_summary": "PNC and local systems checked",
+        },
+        "initial checks within 24 hours (R33)",
+    )
+    clock.advance(timedelta(days=3))
+    police_task(
+        runner,
+        police,
+        {
+            "identity_verified": True,
+            "meeting_notes": "Met Dana at the station",
+            "identity_documents": [
+                {"document": "passport", "has_photo": True},
+                {"document": "bank_statement", "has_photo": False},
+            ],
+        },
+        "verified Dana's identity with two documents, one with a photo (R34)",
+    )
+    police_task(
+        runner,
+        police,
+        {
+            "relevant_convictions": True,
+            "information_indicates_risk": True,
+            "agencies_consulted": ["probation", "health"],
+            "risk_level": "high",
+            "risk_summary": "Two convictions for assault on former partners",
+        },
+        "full risk assessment with partner agencies (R30)",
+    )
+    police_task(
+        runner,
+        police,
+        {
+            "forum": "marac",
+            "disclose": True,
+            "lawful": True,
+            "necessary": True,
+            "proportionate": True,
+            "pressing_need": "She plans to move in with him",
+            "recipient_name": "Dana Wells",
+            "recipient_is": "person_at_risk",
+            "safety_plan": "IDVA referral and MARAC safety plan",
+            "decision_reasons": "Convictions for violence against former partners",
+        },
+        "MARAC decided: lawful, necessary, proportionate; safety plan (R28, R35)",
+    )
+    police_task(
+        runner,
+        police,
+        {
+            "disclosed_in_person": True,
+            "warning_given": True,
+            "undertaking_signed": True,
+            "information_disclosed": "Two convictions for assault on former partners",
+            "support_offered": "IDVA contact and safety plan agreed",
+        },
+        "disclosed in person with the warning; Dana signed the undertaking (R26, R27)",
+    )
+    with app.db.read() as session:
+        done = session.get(SchemeApplication, app_id)
+        assert done is not None
+        echo(
+            f"  Application {reference}: outcome {done.outcome}; documents "
+            f"{', '.join(str(d) for d in (done.outcome_detail or {}).get('documents', []))} (undertaking, record)"
+        )

@@ -1,0 +1,46 @@
+"""Police disclosure schemes: CSOR (P6) and DVDS right to ask / right to know (P7, P8).
+
+One application row per case of a scheme, filled in stage by stage by the
+process. Scheme records are police records: no ``case_id`` (a children's team
+must not see them through its case), only an optional link to the child's
+safeguarding case (R31), and the services let police staff alone read them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from safeshare.records.base import Base, JsonDoc
+
+
+class SchemeApplication(Base):
+    """An application (or, for right to know, a referral) and everything decided on it."""
+
+    __tablename__ = "scheme_application"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reference: Mapped[str] = mapped_column(String(40), unique=True)
+    scheme: Mapped[str] = mapped_column(String(20))  # csor | dvds
+    route: Mapped[str] = mapped_column(String(30))  # csor | right_to_ask | right_to_know
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    status: Mapped[str] = mapped_column(String(30), default="open")
+    applicant: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    subject: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
+    person_at_risk: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    children: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
+    linked_case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"))
+    concern: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime]
+    received_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    completion_due_at: Mapped[datetime]
+    initial_checks: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    identity_check: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    risk_assessment: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    decision: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    outcome: Mapped[str | None] = mapped_column(String(30))  # disclosed | not_disclosed
+    outcome_detail: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    exceptional_delay_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None]

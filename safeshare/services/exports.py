@@ -1,0 +1,354 @@
+"""Exports of the disclosure register (R21, R22) and the received-information log (R23), as CSV or JSON.
+
+An export is a disclosure in its own right, so it honours everything a share does:
+- need-to-know: only cases the exporting user may see (``safeshare.access``);
+- restrictions on information received (R23): ``sharing.may_disclose`` decides, for
+  the audience the export is for, whether each record (or each disclosed item drawn
+  from one) may leave; what may not is left out of the file entirely;
+- consent restrictions (R7) for an export to another agency: the register of a case
+  goes only to an agency its consent would allow (the same check a share makes).
+Filters are named and checked: an unknown one, or a malformed value, is an error
+before anything is read. Every export is an audit event; a refused one is too.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from safeshare.access import can_view_case, require_case
+from safeshare.audit import record_event, refusals_audited
+from safeshare.errors import DomainRuleError, SafeshareError
+from safeshare.records import (
+    Case,
+    ConsentRecord,
+    Disclosure,
+    ReceivedInformation,
+    ShareDecision,
+    User,
+)
+from safeshare.services import sharing
+from safeshare.services.sharing import Audience
+
+if TYPE_CHECKING:
+    from safeshare.app import App
+
+KINDS = ("disclosures", "received")
+TITLES = {"disclosures": "disclosure register", "received": "received-information log"}
+FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+FILTERS = {
+    "from": "first day included (YYYY-MM-DD)",
+    "to": "last day included (YYYY-MM-DD)",
+    "agency": "recipient agency (disclosures) or providing agency (received), exact name, any case",
+    "case": "case id or reference",
+    "audience": "who the export is for: staff (default), service_user[:NAME], family[:NAME], or agency:NAME",
+}
+AUDIENCE_KINDS = ("staff", "service_user", "family", "agency")
+
+
+class ExportFilterError(SafeshareError):
+    """An export was asked for with a filter or value it does not understand."""
+
+    status_code = 422
+
+
+@dataclass(frozen=True)
+class ExportQuery:
+    """Checked filters of one export."""
+
+    kind: str
+    start: datetime | None = None
+    end: datetime | None = None  # exclusive: the day after the last day included
+    agency: str | None = None
+    case: str | None = None
+    audience: Audience = field(default_factory=lambda: Audience("staff"))
+
+
+@dataclass(frozen=True)
+class ExportResult:
+    filename: str
+    media_type: str
+    content: bytes
+    rows: int
+    withheld: int  # rows or items left out for the audience; told to the exporter, never put in the file
+
+
+def parse_filters(kind: str, filters: Mapping[str, str | None]) -> ExportQuery:
+    """Turn ``name=value`` filters into an :class:`ExportQuery`, refusing anything unknown or malformed."""
+    if kind not in KINDS:
+        raise ExportFilterError(f"Unknown export {kind!r}", f"Choose one of: {', '.join(KINDS)}")
+    unknown = sorted(set(filters) - set(FILTERS))
+    if unknown:
+        raise ExportFilterError(
+            f"Unknown export filter{'s' if len(unknown) > 1 else ''} {', '.join(repr(u) for u in unknown)}",
+            "Use: " + "; ".join(f"{k} ({v})" for k, v in FILTERS.items()),
+        )
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in filters.items() if v not in (None, "")}
+    start = _day(values.get("from"), "from")
+    last = _day(values.get("to"), "to")
+    if start and last and last < start:
+        raise ExportFilterError(f"The date range ends ({last:%Y-%m-%d}) before it starts", "Swap 'from' and 'to'")
+    return ExportQuery(
+        kind=kind,
+        start=start,
+        end=last + timedelta(days=1) if last else None,
+        agency=values.get("agency"),
+        case=values.get("case"),
+        audience=_audience(values.get("audience") or "staff"),
+    )
+
+
+def _day(value: str | None, name: str) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
+    except ValueError:
+        raise ExportFilterError(f"The filter {name!r} is not a date: {value!r}", "Write it as YYYY-MM-DD") from None
+
+
+def _audience(value: str) -> Audience:
+    kind, _, name = value.partition(":")
+    if kind not in AUDIENCE_KINDS or (kind == "agency" and not name.strip()):
+        raise ExportFilterError(
+            f"Unknown audience {value!r}",
+            "Use staff, service_user[:NAME], family[:NAME], or agency:NAME (e.g. agency:CAMHS)",
+        )
+    return Audience(kind, name.strip())  # type: ignore[arg-type]
+
+
+def _visible_case_ids(session: Session, user: User, query: ExportQuery) -> list[int]:
+    """Cases in scope: the one named (need-to-know checked, "not found" otherwise), or all the user may see."""
+    if query.case:
+        case = (
+            session.get(Case, int(query.case))
+            if query.case.isdigit()
+            else session.scalar(select(Case).where(Case.reference == query.case))
+        )
+        return [require_case(session, user, case.id if case else -1).id]
+    return [c.id for c in session.scalars(select(Case).order_by(Case.id)) if can_view_case(session, user, c)]
+
+
+def _in_range(stmt: Select[Any], column: Any, query: ExportQuery) -> Select[Any]:
+    if query.start:
+        stmt = stmt.where(column >= query.start)
+    if query.end:
+        stmt = stmt.where(column < query.end)
+    return stmt
+
+
+def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def _references(session: Session, ids: Iterable[int]) -> dict[int, str]:
+    return {c.id: c.reference for c in session.scalars(select(Case).where(Case.id.in_(set(ids))))}
+
+
+def _consent_allows_agency(session: Session, disclosure: Disclosure, agency: str) -> bool:
+    """R7 and R6/R19 for an export to another agency: the same recipient check a share to it would pass."""
+    consent = session.get(ConsentRecord, disclosure.consent_record_id) if disclosure.consent_record_id else None
+    decision = session.get(ShareDecision, disclosure.share_decision_id) if disclosure.share_decision_id else None
+    try:
+        sharing._check_recipient(consent, decision, agency, "", True)
+    except DomainRuleError:
+        return False
+    return True
+
+
+def disclosure_rows(session: Session, user: User, query: ExportQuery) -> tuple[list[dict[str, Any]], int]:
+    """Register rows the user may see and the audience may receive, and how many rows or items were held back."""
+    case_ids = _visible_case_ids(session, user, query)
+    stmt = _in_range(select(Disclosure).where(Disclosure.case_id.in_(case_ids)), Disclosure.made_at, query)
+    if query.agency:
+        stmt = stmt.where(Disclosure.recipient_agency == query.agency)
+    disclosures = list(session.scalars(stmt.order_by(Disclosure.made_at, Disclosure.id)))
+    refs = _references(session, [d.case_id for d in disclosures])
+    names = _names(session, [d.made_by_id for d in disclosures])
+    received = {
+        r.id: r
+        for r in session.scalars(
+            select(ReceivedInformation).where(
+                ReceivedInformation.id.in_(
+                    {i.received_information_id for d in disclosures for i in d.items if i.received_information_id}
+                )
+            )
+        )
+    }
+    rows: list[dict[str, Any]] = []
+    withheld = 0
+    for d in disclosures:
+        if query.audience.kind == "agency" and not _consent_allows_agency(session, d, query.audience.name):
+            withheld += 1
+            continue
+        items = []
+        for item in d.items:
+            source = received.get(item.received_information_id) if item.received_information_id else None
+            if source is not None and not sharing.may_disclose(source, query.audience)[0]:
+                withheld += 1
+                continue
+            items.append({"kind": item.kind, "content": item.content})
+        rows.append(
+            {
+                "id": d.id,
+                "case": refs.get(d.case_id, ""),
+                "made_at": d.made_at.isoformat(),
+                "made_by": names.get(d.made_by_id, ""),
+                "recipient_agency": d.recipient_agency,
+                "recipient_contact": d.recipient_contact or "",
+                "method": d.method,
+                "purpose": d.purpose,
+                "basis": d.basis,
+                "consent_record_id": d.consent_record_id,
+                "share_decision_id": d.share_decision_id,
+                "grounds": list(d.grounds or []),
+                "public_interest": d.public_interest,
+                "decision": d.decision_summary or "",
+                "recipient_told_consent_status": d.recipient_told_consent_status,
+                "restrictions_on_use": list(d.restrictions_on_use or []),
+                "items": items,
+            }
+        )
+    return rows, withheld
+
+
+def received_rows(session: Session, user: User, query: ExportQuery) -> tuple[list[dict[str, Any]], int]:
+    """Received-information rows the user may see and the audience may receive (R23), and how many were held back."""
+    case_ids = _visible_case_ids(session, user, query)
+    stmt = _in_range(
+        select(ReceivedInformation).where(ReceivedInformation.case_id.in_(case_ids)),
+        ReceivedInformation.received_at,
+        query,
+    )
+    if query.agency:
+        stmt = stmt.where(ReceivedInformation.provided_by_agency == query.agency)
+    records = list(session.scalars(stmt.order_by(ReceivedInformation.received_at, ReceivedInformation.id)))
+    refs = _references(session, [r.case_id for r in records])
+    names = _names(session, [r.recorded_by_id for r in records])
+    rows: list[dict[str, Any]] = []
+    withheld = 0
+    for r in records:
+        if not sharing.may_disclose(r, query.audience)[0]:
+            withheld += 1
+            continue
+        rows.append(
+            {
+                "id": r.id,
+                "case": refs.get(r.case_id, ""),
+                "received_at": r.received_at.isoformat(),
+                "provided_by_agency": r.provided_by_agency,
+                "provided_by_person": r.provided_by_person or "",
+                "details": r.details,
+                "without_consent": r.without_consent,
+                "reasons_given": r.reasons_given or "",
+                "restrictions": [x.get("text") or x.get("code") for x in r.restrictions or []],
+                "recorded_by": names.get(r.recorded_by_id, ""),
+                "recorded_at": r.recorded_at.isoformat(),
+            }
+        )
+    return rows, withheld
+
+
+ROW_BUILDERS: dict[str, Callable[[Session, User, ExportQuery], tuple[list[dict[str, Any]], int]]] = {
+    "disclosures": disclosure_rows,
+    "received": received_rows,
+}
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return "; ".join(
+            f"{v['kind']}: {v['content']}" if isinstance(v, dict) and "kind" in v else _cell(v) for v in value
+        )
+    if isinstance(value, dict):
+        return json.dumps(value, sort_keys=True)
+    text = str(value)
+    # A cell starting with = + - @ is run as a formula by spreadsheets: neutralise it (CSV injection).
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({c: _cell(r.get(c)) for c in columns})
+    return buffer.getvalue().encode("utf-8")
+
+
+def _columns(kind: str) -> list[str]:
+    """Columns in a fixed order, so an empty export still has its header."""
+    if kind == "disclosures":
+        return [
+            "id", "case", "made_at", "made_by", "recipient_agency", "recipient_contact", "method", "purpose",
+            "basis", "consent_record_id", "share_decision_id", "grounds", "public_interest", "decision",
+            "recipient_told_consent_status", "restrictions_on_use", "items",
+        ]  # fmt: skip
+    return [
+        "id", "case", "received_at", "provided_by_agency", "provided_by_person", "details", "without_consent",
+        "reasons_given", "restrictions", "recorded_by", "recorded_at",
+    ]  # fmt: skip
+
+
+def export(
+    app: App,
+    user: User,
+    kind: str,
+    fmt: str = "csv",
+    filters: Mapping[str, str | None] | None = None,
+    *,
+    audit_refusal: bool = True,
+) -> ExportResult:
+    """Build one export for ``user`` and audit it. Manages its own transactions (call it outside one).
+
+    ``audit_refusal=False`` where the caller audits refused access itself (the web application).
+    """
+    if fmt not in FORMATS:
+        raise ExportFilterError(f"Unknown export format {fmt!r}", f"Choose one of: {', '.join(FORMATS)}")
+    query = parse_filters(kind, dict(filters or {}))
+    refusal = refusals_audited(app.db, app.clock, user, f"export {kind}", {"filters": dict(filters or {})})
+    with refusal if audit_refusal else nullcontext(), app.db.read() as session:
+        rows, withheld = ROW_BUILDERS[kind](session, user, query)
+        case_id = _visible_case_ids(session, user, query)[0] if query.case else None
+    columns = _columns(kind)
+    if fmt == "csv":
+        content = to_csv(rows, columns)
+    else:
+        document = {"export": kind, "generated_at": app.clock.now().isoformat(), "rows": rows}
+        content = json.dumps(document, indent=2, ensure_ascii=False, default=str).encode("utf-8")
+    stamp = app.clock.now().strftime("%Y%m%d-%H%M")
+    with app.transaction() as session:
+        record_event(
+            session,
+            app.clock,
+            session.get(User, user.id),
+            "export_made",
+            f"{user.display_name} exported the {TITLES[kind]} ({len(rows)} rows, {fmt.upper()}, "
+            f"for {query.audience.kind})",
+            case_id=case_id,
+            detail={
+                "kind": kind,
+                "format": fmt,
+                "filters": {k: v for k, v in (filters or {}).items() if v},
+                "rows": len(rows),
+                "withheld": withheld,
+                "row_ids": [r["id"] for r in rows],
+            },
+        )
+    return ExportResult(f"{kind}-{stamp}.{fmt}", FORMATS[fmt], content, len(rows), withheld)

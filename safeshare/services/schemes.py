@@ -1,0 +1,159 @@
+"""Police disclosure schemes: start a CSOR or DVDS application and read it back (P6 to P8).
+
+Scheme records are police records. Only police staff may start or read them; the
+process instances carry no case id, so their tasks reach only the police inbox,
+and a link to a child's safeguarding case (R31) is a reference the police hold,
+not a way for the child's team to see the application.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from safeshare.access import require_role
+from safeshare.audit import record_event
+from safeshare.deadlines import policy_for
+from safeshare.errors import DomainRuleError, NotFoundError
+from safeshare.records import Case, ProcessInstance, Role, SchemeApplication, User
+
+if TYPE_CHECKING:
+    from safeshare.app import App
+
+ROUTES = {
+    "csor": ("csor", "csor_application", "csor_completion", "CSOR"),
+    "right_to_ask": ("dvds", "dvds_right_to_ask", "dvds_completion", "DVDS"),
+    "right_to_know": ("dvds", "dvds_right_to_know", "dvds_completion", "DVDS"),
+}
+
+
+def _required(value: Any, rule: str, what: str, hint: str) -> None:
+    if not value or (isinstance(value, str) and not value.strip()):
+        raise DomainRuleError(rule, f"The application needs {what}", hint)
+
+
+def _check_application(
+    route: str,
+    applicant: dict[str, Any],
+    subject: dict[str, Any],
+    person_at_risk: dict[str, Any] | None,
+    children: list[dict[str, Any]],
+    concern: str,
+) -> None:
+    """Stage 1, initial contact: what each route must record before anything else happens."""
+    _required(
+        subject.get("name"),
+        "R24" if route == "csor" else "R28",
+        "the subject's name",
+        "Record who the concern is about",
+    )
+    _required(concern, "R24" if route == "csor" else "R28", "the concern", "Say what the concern is")
+    if route == "csor":
+        _required(applicant.get("name"), "R24", "the applicant's name", "Record who is applying")
+        _required(children, "R24", "each child the subject has unsupervised access to", "List the children")
+    elif route == "right_to_ask":
+        _required(applicant.get("name"), "R28", "the applicant's name", "Record who is asking")
+        _required(person_at_risk and person_at_risk.get("name"), "R28", "the person at risk", "Name the person at risk")
+    else:
+        _required(
+            applicant.get("agency"),
+            "R29",
+            "the police team or partner agency holding the information",
+            "Record which agency believes someone is at risk",
+        )
+        _required(
+            person_at_risk and person_at_risk.get("name"),
+            "R29",
+            "the person believed at risk",
+            "Name the person at risk",
+        )
+
+
+def start_application(
+    app: App,
+    session: Session,
+    user: User,
+    *,
+    route: str,
+    applicant: dict[str, Any],
+    subject: dict[str, Any],
+    concern: str,
+    person_at_risk: dict[str, Any] | None = None,
+    children: list[dict[str, Any]] | None = None,
+    linked_case_id: int | None = None,
+) -> tuple[SchemeApplication, ProcessInstance]:
+    """Record the initial contact (stage 1) and start the scheme's process, with its completion deadline."""
+    require_role(user, Role.POLICE_STAFF)
+    if route not in ROUTES:
+        raise DomainRuleError("R24", f"Unknown scheme route {route!r}", f"Choose one of: {', '.join(ROUTES)}")
+    scheme, process_id, completion_kind, prefix = ROUTES[route]
+    kids = list(children or [])
+    _check_application(route, applicant, subject, person_at_risk, kids, concern)
+    if linked_case_id is not None and session.get(Case, linked_case_id) is None:
+        raise NotFoundError(f"No safeguarding case {linked_case_id} to link (R31)", "Check the case number")
+    now = app.clock.now()
+    due = policy_for(session).deadline(completion_kind, None, now)
+    serial = (
+        session.scalar(select(func.count()).select_from(SchemeApplication).where(SchemeApplication.scheme == scheme))
+        or 0
+    ) + 1
+    application = SchemeApplication(
+        reference=f"{prefix}-{now.year}-{serial:04d}",
+        scheme=scheme,
+        route=route,
+        applicant=applicant,
+        subject=subject,
+        person_at_risk=person_at_risk,
+        children=kids,
+        linked_case_id=linked_case_id,
+        concern=concern,
+        received_at=now,
+        received_by_id=user.id,
+        completion_due_at=due,
+    )
+    session.add(application)
+    session.flush()
+    data = {
+        "application_id": application.id,
+        "scheme": scheme,
+        "route": route,
+        "completion_due_at": due.isoformat(),
+        "has_children": bool(kids),
+    }
+    instance = app.engine.start(session, app.clock, process_id, data, actor=user)
+    application.instance_id = instance.id
+    record_event(
+        session,
+        app.clock,
+        user,
+        "scheme_application_received",
+        f"{prefix} {route.replace('_', ' ')} application {application.reference} received; complete by {due:%d %B %Y}",
+        detail={"application_id": application.id, "instance_id": instance.id, "linked_case_id": linked_case_id},
+    )
+    return application, instance
+
+
+def get_application(session: Session, user: User, application_id: int) -> SchemeApplication:
+    """One application, for police staff only (anyone else is told it does not exist)."""
+    if Role.POLICE_STAFF not in user.roles:
+        raise NotFoundError(f"No scheme application {application_id} that you can see", "Police records only")
+    application = session.get(SchemeApplication, application_id)
+    if application is None:
+        raise NotFoundError(f"No scheme application {application_id} that you can see", "Check the number")
+    return application
+
+
+def list_applications(
+    session: Session, user: User, *, scheme: str | None = None, since: datetime | None = None
+) -> list[SchemeApplication]:
+    """Applications, newest first, for police staff only."""
+    require_role(user, Role.POLICE_STAFF)
+    query = select(SchemeApplication).order_by(SchemeApplication.id.desc())
+    if scheme is not None:
+        query = query.where(SchemeApplication.scheme == scheme)
+    if since is not None:
+        query = query.where(SchemeApplication.received_at >= since)
+    return list(session.scalars(query))

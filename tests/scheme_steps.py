@@ -1,0 +1,84 @@
+"""Shared steps for the police scheme tests (CSOR, DVDS): start an application, move it stage by stage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from safeshare.records import SchemeApplication
+from safeshare.services import schemes
+from tests.builders import Scenario
+
+CHECKS = {
+    "crime_reported": False,
+    "immediate_risk": False,
+    "initial_risk_level": "medium",
+    "initial_checks_summary": "PNC and local systems checked",
+}
+IDENTITY = {
+    "identity_verified": True,
+    "meeting_notes": "Met at the station; relationship of 8 months",
+    "identity_documents": [
+        {"document": "passport", "has_photo": True},
+        {"document": "utility_bill", "has_photo": False},
+    ],
+}
+RISK = {
+    "relevant_convictions": True,
+    "information_indicates_risk": True,
+    "agencies_consulted": ["probation", "health"],
+    "risk_level": "high",
+    "risk_summary": "Two convictions for assault on former partners",
+}
+MEETING = {
+    "disclosed_in_person": True,
+    "warning_given": True,
+    "undertaking_signed": True,
+    "information_disclosed": "Two convictions for assault on former partners (2018, 2021)",
+    "support_offered": "Referred to the IDVA; safety plan agreed",
+}
+NO_DISCLOSURE = {
+    "letter_to": "Sam Taylor",
+    "outcome_explanation": "We will not be making a disclosure to you.",
+    "support_offered": "Contact details for the local domestic abuse service",
+}
+
+
+def start(scenario: Scenario, route: str, **overrides: Any) -> tuple[int, int]:
+    """Police staff record an application; returns (application id, instance id)."""
+    fields: dict[str, Any] = {
+        "applicant": {"name": "Sam Taylor", "safe_contact": "mobile, texts only"},
+        "subject": {"name": "Alex Reed", "date_of_birth": "1990-04-01"},
+        "person_at_risk": {"name": "Sam Taylor"},
+        "concern": "Partner has become controlling and threatened violence",
+        "children": [],
+    }
+    if route == "csor":
+        fields |= {
+            "person_at_risk": None,
+            "children": [{"name": "Lily Taylor", "age": 7}],
+            "concern": "New partner has unsupervised access to my daughter",
+        }
+    if route == "right_to_know":
+        fields |= {"applicant": {"agency": "Northfield Children's Social Care"}}
+    fields |= overrides
+    with scenario.app.transaction() as s:
+        application, instance = schemes.start_application(
+            scenario.app, s, scenario.user(s, "priya"), route=route, **fields
+        )
+        return application.id, instance.id
+
+
+def to_decision(
+    scenario: Scenario, instance: int, identity: dict[str, Any] | None = None, risk: dict[str, Any] | None = None
+) -> None:
+    scenario.complete(instance, "initial_checks", "priya", CHECKS)
+    scenario.complete(instance, "face_to_face", "priya", identity or IDENTITY)
+    scenario.complete(instance, "full_risk_assessment", "priya", risk or RISK)
+
+
+def application(scenario: Scenario, application_id: int) -> SchemeApplication:
+    with scenario.app.db.read() as s:
+        row = s.get(SchemeApplication, application_id)
+        assert row is not None
+        s.expunge(row)
+        return row

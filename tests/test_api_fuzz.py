@@ -1,0 +1,92 @@
+"""The API fuzzed from its own OpenAPI document (Schemathesis): no 5xx answer, and a refused request changes nothing.
+
+Schemathesis generates requests for every operation the OpenAPI document lists, valid and
+invalid, and sends them in-process to the real app on the test database, signed in as a
+practitioner (pat) who has a case with an open task, so some generated ids exist. After each
+request: the status is below 500, and a 4xx answer left every table exactly as it was (row counts,
+open tasks and their holders, instance versions). The one deliberate exception: a refused
+sign-in on ``/api/auth/*`` records the attempt and an audit event (that is how attempts are limited).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from sqlalchemy import func, select
+
+from safeshare.app import App
+from safeshare.records import AuditEvent, Base, OpenTask, ProcessInstance
+from tests.builders import Scenario
+from tests.webkit import make_webkit
+
+SIGN_IN_PATHS = ("/api/auth/",)
+EXAMPLES = 10  # per operation and mode
+
+
+@pytest.fixture
+def fuzz_web(app: App, scenario: Scenario) -> dict[str, Any]:
+    kit = make_webkit(app, scenario)
+    case_id, _ = scenario.open_case(12)
+    scenario.start_episode(case_id)
+    return {"app": app, "asgi": kit.client.app, "headers": kit.headers("pat")}
+
+
+def fingerprint(app: App) -> tuple[Any, ...]:
+    """Row counts of every table, who holds each open task and each instance's version, in one query.
+
+    Not counted: ``access_refused`` audit events (and the chain head they move), which the API writes
+    on purpose for every refused look at a case or task (need-to-know is audited).
+    """
+    counted = [t for t in Base.metadata.sorted_tables if t.name not in ("audit_event", "audit_chain_head")]
+    columns = [select(func.count()).select_from(t).scalar_subquery().label(t.name) for t in counted]
+    columns.append(select(func.count()).select_from(AuditEvent).where(AuditEvent.event_type != "access_refused")
+                   .scalar_subquery().label("audit_event"))
+    holders = select(func.count()).select_from(OpenTask).where(OpenTask.assignee_id.is_not(None))
+    columns.append(holders.scalar_subquery().label("held_tasks"))
+    columns.append(select(func.coalesce(func.sum(ProcessInstance.version), 0)).scalar_subquery().label("versions"))
+    with app.db.read() as s:
+        return tuple(s.execute(select(*columns)).one())
+
+
+def fuzz_operation(operation: Any, mode: GenerationMode, fuzz_web: dict[str, Any]) -> None:
+    app: App = fuzz_web["app"]
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=EXAMPLES, deadline=None, database=None, suppress_health_check=list(HealthCheck),
+              phases=[Phase.explicit, Phase.generate])  # no shrinking: the failing request is printed as is
+    def check(case: Any) -> None:
+        before = fingerprint(app)
+        response = case.call(headers=fuzz_web["headers"])
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path}: {response.status_code} {response.text[:500]}"
+        )
+        if 400 <= response.status_code < 500 and not case.formatted_path.startswith(SIGN_IN_PATHS):
+            assert fingerprint(app) == before, (
+                f"{case.method} {case.formatted_path} was refused ({response.status_code}) but changed data"
+            )
+
+    check()
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+def test_no_server_error_and_refusals_change_nothing(fuzz_web: dict[str, Any], mode: GenerationMode) -> None:
+    """Every operation of the OpenAPI document, with data that fits its schema and data that does not."""
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", fuzz_web["asgi"])
+    operations = [result.ok() for result in schema.get_all_operations()]  # type: ignore[union-attr]
+    assert len(operations) >= 10, [op.label for op in operations]
+    failures: list[str] = []
+    for operation in operations:
+        try:
+            fuzz_operation(operation, mode, fuzz_web)
+        except Unsatisfiable:
+            continue  # e.g. no way to make an operation without parameters invalid
+        except AssertionError as failure:
+            failures.append(f"{operation.label}: {str(failure).splitlines()[0][:400]}")
+        except Exception as crash:  # the app raised instead of answering: a 500 in production
+            failures.append(f"{operation.label}: the app raised {type(crash).__name__}: {str(crash)[:300]}")
+    assert failures == [], "\n".join(failures)

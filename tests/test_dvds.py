@@ -1,0 +1,262 @@
+"""DVDS right to ask (P7) and right to know (P8) through the real engine and task service."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError, PermissionDeniedError
+from safeshare.records import AuditEvent, Document, Notification, ProcessInstance, SchemeApplication
+from safeshare.services import schemes
+from tasks import service
+from tests.builders import Scenario
+from tests.scheme_steps import CHECKS, IDENTITY, MEETING, NO_DISCLOSURE, RISK, application, start, to_decision
+
+DECIDE = {
+    "forum": "dvds_panel",
+    "disclose": True,
+    "lawful": True,
+    "necessary": True,
+    "proportionate": True,
+    "pressing_need": "Escalating threats; she plans to move in with him",
+    "recipient_name": "Sam Taylor",
+    "recipient_is": "person_at_risk",
+    "safety_plan": "IDVA referral, MARAC, target-hardening",
+    "decision_reasons": "Convictions for violence against two former partners",
+}
+
+
+def count(scenario: Scenario, model: type) -> int:
+    with scenario.app.db.read() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def documents(scenario: Scenario) -> list[str]:
+    with scenario.app.db.read() as s:
+        return [d.kind for d in s.scalars(select(Document).order_by(Document.id))]
+
+
+def test_r28_r35_right_to_ask_disclosed_in_person_with_a_signed_undertaking(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    assert scenario.task(instance, "initial_checks").role == "police_staff"
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    row = scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    assert (row.status, row.outcome) == ("completed", "disclosure_made")
+    record = application(scenario, app_id)
+    assert (record.outcome, record.status, record.route) == ("disclosed", "closed", "right_to_ask")
+    assert record.identity_check is not None and record.identity_check["verified"] is True
+    assert record.decision is not None and record.decision["safety_plan"] == DECIDE["safety_plan"]
+    assert documents(scenario) == ["confidentiality_undertaking", "scheme_disclosure_record"]
+    with scenario.app.db.read() as s:
+        told = s.scalars(select(Notification).where(Notification.template == "scheme_outcome_disclosure")).all()
+        assert {n.context["recipient"]["name"] for n in told} == {"Priya Police"}
+        assert "Alex Reed" not in " ".join(n.body_text for n in told)  # names the application, not the detail
+        undertaking = s.scalars(select(Document).where(Document.kind == "confidentiality_undertaking")).one()
+        assert undertaking.case_id is None and "legal proceedings may follow" in undertaking.content_html
+
+
+def test_r27_unsigned_undertaking_police_disclose_anyway(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    unsigned = {
+        **MEETING,
+        "undertaking_signed": False,
+        "unsigned_police_decision": "disclose_anyway",
+        "unsigned_police_reasons": "Risk is high and imminent; she must know today",
+    }
+    row = scenario.complete(instance, "disclose_in_person", "priya", unsigned)
+    assert row.outcome == "disclosure_made"
+    assert documents(scenario) == ["scheme_disclosure_record"]
+    assert application(scenario, app_id).outcome_detail["meeting"]["unsigned_police_decision"] == "disclose_anyway"
+
+
+def test_r27_r36_unsigned_undertaking_police_withhold_then_non_disclosure_letter(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    withheld = {
+        **MEETING,
+        "undertaking_signed": False,
+        "unsigned_police_decision": "do_not_disclose",
+        "unsigned_police_reasons": "She intends to confront him with it",
+    }
+    scenario.complete(instance, "disclose_in_person", "priya", withheld)
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["communicate_no_disclosure"]
+    row = scenario.complete(instance, "communicate_no_disclosure", "priya", NO_DISCLOSURE)
+    assert row.outcome == "no_disclosure"
+    record = application(scenario, app_id)
+    assert record.outcome == "not_disclosed" and record.outcome_detail["letter"]["support_offered"]
+    assert documents(scenario) == ["non_disclosure_letter"]
+
+
+def test_r36_no_disclosure_is_communicated_by_letter_with_support(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance, risk={**RISK, "relevant_convictions": False, "information_indicates_risk": False})
+    scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "disclose": False})
+    with pytest.raises(FormValidationError, match="support_offered"):
+        scenario.complete(instance, "communicate_no_disclosure", "priya", {**NO_DISCLOSURE, "support_offered": ""})
+    row = scenario.complete(instance, "communicate_no_disclosure", "priya", NO_DISCLOSURE)
+    assert row.outcome == "no_disclosure"
+    with scenario.app.db.read() as s:
+        letter = s.scalars(select(Document)).one()
+        assert letter.kind == "non_disclosure_letter" and "no\ndisclosure will be made" in letter.content_html
+        assert "domestic abuse service" in letter.content_html
+    assert application(scenario, app_id).outcome == "not_disclosed"
+
+
+def test_r28_disclosure_to_someone_neither_at_risk_nor_able_to_safeguard_is_refused(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    before = count(scenario, AuditEvent)
+    with pytest.raises(DomainRuleError, match=r"only to the person at risk or someone in a position.*\(R28\)"):
+        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "recipient_is": "neither"})
+    assert application(scenario, app_id).decision is None and count(scenario, AuditEvent) == before
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_disclosure"]
+
+
+def test_r30_no_convictions_and_no_information_means_no_basis_to_disclose(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance, risk={**RISK, "relevant_convictions": False, "information_indicates_risk": False})
+    with pytest.raises(DomainRuleError, match=r"R30"):
+        scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    assert application(scenario, app_id).decision is None
+
+
+def test_r30_test_met_but_not_disclosing_needs_full_reasons(scenario: Scenario) -> None:
+    _, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    with pytest.raises(DomainRuleError, match=r"R30"):
+        scenario.complete(
+            instance,
+            "decide_disclosure",
+            "priya",
+            {**DECIDE, "disclose": False, "decision_reasons": "Not at this time"},
+        )
+
+
+def test_r35_a_disclosure_decision_needs_lawful_necessary_proportionate_and_a_safety_plan(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    with pytest.raises(DomainRuleError, match=r"missing: proportionate, safety_plan.*\(R35\)"):
+        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "proportionate": False, "safety_plan": ""})
+    assert application(scenario, app_id).decision is None
+
+
+def test_r34_nothing_is_disclosed_before_identity_is_verified(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    scenario.complete(instance, "initial_checks", "priya", CHECKS)
+    with pytest.raises(DomainRuleError, match=r"two documents, at least one with a photo \(R34\)"):
+        scenario.complete(
+            instance,
+            "face_to_face",
+            "priya",
+            {**IDENTITY, "identity_documents": [{"document": "utility_bill", "has_photo": False}]},
+        )
+    scenario.complete(instance, "face_to_face", "priya", {**IDENTITY, "identity_verified": False})
+    scenario.complete(instance, "full_risk_assessment", "priya", RISK)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    before = count(scenario, Document)
+    with pytest.raises(DomainRuleError, match=r"before identity is verified.*\(R34\)"):
+        scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    assert count(scenario, Document) == before and application(scenario, app_id).outcome is None
+
+
+def test_r26_r27_disclosure_without_a_signed_undertaking_and_no_police_decision_is_refused(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    before = (count(scenario, Document), count(scenario, AuditEvent))
+    with pytest.raises(DomainRuleError, match=r"not signed and no police decision.*\(R27\)"):
+        scenario.complete(instance, "disclose_in_person", "priya", {**MEETING, "undertaking_signed": False})
+    with pytest.raises(DomainRuleError, match=r"in person, with the warning.*\(R26\)"):
+        scenario.complete(instance, "disclose_in_person", "priya", {**MEETING, "warning_given": False})
+    assert (count(scenario, Document), count(scenario, AuditEvent)) == before
+    assert application(scenario, app_id).outcome is None
+
+
+def test_r32_late_outcome_needs_an_exceptional_delay_reason(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    scenario.app.clock.advance(timedelta(days=29))
+    with pytest.raises(DomainRuleError, match=r"passed its time limit.*\(R32\)"):
+        scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    late = {**MEETING, "exceptional_delay_reason": "Applicant was in hospital for three weeks"}
+    assert scenario.complete(instance, "disclose_in_person", "priya", late).outcome == "disclosure_made"
+    assert application(scenario, app_id).exceptional_delay_reason == late["exceptional_delay_reason"]
+
+
+def test_r32_immediate_risk_lets_police_decide_without_the_forum_but_only_then(scenario: Scenario) -> None:
+    _, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    with pytest.raises(DomainRuleError, match=r"Only immediate risk.*\(R32\)"):
+        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "forum": "immediate_risk_police_decision"})
+
+
+def test_r31_children_in_the_family_are_considered_and_the_case_linked(scenario: Scenario) -> None:
+    case_id, _ = scenario.open_case(6)
+    app_id, instance = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}], linked_case_id=case_id)
+    to_decision(scenario, instance)
+    with pytest.raises(DomainRuleError, match=r"impact on the children.*\(R31\)"):
+        scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "impact_on_children": "Mia lives with her"})
+    record = application(scenario, app_id)
+    assert record.linked_case_id == case_id and record.decision["impact_on_children"] == "Mia lives with her"
+    with pytest.raises(NotFoundError, match=r"R31"):
+        start(scenario, "right_to_ask", linked_case_id=9999)
+
+
+def test_r33_stage_deadline_tells_police_staff_and_keeps_the_task_open(scenario: Scenario) -> None:
+    _, instance = start(scenario, "right_to_ask")
+    assert scenario.task(instance, "initial_checks").due_at == scenario.app.clock.now() + timedelta(hours=24)
+    scenario.app.clock.advance(timedelta(hours=25))
+    with scenario.app.transaction() as s:
+        row = s.get(ProcessInstance, instance)
+        assert row is not None
+        scenario.app.engine.fire_due_timers(s, scenario.app.clock, row)
+    with scenario.app.db.read() as s:
+        notes = s.scalars(select(Notification).where(Notification.template == "deadline_missed")).all()
+        assert {n.context["recipient"]["name"] for n in notes} == {"Priya Police"}
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["initial_checks"]
+
+
+def test_r29_right_to_know_starts_from_an_agency_and_ends_in_disclosure(scenario: Scenario) -> None:
+    with pytest.raises(DomainRuleError, match=r"R29"):
+        start(scenario, "right_to_know", applicant={"name": "Not an agency"})
+    app_id, instance = start(scenario, "right_to_know")
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "forum": "marac"})
+    row = scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    assert (row.process_id, row.outcome) == ("dvds_right_to_know", "disclosure_made")
+    assert application(scenario, app_id).reference.startswith("DVDS-")
+
+
+def test_scheme_records_are_visible_to_police_staff_only(scenario: Scenario) -> None:
+    app_id, instance = start(scenario, "right_to_ask")
+    with scenario.app.db.read() as s:
+        pat, max_ = scenario.user(s, "pat"), scenario.user(s, "max")
+        with pytest.raises(NotFoundError):
+            schemes.get_application(s, pat, app_id)
+        with pytest.raises(PermissionDeniedError):
+            schemes.list_applications(s, max_)
+        assert [a.id for a in schemes.list_applications(s, scenario.user(s, "priya"))] == [app_id]
+        assert service.my_tasks(s, pat, scenario.app.clock.now()) == []
+        assert [t.task_spec for t in service.my_tasks(s, scenario.user(s, "priya"), scenario.app.clock.now())] == [
+            "initial_checks"
+        ]
+    with pytest.raises(PermissionDeniedError), scenario.app.transaction() as s:
+        schemes.start_application(
+            scenario.app,
+            s,
+            scenario.user(s, "pat"),
+            route="right_to_ask",
+            applicant={"name": "X"},
+            subject={"name": "Y"},
+            concern="Z",
+            person_at_risk={"name": "X"},
+        )
+    assert count(scenario, SchemeApplication) == 1

@@ -1,0 +1,97 @@
+"""The application factory: one FastAPI app serving the JSON API (OpenAPI at /api/openapi.json,
+docs at /api/docs) and the pages, on the same :class:`~safeshare.app.App` the CLI uses.
+
+Front-end assets (govuk-frontend, bpmn-js) are served straight from
+``node_modules`` (installed by ``make`` from package.json), never copied here.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.staticfiles import StaticFiles
+
+from safeshare.app import App
+from safeshare.config import PROJECT_ROOT
+from web import errors
+from web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
+from web.routers import (
+    api_admin,
+    api_auth,
+    api_cases,
+    api_exports,
+    api_processes,
+    api_queues,
+    api_schemes,
+    api_sharing,
+    api_tasks,
+    ui_admin,
+    ui_auth,
+    ui_cases,
+    ui_queues,
+    ui_reports,
+    ui_schemes,
+    ui_sharing,
+    ui_tasks,
+)
+from web.secret import secret_key
+
+log = logging.getLogger("safeshare.web")
+NODE_MODULES = PROJECT_ROOT / "node_modules"
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+SESSION_COOKIE = "safeshare_session"
+SESSION_MAX_AGE = 8 * 60 * 60  # a working day
+
+
+def create_app(application: App, *, key: str | None = None, https_only: bool = False) -> FastAPI:
+    """Build the web app around ``application`` (its database, models, engine and clock)."""
+    web = FastAPI(
+        title="safeshare",
+        summary="Safeguarding information sharing: tasks, cases, consent and disclosures",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    web.state.safeshare = application
+    errors.install(web)
+    for router in (
+        api_auth.router,
+        api_tasks.router,
+        api_cases.router,
+        api_processes.router,
+        api_queues.router,
+        api_sharing.router,
+        api_schemes.router,
+        api_admin.router,
+        api_exports.router,
+        ui_auth.router,
+        ui_tasks.router,
+        ui_cases.router,
+        ui_queues.router,
+        ui_sharing.router,
+        ui_schemes.router,
+        ui_admin.router,
+        ui_reports.router,
+    ):
+        web.include_router(router)
+    if not (NODE_MODULES / "govuk-frontend").is_dir():
+        log.warning("node_modules is missing: run 'make' (npm ci) so pages get their styles and the diagram viewer")
+    web.mount("/assets", StaticFiles(directory=NODE_MODULES / "govuk-frontend/dist/govuk/assets", check_dir=False))
+    web.mount("/static/govuk", StaticFiles(directory=NODE_MODULES / "govuk-frontend/dist/govuk", check_dir=False))
+    web.mount("/static/bpmn-js", StaticFiles(directory=NODE_MODULES / "bpmn-js/dist", check_dir=False))
+    web.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="app-static")
+    web.add_middleware(
+        SessionMiddleware,
+        secret_key=key or secret_key(),
+        session_cookie=SESSION_COOKIE,
+        max_age=SESSION_MAX_AGE,
+        same_site="lax",
+        https_only=https_only,
+    )
+    web.add_middleware(SecurityHeadersMiddleware)
+    web.add_middleware(BodyLimitMiddleware)
+    return web

@@ -1,0 +1,23 @@
+"""The web app for an ASGI server started from an import string, so it can run several worker processes.
+
+Scaled mode (see the README) runs, after ``safeshare db upgrade`` once::
+
+    SAFESHARE_DATABASE_URL=postgresql+psycopg://... SAFESHARE_SECRET_KEY=... \\
+        uvicorn --factory web.asgi:create --workers 4 --host 0.0.0.0 --port 8000
+
+Every worker builds the same :class:`~safeshare.app.App` from the environment. Workers do not
+migrate the schema themselves: several processes racing to run Alembic would collide.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from safeshare.app import App
+from safeshare.config import Settings
+from web.app import create_app
+
+
+def create() -> FastAPI:
+    """One worker's app: settings from the environment, the system clock, schema already migrated."""
+    return create_app(App.create(Settings.from_env(), migrate=False))

@@ -1,0 +1,1 @@
+"""HTTP routers: ``api_*`` answer JSON under /api, ``ui_*`` render pages."""

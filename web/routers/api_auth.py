@@ -1,0 +1,41 @@
+"""API sign-in: exchange a username and password for a bearer token; who am I."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from web.auth import acting, safeshare_app
+from web.serializers import user_json
+
+router = APIRouter(prefix="/api", tags=["sign-in"])
+
+
+class TokenRequest(BaseModel):
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=500)
+    name: str = Field(default="API client", min_length=1, max_length=120)
+
+
+@router.post("/auth/token", status_code=201)
+def issue_token(body: TokenRequest, request: Request) -> dict[str, Any]:
+    """Sign in with a password and get a bearer token for API calls (shown once; attempts are limited)."""
+    from safeshare.services import accounts
+
+    app = safeshare_app(request)
+    remote = request.client.host if request.client else None
+    with app.transaction() as session:
+        outcome = accounts.sign_in(app, session, body.username, body.password, remote)
+        token = accounts.issue_token(app, session, outcome.user, body.name) if outcome.user else None
+    if outcome.error is not None:
+        raise outcome.error
+    return {"token": token, "token_type": "bearer"}
+
+
+@router.get("/me")
+def me(request: Request) -> dict[str, Any]:
+    """The user the request acts as."""
+    with acting(request, write=False) as (_, user):
+        return user_json(user)

@@ -1,0 +1,37 @@
+"""The key that signs session cookies.
+
+``SAFESHARE_SECRET_KEY`` wins; otherwise a random key is generated at first
+start into ``var/secret_key`` (git-ignored, readable by the owner only) and
+reused, so sessions survive a restart and the key is never committed.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+MIN_KEY_LENGTH = 32
+
+
+def secret_key(var_dir: Path | None = None) -> str:
+    from_env = os.environ.get("SAFESHARE_SECRET_KEY", "")
+    if from_env:
+        if len(from_env) < MIN_KEY_LENGTH:
+            from safeshare.errors import ConfigurationError
+
+            raise ConfigurationError(
+                f"SAFESHARE_SECRET_KEY is too short ({len(from_env)} characters)",
+                f"Use at least {MIN_KEY_LENGTH} random characters, e.g. from 'python -c \"import secrets; "
+                "print(secrets.token_urlsafe(48))\"'",
+            )
+        return from_env
+    path = (var_dir or Path.cwd() / "var") / "secret_key"
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

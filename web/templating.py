@@ -1,0 +1,69 @@
+"""The Jinja2 environment for pages: our templates plus the govuk-frontend-jinja macros, autoescaped."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
+from starlette.responses import HTMLResponse
+
+from web.auth import csrf_token
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
+SERVICE_NAME = "Safeguarding information sharing"
+
+
+def _when(value: datetime | None) -> str:
+    """Dates as people read them: 24 Nov 2026, 14:05 (UTC)."""
+    return value.strftime("%-d %b %Y, %H:%M") if value else ""
+
+
+def _humanise(value: str | None) -> str:
+    return (value or "").replace("_", " ").capitalize()
+
+
+CONSENT_FROM = {
+    "person_with_pr": "a person with parental responsibility",
+    "child": "the child, judged able to decide",
+    "young_person": "the young person (16 or over)",
+}
+
+
+def build_environment() -> Environment:
+    env = Environment(
+        loader=ChoiceLoader(
+            [
+                FileSystemLoader(TEMPLATES_DIR),
+                PrefixLoader({"govuk_frontend_jinja": PackageLoader("govuk_frontend_jinja")}),
+            ]
+        ),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["when"] = _when
+    env.filters["humanise"] = _humanise
+    env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
+    env.filters["consent_from"] = lambda value: CONSENT_FROM.get(value, _humanise(value).lower())
+    return env
+
+
+templates = Jinja2Templates(env=build_environment())
+
+
+def render(request: Request, name: str, context: dict[str, Any], status_code: int = 200) -> HTMLResponse:
+    """Render a page with what every page needs: the user, the CSRF token, the CSP nonce, the clock."""
+    app = request.app.state.safeshare
+    base = {
+        "serviceName": SERVICE_NAME,
+        "serviceUrl": "/",
+        "csrf_token": csrf_token(request),
+        "cspNonce": getattr(request.state, "csp_nonce", None),
+        "now": app.clock.now(),
+        "current_user": getattr(request.state, "user", None),
+    }
+    return templates.TemplateResponse(request, name, base | context, status_code=status_code)

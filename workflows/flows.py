@@ -1,0 +1,98 @@
+"""Prefect flows that do the waking: fire due timers, then deliver the outbox.
+
+The database stays the source of truth (``waiting_timer``, ``notification``); Prefect only decides
+*when* to look and keeps the run history that shows in its UI. The flows are ``async def`` because
+a synchronous flow costs about a second at exit (a heartbeat thread) and these run every few seconds;
+the database work itself is synchronous and runs in a worker thread.
+
+A served deployment runs each flow run in a fresh process, so a flow builds its :class:`App` from the
+environment (``SAFESHARE_DATABASE_URL`` and friends) and checks every template once per process. Tests
+and the demo hand it a ready app (with their clock) through :func:`configure`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Mapping
+from typing import Any
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # else its telemetry logs "database is locked"
+
+from prefect import flow, get_run_logger  # noqa: E402 - after the setting above
+
+from notifications.channels.base import Channel  # noqa: E402
+from notifications.channels.email import EmailChannel, SmtpSettings  # noqa: E402
+from notifications.delivery import RetryPolicy, deliver_due  # noqa: E402
+from notifications.template_check import check_templates  # noqa: E402
+from safeshare.app import App  # noqa: E402
+from workflows.timer_sweep import sweep_due_timers  # noqa: E402
+
+_configured: dict[str, Any] = {}
+
+
+def configure(app: App | None, channels: Mapping[str, Channel] | None = None) -> None:
+    """Run the flows of this process against ``app`` and ``channels`` (``None`` restores the defaults)."""
+    _configured.clear()
+    if app is not None:
+        _configured["app"] = app
+    if channels is not None:
+        _configured["channels"] = dict(channels)
+
+
+def current_app() -> App:
+    """The configured app, or one built from the environment after checking every template."""
+    if "app" not in _configured:
+        check_templates()
+        _configured["app"] = App.create()
+    app: App = _configured["app"]
+    return app
+
+
+def current_channels() -> dict[str, Channel]:
+    """Email when an SMTP server is configured; without one, email waits in the outbox (never dropped)."""
+    if "channels" in _configured:
+        return dict(_configured["channels"])
+    settings = SmtpSettings.from_env()
+    return {"email": EmailChannel(settings)} if settings else {}
+
+
+@flow(name="safeshare-sweep-timers", description="Fire every due timer, oldest first, exactly once.")
+async def sweep_timers(limit: int = 1000) -> dict[str, Any]:
+    logger = get_run_logger()
+    report = await asyncio.to_thread(sweep_due_timers, current_app(), limit=limit)
+    for timer in report.fired:
+        logger.info(
+            "fired %r of instance %s (due %s, %.0f s late)",
+            timer.event_name,
+            timer.instance_id,
+            timer.due_at.isoformat(),
+            timer.lateness.total_seconds(),
+        )
+    for instance_id in report.parked:
+        logger.error("instance %s stopped on an error; see 'safeshare incidents'", instance_id)
+    lateness = report.max_lateness
+    return {
+        "fired": len(report.fired),
+        "parked": report.parked,
+        "conflicts": report.conflicts,
+        "max_lateness_seconds": lateness.total_seconds() if lateness is not None else None,
+    }
+
+
+@flow(name="safeshare-deliver-notifications", description="Send due outbox messages, with retries and back-off.")
+async def deliver_notifications(limit: int = 200) -> dict[str, Any]:
+    logger = get_run_logger()
+    channels = current_channels()
+    if not channels:
+        logger.warning("no SMTP server configured (SAFESHARE_SMTP_HOST): email stays in the outbox")
+        return {"sent": 0, "retrying": 0, "failed": 0}
+    report = await asyncio.to_thread(deliver_due, current_app(), channels, policy=RetryPolicy.from_env(), limit=limit)
+    for note_id in report.failed:
+        logger.error("notification %s failed for good; see 'safeshare outbox failed'", note_id)
+    return {"sent": len(report.sent), "retrying": len(report.retrying), "failed": len(report.failed)}
+
+
+@flow(name="safeshare-tick", description="One scheduler tick: fire due timers, then deliver what they queued.")
+async def tick() -> dict[str, Any]:
+    return {"timers": await sweep_timers(), "notifications": await deliver_notifications()}
