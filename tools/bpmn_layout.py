@@ -26,9 +26,12 @@ Edge routing, for a flow from S to T:
 
 Usage::
 
-    python tools/bpmn_layout.py bpmn/consent_seeking.bpmn            # grid from GRIDS
-    python tools/bpmn_layout.py bpmn/x.bpmn --grid x.layout.json     # grid from a file
+    python tools/bpmn_layout.py bpmn/consent_seeking.bpmn            # grid from bpmn/layout/<process id>.json
+    python tools/bpmn_layout.py bpmn/x.bpmn --grid x.layout.json     # grid from another file
     python tools/bpmn_layout.py bpmn/consent_seeking.bpmn --check    # exit 1 if stale
+
+Boundary events (``attachedToRef``) are drawn on their task's bottom edge, side by
+side, as bpmn.io and Camunda Modeler expect; their grid cell is ignored.
 
 A grid file is JSON: ``{"cells": {"node_id": [column, row], ...},
 "bends": {"flow_id": "hv" | "vh", ...}}`` (``bends`` optional).
@@ -91,29 +94,6 @@ class Grid:
         return cls(cells=cells, bends=bends)
 
 
-# Grids of the models in bpmn/, keyed by process id.
-GRIDS: dict[str, Grid] = {
-    "consent_seeking": Grid(
-        cells={
-            # Practitioner lane: row 0 is the main path, rows 1-2 the branches.
-            "episode_started": (0, 0),
-            "is_child_under_16": (1, 0),
-            "judge_competence": (2, 1),
-            "decide_consent_authority": (4, 0),
-            "seek_consent": (5, 0),
-            "record_consent_task": (6, 0),
-            "consent_outcome_gateway": (7, 0),
-            "produce_consent_form_task": (8, 0),
-            "consent_given": (9, 0),
-            "consent_refused": (9, 1),
-            "consent_not_sought": (9, 2),
-            # Manager lane.
-            "advise_on_competence": (3, 0),
-        },
-    ),
-}
-
-
 @dataclass(frozen=True)
 class Box:
     """An axis-aligned rectangle (BPMN DI ``dc:Bounds``)."""
@@ -150,6 +130,7 @@ class FlowNode:
     kind: Literal["task", "event", "gateway"]
     tag: str  # local name, e.g. "userTask"
     name: str
+    attached_to: str | None = None  # host task of a boundary event
 
 
 @dataclass(frozen=True)
@@ -216,7 +197,9 @@ def read_model(path: Path) -> Model:
             "property",
             "ioSpecification",
         ):
-            nodes[child.get("id")] = FlowNode(child.get("id"), _kind(tag), tag, child.get("name", ""))
+            nodes[child.get("id")] = FlowNode(
+                child.get("id"), _kind(tag), tag, child.get("name", ""), child.get("attachedToRef")
+            )
     return Model(
         collaboration_id=collaboration.get("id") if collaboration is not None else None,
         participant_id=participant.get("id") if participant is not None else None,
@@ -248,7 +231,7 @@ def _route(source: FlowNode, s: Box, t: Box, bend: Bend | None) -> list[Point]:
         return [(s.cx, s.bottom), (t.cx, t.y)] if t.cy > s.cy else [(s.cx, s.y), (t.cx, t.bottom)]
     if t.cx > s.cx:
         down = t.cy > s.cy
-        if (bend or ("vh" if source.kind == "gateway" else "hv")) == "vh":
+        if (bend or ("vh" if source.kind == "gateway" or source.attached_to else "hv")) == "vh":
             return [(s.cx, s.bottom if down else s.y), (s.cx, t.cy), (t.x, t.cy)]
         return [(s.right, s.cy), (t.cx, s.cy), (t.cx, t.y if down else t.bottom)]
     channel = max(s.bottom, t.bottom) + (ROW_HEIGHT - TASK_SIZE[1]) / 2
@@ -273,6 +256,25 @@ def _num(value: float) -> str:
 
 def _bounds(box: Box) -> str:
     return f'<dc:Bounds x="{_num(box.x)}" y="{_num(box.y)}" width="{_num(box.width)}" height="{_num(box.height)}" />'
+
+
+def _place_boundary_events(model: Model, boxes: dict[str, Box]) -> dict[str, int]:
+    """Put each boundary event on its host's bottom edge, left to right in document order.
+
+    Returns each boundary event's position on its host (0 = leftmost), so labels can be
+    set apart: the leftmost label hangs to the left, the others to the right.
+    """
+    placed: dict[str, int] = {}
+    position: dict[str, int] = {}
+    for node_id, node in model.nodes.items():
+        if node.attached_to is None or node.attached_to not in boxes:
+            continue
+        host = boxes[node.attached_to]
+        k = placed.get(node.attached_to, 0)
+        placed[node.attached_to] = k + 1
+        position[node_id] = k
+        boxes[node_id] = Box.centred(host.x + 18 + 64 * k, host.bottom, EVENT_SIZE)
+    return position
 
 
 def layout(model: Model, grid: Grid) -> str:
@@ -314,6 +316,7 @@ def layout(model: Model, grid: Grid) -> str:
         cx = lane_x + LEFT_PAD + col * COLUMN_WIDTH
         cy = lane_top[lane_of[node_id]] + ROW_HEIGHT / 2 + row * ROW_HEIGHT
         boxes[node_id] = Box.centred(cx, cy, _size(node))
+    boundary_position = _place_boundary_events(model, boxes)
 
     i = "  "
     out = [
@@ -339,7 +342,10 @@ def layout(model: Model, grid: Grid) -> str:
     for node_id, node in model.nodes.items():
         box = boxes[node_id]
         label: Box | None = None
-        if node.kind == "event" and node.name:
+        if node.id in boundary_position and node.name:
+            side = -1 if boundary_position[node.id] == 0 else 1
+            label = _label_box(node.name, box.cx + side * (LABEL_WIDTH / 2 - 8), top=box.bottom + LABEL_GAP)
+        elif node.kind == "event" and node.name:
             label = _label_box(node.name, box.cx, top=box.bottom + LABEL_GAP)
         elif node.kind == "gateway" and node.name:
             label = _label_box(node.name, box.cx, bottom=box.y - LABEL_GAP)
@@ -373,19 +379,17 @@ def apply_layout(text: str, diagram: str) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("bpmn", type=Path, help="the .bpmn file to lay out (rewritten in place)")
-    parser.add_argument("--grid", type=Path, help="grid JSON file (default: GRIDS[process id])")
+    parser.add_argument("--grid", type=Path, help="grid JSON file (default: layout/<process id>.json beside the model)")
     parser.add_argument(
         "--check", action="store_true", help="do not write; exit 1 if the file's diagram differs from the layout"
     )
     args = parser.parse_args(argv)
 
     model = read_model(args.bpmn)
-    if args.grid:
-        grid = Grid.from_json(args.grid.read_text(encoding="utf-8"))
-    elif model.process_id in GRIDS:
-        grid = GRIDS[model.process_id]
-    else:
-        parser.error(f"no grid for process {model.process_id!r}: pass --grid or add it to GRIDS")
+    grid_path = args.grid or args.bpmn.parent / "layout" / f"{model.process_id}.json"
+    if not grid_path.exists():
+        parser.error(f"no grid for process {model.process_id!r}: write {grid_path} or pass --grid")
+    grid = Grid.from_json(grid_path.read_text(encoding="utf-8"))
     text = args.bpmn.read_text(encoding="utf-8")
     new_text = apply_layout(text, layout(model, grid))
     if args.check:
