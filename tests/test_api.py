@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.records import ApiToken, Case, CompletedTask, Person, SignInAttempt, User
+from safeshare.records import ApiToken, Case, CompletedTask, OpenTask, Person, SignInAttempt, User
 from safeshare.services import accounts
 from tests.builders import EXPLAINED, Scenario
 from tests.webkit import WebKit, assert_error, make_webkit
@@ -358,6 +358,7 @@ def test_process_diagram_marks_done_and_current(web: WebKit, episode: dict[str, 
     assert body["bpmn_xml"].lstrip().startswith("<?xml")
     assert "judge_competence" in body["done"] and body["current"] == ["advise_on_competence"]
     assert body["overdue"] == []
+    assert body["names"]["judge_competence"] == "Judge the child's understanding"
     assert len(web.events("process_viewed")) == 1
     assert_error(web.get("olu", f"/api/processes/{episode['instance']}/diagram"), 404, "no process")
     assert_error(web.get("priya", f"/api/processes/{episode['instance']}/diagram"), 404, "no process")
@@ -598,3 +599,14 @@ def test_admin_change_user_refusals(
     assert web.counts()[1:] == before[1:]
     with web.app.db.read() as s:
         assert {r.value for r in s.get(User, web.scenario.users["pat"]).roles} == {"practitioner"}  # type: ignore[union-attr]
+
+
+def test_process_diagram_marks_an_overdue_step(web: WebKit, episode: dict[str, int]) -> None:
+    with web.app.transaction() as s:
+        task = s.get(OpenTask, task_id(web, episode["instance"], "judge_competence"))
+        assert task is not None
+        task.due_at = web.app.clock.now()
+    web.app.clock.advance(timedelta(minutes=1))  # type: ignore[attr-defined]
+    body = web.get("pat", f"/api/processes/{episode['instance']}/diagram").json()
+    assert body["overdue"] == ["judge_competence"] and body["current"] == ["judge_competence"]
+    assert web.get("pat", "/api/tasks").json()["tasks"][0]["overdue"] is True

@@ -339,3 +339,11 @@ def test_a_disclosure_register_extract_is_a_stored_document_with_every_r21_r22_f
     with scenario.app.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Document).where(
             Document.kind == "disclosure_register_extract")) == 1  # fmt: skip
+
+
+def test_an_id_beyond_any_database_integer_is_simply_not_found(scenario: Scenario) -> None:
+    with scenario.app.db.read() as s:
+        pat = scenario.user(s, "pat")
+    for document_id in (0, -1, 2**31, 10**30):
+        with pytest.raises(NotFoundError):
+            fetch_document(scenario.app, pat, document_id, "html")

@@ -204,6 +204,7 @@ def test_filters_by_date_agency_and_case(scenario: Scenario, world: Any) -> None
         ({"from": "2026-11-24", "to": "2026-11-23"}, "ends .* before it starts"),
         ({"audience": "press"}, "Unknown audience 'press'"),
         ({"audience": "agency:"}, "Unknown audience"),
+        ({"agency": "CAMHS\x00"}, "control characters"),
     ],
 )
 def test_a_bad_filter_is_a_clear_error_and_nothing_is_written(
@@ -278,3 +279,8 @@ def test_the_api_and_the_page_export_with_the_same_rules(scenario: Scenario, wor
     assert page.status_code == 200 and [r["id"] for r in json.loads(page.content)["rows"]] == [world["d1"]]
     form_error = web.get("pat", "/exports/download?kind=disclosures&from=soon")
     assert form_error.status_code == 422 and "is not a date" in form_error.text
+
+
+def test_a_case_number_beyond_any_database_integer_is_not_found(scenario: Scenario, world: Any) -> None:
+    with pytest.raises(NotFoundError):
+        export(scenario.app, as_user(scenario, "pat"), "received", "csv", {"case": str(10**20)})

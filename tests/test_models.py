@@ -200,6 +200,17 @@ def _properties(node: etree._Element) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", BPMN_FILES, ids=_ids(BPMN_FILES))
+def test_diagram_matches_its_layout_grid(path: Path) -> None:
+    """The DI is what tools/bpmn_layout.py draws from bpmn/layout/<process>.json, so edits stay tidy."""
+    import subprocess
+    import sys
+
+    tool = BPMN_DIR.parent / "tools" / "bpmn_layout.py"
+    result = subprocess.run([sys.executable, str(tool), "--check", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("path", BPMN_FILES, ids=_ids(BPMN_FILES))
 def test_user_tasks_have_a_role_lane_and_a_valid_form(path: Path) -> None:
     root = _tree(path)
     problems = []

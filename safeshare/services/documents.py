@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from safeshare.app import App
 
 FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
+MAX_ID = 2**31 - 1
 
 
 class DocumentIntegrityError(SafeshareError):
@@ -59,7 +60,8 @@ def may_see_document(session: Session, user: User, document: Document) -> bool:
 
 def require_document(session: Session, user: User, document_id: int) -> Document:
     """The document if this user is entitled to it; the same "not found" otherwise, so nothing leaks."""
-    document = session.get(Document, document_id)
+    in_range = 0 < document_id <= MAX_ID  # beyond a database integer: nothing there (not a database error)
+    document = session.get(Document, document_id) if in_range else None
     if document is None or not may_see_document(session, user, document):
         raise NotFoundError(
             f"No document {document_id} that you can see", "Check the number on the case's documents list"

@@ -93,6 +93,9 @@ def parse_filters(kind: str, filters: Mapping[str, str | None]) -> ExportQuery:
             "Use: " + "; ".join(f"{k} ({v})" for k, v in FILTERS.items()),
         )
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in filters.items() if v not in (None, "")}
+    for name, value in values.items():
+        if value is not None and any(ord(ch) < 32 for ch in value):
+            raise ExportFilterError(f"The filter {name!r} contains control characters", "Type it again as plain text")
     start = _day(values.get("from"), "from")
     last = _day(values.get("to"), "to")
     if start and last and last < start:
@@ -131,7 +134,7 @@ def _visible_case_ids(session: Session, user: User, query: ExportQuery) -> list[
     if query.case:
         case = (
             session.get(Case, int(query.case))
-            if query.case.isdigit()
+            if query.case.isdigit() and 0 < int(query.case) < 2**31
             else session.scalar(select(Case).where(Case.reference == query.case))
         )
         return [require_case(session, user, case.id if case else -1).id]
