@@ -6,7 +6,6 @@ They call the same services people use, so a test reads like the procedure.
 from __future__ import annotations
 
 import itertools
-
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from safeshare.records import User
 from safeshare.services import documents, exports, reports
 from web.auth import acting, safeshare_app
+from web.params import PathId
 
 router = APIRouter(prefix="/api", tags=["records"])
 
@@ -35,7 +36,7 @@ def attachment(content: bytes, media_type: str, filename: str) -> Response:
 
 
 @router.get("/documents/{document_id}")
-def download_document(document_id: int, request: Request, format: str = "pdf") -> Response:  # noqa: A002
+def download_document(document_id: PathId, request: Request, format: str = "pdf") -> Response:  # noqa: A002
     """A document of a case you may see, as PDF (default) or HTML; refused if it no longer matches its hash."""
     user = signed_in(request)
     file = documents.fetch_document(safeshare_app(request), user, document_id, format, audit_refusal=False)

@@ -17,6 +17,7 @@ from safeshare.errors import SafeshareError
 from safeshare.records import Role
 from safeshare.services import documents, exports, reports
 from web.auth import safeshare_app
+from web.params import PathId
 from web.routers.api_exports import attachment, signed_in
 from web.templating import render
 
@@ -104,7 +105,7 @@ def export_download(request: Request) -> Response:
 
 
 @router.get("/documents/{document_id}.{fmt}")
-def document_download(document_id: int, fmt: str, request: Request) -> Response:
+def document_download(document_id: PathId, fmt: str, request: Request) -> Response:
     """A stored document as PDF (download) or HTML (shown), after its hash is checked."""
     if fmt not in documents.FORMATS:
         raise SafeshareError(f"Unknown document format {fmt!r}", "Use .pdf or .html")
