@@ -34,3 +34,6 @@ lint: $(STAMP)
 # The benchmark (README "Benchmark"): a table on stdout, JSON under bench/results/. BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+scheduler: $(STAMP)
+	$(BIN)/safeshare scheduler

@@ -32,17 +32,19 @@ class Sizes:
     inbox_samples: int
     timer_open: tuple[int, ...]
     timer_due: int
+    api_clients: int
+    api_episodes_per_client: int
 
 
-FULL = Sizes(300, 1_000_000, 100_000, 100, 500, (10_000, 100_000), 1_000)
-QUICK = Sizes(10, 5_000, 500, 10, 40, (300, 600), 20)
+FULL = Sizes(300, 1_000_000, 100_000, 100, 500, (10_000, 100_000), 1_000, 4, 25)
+QUICK = Sizes(10, 5_000, 500, 10, 40, (300, 600), 20, 2, 2)
 
 
 # -- one figure, in a child process -------------------------------------------------------
 
 
 def _figure(name: str, backend: str, params: dict[str, Any], pg_admin: str) -> dict[str, Any]:
-    from bench import episodes, inbox, timers
+    from bench import api, episodes, inbox, timers
 
     if name == "bare":
         return episodes.bare_throughput(params["episodes"])
@@ -54,6 +56,8 @@ def _figure(name: str, backend: str, params: dict[str, Any], pg_admin: str) -> d
                              teams=params["teams"], samples=params["samples"])
         if name == "timers":
             return timers.run(url, open_timers=params["open_timers"], due=params["due"])
+        if name == "api":
+            return api.run(url, episodes_per_client=params["episodes_per_client"], clients=params["clients"])
     raise ValueError(f"unknown figure {name}")
 
 
@@ -88,6 +92,7 @@ def run(sizes: Sizes, backends: list[str], pg_admin: str, log: Any = print) -> d
     results["episodes"] = {}
     results["inbox"] = {}
     results["timers"] = {}
+    results["api"] = {}
     for backend in backends:
         log(f"{backend}: consent episodes through the task service ...")
         ours = measure("episodes", backend, {"episodes": sizes.episodes}, pg_admin)
@@ -99,6 +104,11 @@ def run(sizes: Sizes, backends: list[str], pg_admin: str, log: Any = print) -> d
             "inbox", backend,
             {"instances": sizes.inbox_instances, "open_tasks": sizes.inbox_open_tasks, "teams": sizes.inbox_teams,
              "samples": sizes.inbox_samples},
+            pg_admin,
+        )
+        log(f"{backend}: consent episodes through the HTTP API, {sizes.api_clients} clients ...")
+        results["api"][backend] = measure(
+            "api", backend, {"clients": sizes.api_clients, "episodes_per_client": sizes.api_episodes_per_client},
             pg_admin,
         )
         results["timers"][backend] = {}
@@ -127,6 +137,10 @@ def table(results: dict[str, Any]) -> str:
         rows.append(("stored state per finished instance", backend,
                      f"{size.get('mean')} B mean, {size.get('max')} B max "
                      f"(bare: {bare.get('state_bytes_per_finished_instance', {}).get('mean')} B)", "<= 8192 B"))
+    for backend, api in results["api"].items():
+        rows.append((f"episodes/s through the HTTP API ({api.get('clients')} clients, 1 uvicorn worker)", backend,
+                     f"{api.get('episodes_per_second')} ({api.get('episodes')} episodes, errors {api.get('errors')})",
+                     ""))
     for backend, inbox in results["inbox"].items():
         rows.append((f"my_tasks, {inbox.get('instances', 0):,} instances / {inbox.get('open_tasks', 0):,} open",
                      backend, f"p50 {inbox.get('p50_ms')} ms, p95 {inbox.get('p95_ms')} ms", "p95 <= 20 ms"))
@@ -145,11 +159,15 @@ def table(results: dict[str, Any]) -> str:
     for group in ("episodes", "inbox"):
         for backend, fig in results[group].items():
             rows.append((f"peak RSS, {group} process", backend, f"{fig.get('peak_rss_mb')} MB", ""))
+    for backend, api in results["api"].items():
+        rows.append(("peak RSS, API process (uvicorn worker)", backend, f"{api.get('api_process_peak_rss_mb')} MB", ""))
     for backend, sweeps in results["timers"].items():
         peaks = [s.get("peak_rss_mb") for s in sweeps.values() if isinstance(s, dict)]
         rows.append(("peak RSS, scheduler (sweep) process", backend, f"{max((p for p in peaks if p), default=None)} MB",
                      ""))
-    errors = [f"{g}/{b}: {f['error']}" for g in ("episodes", "inbox") for b, f in results[g].items() if "error" in f]
+    errors = [
+        f"{g}/{b}: {f['error']}" for g in ("episodes", "inbox", "api") for b, f in results[g].items() if "error" in f
+    ]
     width = [max(len(str(r[i])) for r in rows) for i in range(4)]
     lines = ["| " + " | ".join(str(c).ljust(width[i]) for i, c in enumerate(r)) + " |" for r in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in width) + "|")

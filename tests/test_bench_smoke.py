@@ -36,4 +36,8 @@ def test_quick_benchmark_writes_every_figure(tmp_path: Path) -> None:
         assert sweep["fired"] == sweep["due"] and sweep["fired_again_by_second_sweep"] == 0 and sweep["parked"] == 0
         assert sweep["still_open_after"] == open_timers - sweep["due"]
     assert "cost_ratio_high_to_low_open" in sweeps
+    api = results["api"][b]
+    assert api["errors"] == [] and api["episodes"] == results["sizes"]["api_clients"] * results["sizes"][
+        "api_episodes_per_client"]
+    assert api["api_process_peak_rss_mb"] > 0
     assert "| figure" in done.stdout and "my_tasks" in done.stdout

@@ -112,3 +112,16 @@ def test_scheduler_once_and_the_admin_commands(tmp_path: Path, monkeypatch: pyte
     code, _, err = _cli("deadlines", "set", "consultation", "standard", "3", "fortnights", "--reason", "x", "--as",
                         "nobody", "--database-url", url)
     assert code == 1 and err.startswith("error: ")
+
+
+def test_local_mode_starts_and_stops_its_own_prefect_server(tmp_path: Path) -> None:
+    """Prefect's temporary server runs no scheduler service, so local mode runs a real one as a child process."""
+    import httpx
+
+    from workflows.prefect_server import local_prefect_server
+
+    with local_prefect_server(tmp_path / "prefect") as url:
+        assert httpx.get(f"{url}/health", timeout=5).status_code == 200
+    with pytest.raises(httpx.HTTPError):
+        httpx.get(f"{url}/health", timeout=2)
+    assert (tmp_path / "prefect" / "server.log").exists()

@@ -42,8 +42,10 @@ def serve(
     """Start the web UI and the API (docs at /api/docs) on the embedded database."""
     import uvicorn
 
+    from notifications.template_check import check_templates
     from web.app import create_app
 
+    check_templates()  # a broken template stops the server now, not at 3 a.m.
     application = build_app(_serve_database(database_url))
     typer.echo(f"safeshare on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C stops it")
     uvicorn.run(create_app(application, https_only=secure_cookies), host=host, port=port, log_level="info")
