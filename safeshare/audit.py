@@ -55,8 +55,12 @@ def record_event(
     case_id: int | None = None,
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Append one event in the caller's transaction (it commits or vanishes with the change it records)."""
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one()
+    """Append one event in the caller's transaction (it commits or vanishes with the change it records).
+
+    The chain head is locked once per transaction and the events are written at the
+    next flush, so a step that records several events costs one lock, not one each.
+    """
+    head = _locked_head(session)
     event = AuditEvent(
         seq=head.last_seq + 1,
         occurred_at=clock.now().replace(microsecond=0),
@@ -72,8 +76,19 @@ def record_event(
     head.last_seq = event.seq
     head.last_hash = event.hash
     session.add(event)
-    session.flush()
     return event
+
+
+def _locked_head(session: Session) -> AuditChainHead:
+    """The chain head, locked (``SELECT ... FOR UPDATE``) the first time this transaction asks."""
+    transaction = session.get_transaction()
+    cached = session.info.get("audit_chain_head")
+    if cached is not None and cached[0] is transaction:
+        head: AuditChainHead = cached[1]
+        return head
+    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one()
+    session.info["audit_chain_head"] = (transaction, head)
+    return head
 
 
 @dataclass(frozen=True)

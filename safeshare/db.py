@@ -18,11 +18,11 @@ from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from safeshare.errors import ConfigurationError, ConflictError
+from safeshare.errors import ConfigurationError, ConflictError, SafeshareError
 
 
 def make_engine(url: str, *, for_writes: bool = True) -> Engine:
@@ -83,6 +83,14 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def _unstorable(exc: DataError) -> SafeshareError:
+    """Input the database cannot hold (a NUL character, a number out of range) is the sender's error."""
+    return SafeshareError(
+        "Some of the data sent cannot be stored: text may not contain NUL characters and numbers must be in range",
+        "Remove control characters and check the numbers, then try again",
+    )
+
+
 class Database:
     """Holds the engine and hands out sessions; one per process."""
 
@@ -105,6 +113,8 @@ class Database:
                 "Someone else changed this at the same moment, so your change was not saved",
                 "Reload and check whether it still needs doing",
             ) from exc
+        except DataError as exc:
+            raise _unstorable(exc) from exc
         except IntegrityError as exc:
             raise ConflictError(
                 "This conflicts with a record saved at the same moment, so nothing was saved",
@@ -119,6 +129,8 @@ class Database:
         session = self.read_sessions()
         try:
             yield session
+        except DataError as exc:
+            raise _unstorable(exc) from exc
         finally:
             session.close()  # rolls back; loaded objects stay readable after the block
 

@@ -164,3 +164,13 @@ def test_cli_completes_a_task_from_a_json_file(
     with scenario.app.db.read() as s:
         assert s.scalar(select(func.count()).select_from(ConsentRecord)) == 0
         assert s.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.event_type == "case_viewed")) == 1
+
+
+def test_text_the_database_cannot_store_is_a_clear_error(waiting: tuple[Scenario, int, str]) -> None:
+    """A NUL character in a lookup or a record is refused as bad input on every database, not a crash."""
+    from safeshare.services.directory import user_by_username
+
+    scenario, _, _ = waiting
+    err = attempt(scenario.app, lambda s: user_by_username(s, "pat\x00"))
+    assert isinstance(err, (NotFoundError, SafeshareError))
+    assert "NUL" in str(err) or "No active user" in str(err)

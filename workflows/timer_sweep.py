@@ -85,25 +85,44 @@ class TimerDidNotFire(SafeshareError):
     """A timer was due by the clock but the workflow still waits on it (a model or engine fault)."""
 
 
+CANDIDATE_BATCH = 50  # due timers looked at per pick; locked or parked instances are skipped
+
+
 def _due_filter(now: datetime) -> tuple[ColumnElement[bool], ...]:
     """Due means strictly before ``now``: SpiffWorkflow fires a timeDate timer only once it has passed."""
     return (WaitingTimer.fired_at.is_(None), WaitingTimer.due_at < now)
 
 
 def _next_instance(session: Session, now: datetime, done: Iterable[int]) -> ProcessInstance | None:
-    """Lock and return the instance with the oldest due timer that no other sweep holds."""
-    query = (
-        select(ProcessInstance)
-        .join(WaitingTimer, WaitingTimer.instance_id == ProcessInstance.id)
-        .where(*_due_filter(now), ProcessInstance.status.not_in(NOT_SWEPT))
-        .order_by(WaitingTimer.due_at, WaitingTimer.id)
-        .limit(1)
-        .with_for_update(of=ProcessInstance, skip_locked=True)
-    )
-    skipped = list(done)
-    if skipped:
-        query = query.where(ProcessInstance.id.not_in(skipped))
-    return session.scalar(query)
+    """Lock and return the instance with the oldest due timer that no other sweep holds.
+
+    Candidates come from ``waiting_timer`` alone (its ``(fired_at, due_at)`` index gives
+    the oldest due rows without touching the instances), then each is locked with
+    ``SKIP LOCKED``. Joining instances first made PostgreSQL scan every instance, so a
+    sweep cost grew with open timers instead of due ones.
+    """
+    passed_over = set(done)
+    while True:
+        candidates = (
+            select(WaitingTimer.instance_id)
+            .where(*_due_filter(now))
+            .order_by(WaitingTimer.due_at, WaitingTimer.id)
+            .limit(CANDIDATE_BATCH)
+        )
+        if passed_over:
+            candidates = candidates.where(WaitingTimer.instance_id.not_in(passed_over))
+        batch = list(dict.fromkeys(session.scalars(candidates)))
+        if not batch:
+            return None
+        for instance_id in batch:
+            row = session.scalar(
+                select(ProcessInstance)
+                .where(ProcessInstance.id == instance_id, ProcessInstance.status.not_in(NOT_SWEPT))
+                .with_for_update(skip_locked=True)
+            )
+            if row is not None:
+                return row
+            passed_over.add(instance_id)  # parked, finished, or held by another sweep
 
 
 def due_timer_count(session: Session, now: datetime) -> int:
