@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+SYSTEM_STAMP := $(VENV)/.system-packages
 
 .PHONY: demo test test-sqlite test-postgresql lint serve scheduler bench
 
@@ -21,10 +22,15 @@ serve: $(STAMP)
 
 test: test-sqlite test-postgresql
 
-test-sqlite: $(STAMP)
+# Debian packages for PDF documents and browser tests (tools/install-system-packages.sh: only what is missing).
+$(SYSTEM_STAMP): tools/install-system-packages.sh | $(STAMP)
+	bash tools/install-system-packages.sh
+	touch $(SYSTEM_STAMP)
+
+test-sqlite: $(STAMP) $(SYSTEM_STAMP)
 	SAFESHARE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
-test-postgresql: $(STAMP)
+test-postgresql: $(STAMP) $(SYSTEM_STAMP)
 	SAFESHARE_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q
 
 lint: $(STAMP)
