@@ -161,11 +161,15 @@ def _references(session: Session, ids: Iterable[int]) -> dict[int, str]:
 
 
 def _consent_allows_agency(session: Session, disclosure: Disclosure, agency: str) -> bool:
-    """R7 and R6/R19 for an export to another agency: the same recipient check a share to it would pass."""
+    """R7 and R6/R19 for an export to another agency: the same recipient check a share to it would pass.
+
+    Nobody is at hand to confirm that an export respects a free-text restriction the system
+    cannot read, so such a restriction keeps the entry out of the export (the safe side).
+    """
     consent = session.get(ConsentRecord, disclosure.consent_record_id) if disclosure.consent_record_id else None
     decision = session.get(ShareDecision, disclosure.share_decision_id) if disclosure.share_decision_id else None
     try:
-        sharing._check_recipient(consent, decision, agency, "", True)
+        sharing.check_recipient(consent, decision, agency, "", acknowledged=False)
     except DomainRuleError:
         return False
     return True

@@ -167,7 +167,7 @@ def _basis(session: Session, case_id: int, data: dict[str, Any]) -> tuple[Consen
     return consent, None
 
 
-def _check_recipient(
+def check_recipient(
     consent: ConsentRecord | None, decision: ShareDecision | None, agency: str, contact: str, acknowledged: bool
 ) -> None:
     """R6 (consent names the recipient), R19 (the decision covers them), R7 (no restriction forbids them)."""
@@ -213,7 +213,7 @@ def check_disclosure(session: Session, case_id: int, data: dict[str, Any]) -> Ch
     contact = str(data.get("recipient_contact") or "").strip()
     if not agency:
         raise DomainRuleError("R21", "Say who the disclosure was made to", "Fill in the recipient agency")
-    _check_recipient(consent, decision, agency, contact, bool(data.get("restrictions_respected")))
+    check_recipient(consent, decision, agency, contact, bool(data.get("restrictions_respected")))
     items = list(data.get("disclosed_items") or [])
     if not items:
         raise DomainRuleError("R21", "Record what was disclosed, item by item", "Add each item shared")
