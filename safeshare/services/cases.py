@@ -166,7 +166,14 @@ def start_episode(app: App, session: Session, user: User, case_id: int, purpose:
         case_id=case.id,
         detail={"episode_id": episode.id},
     )
-    data = _consent_start_data(app, session, user, case, episode, None)
+    return _seek_consent(app, session, user, case, episode, None)
+
+
+def _seek_consent(
+    app: App, session: Session, user: User, case: Case, episode: Episode, fresh_consent_reason: str | None
+) -> ProcessInstance:
+    """Start consent seeking for an episode (its first consent, or fresh consent after a change)."""
+    data = _consent_start_data(app, session, user, case, episode, fresh_consent_reason)
     instance = app.engine.start(
         session, app.clock, "consent_seeking", data, actor=user, case_id=case.id, episode_id=episode.id
     )
@@ -175,7 +182,7 @@ def start_episode(app: App, session: Session, user: User, case_id: int, purpose:
         app.clock,
         user,
         "process_started",
-        "Consent seeking started",
+        "Fresh consent seeking started" if fresh_consent_reason else "Consent seeking started",
         case_id=case.id,
         detail={"instance_id": instance.id, "process": "consent_seeking"},
     )
@@ -211,17 +218,4 @@ def record_significant_change(app: App, session: Session, user: User, episode_id
         case_id=case.id,
         detail={"episode_id": episode.id, "superseded_consent_id": active.id if active else None},
     )
-    data = _consent_start_data(app, session, user, case, episode, reason)
-    instance = app.engine.start(
-        session, app.clock, "consent_seeking", data, actor=user, case_id=case.id, episode_id=episode.id
-    )
-    record_event(
-        session,
-        app.clock,
-        user,
-        "process_started",
-        "Fresh consent seeking started",
-        case_id=case.id,
-        detail={"instance_id": instance.id, "process": "consent_seeking"},
-    )
-    return instance
+    return _seek_consent(app, session, user, case, episode, reason)
