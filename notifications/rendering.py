@@ -6,6 +6,7 @@ gap in a legal document.
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,23 @@ def environment() -> Environment:
     env.filters["when"] = lambda dt: dt.strftime("%d %B %Y, %H:%M UTC") if dt else ""
     env.filters["day"] = lambda d: d.strftime("%d %B %Y") if d else ""
     env.filters["humanize"] = lambda s: str(s).replace("_", " ")
+    env.filters["yesno"] = _yes_no
+    env.filters["iso_when"] = _iso_when
     return env
+
+
+def _yes_no(value: object) -> str:
+    """Booleans in plain words on a document people sign; an unanswered question says so."""
+    if value is None or value == "":
+        return "Not recorded"
+    return "Yes" if value else "No"
+
+
+def _iso_when(value: str | None) -> str:
+    """An ISO time stored in task data or a record, as on the other documents."""
+    if not value:
+        return "Not recorded"
+    return datetime.fromisoformat(value).strftime("%d %B %Y, %H:%M UTC")
 
 
 def render(template_name: str, context: dict[str, Any]) -> str:

@@ -78,6 +78,9 @@ def test_the_consent_form_downloads_as_pdf_with_every_required_field(scenario: S
         "Signed",  # signatures, in writing (R8)
         "A copy of this form is given to the person",  # a copy for the person (R8)
         "Pat Practitioner",
+        "Changing your mind",  # how to withdraw consent, and fresh consent on a significant change (R9)
+        "pat@example.org",  # whom to tell
+        "North, Council",  # the practitioner's team and agency
     ]
     missing = [field for field in required if field not in text]
     assert not missing, f"missing from the PDF: {missing}\n{text}"
@@ -221,7 +224,7 @@ SCHEME_REQUIRED = {
         "only so that you can", "confidential", "legal proceedings may follow", "Signed", "Witnessed by",
     ],
     "scheme_disclosure_record": [
-        "DVDS disclosure record", "Alex Reed", "Lawful, necessary, proportionate", "Pressing need",
+        "DVDS disclosure record", "Alex Reed", "Lawful", "Necessary", "Proportionate", "Decided on", "Pressing need",
         "Escalating threats", "IDVA referral, MARAC, target-hardening", "Warning given Yes", "Undertaking signed Yes",
         "Two convictions for assault on former partners (2018, 2021)", "Referred to the IDVA",
     ],
