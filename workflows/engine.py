@@ -21,13 +21,13 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import workflows.clocked_timers  # noqa: F401 - timers read the injected clock
 from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
-from safeshare.records import OpenTask, ProcessDefinition, ProcessInstance, User, WaitingTimer
+from safeshare.records import Case, OpenTask, ProcessDefinition, ProcessInstance, User, WaitingTimer
 from workflows.context import ServiceContext
 from workflows.model_registry import LANE_ROLES, ModelRegistry
 from workflows.restricted import RestrictedEnvironment
@@ -351,17 +351,8 @@ class WorkflowEngine:
 
 
 def row_team_id(session: Session, row: ProcessInstance) -> int | None:
+    """The team that owns the instance's case: its unassigned tasks go to that team's role holders."""
     if row.case_id is None:
         return None
-    from safeshare.records import Case
-
     case = session.get(Case, row.case_id)
     return case.team_id if case else None
-
-
-def delete_projections(session: Session, instance_id: int) -> None:
-    """Remove an instance's projections (used when an instance is cancelled)."""
-    session.execute(delete(OpenTask).where(OpenTask.instance_id == instance_id))
-    session.execute(
-        delete(WaitingTimer).where(WaitingTimer.instance_id == instance_id, WaitingTimer.fired_at.is_(None))
-    )
