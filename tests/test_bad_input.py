@@ -174,3 +174,19 @@ def test_text_the_database_cannot_store_is_a_clear_error(waiting: tuple[Scenario
     err = attempt(scenario.app, lambda s: user_by_username(s, "pat\x00"))
     assert isinstance(err, (NotFoundError, SafeshareError))
     assert "NUL" in str(err) or "No active user" in str(err)
+
+
+def test_reassigning_a_task_tells_the_new_holder(waiting: tuple[Scenario, int, str]) -> None:
+    """The task_assigned message goes to the person a manager hands the task to, in the same transaction."""
+    from safeshare.records import Notification
+
+    scenario, _, task_id = waiting
+    with scenario.app.transaction() as s:
+        service.reassign_task(scenario.app, s, scenario.user(s, "max"), task_id, scenario.user(s, "pip"))
+    with scenario.app.db.read() as s:
+        notes = list(s.scalars(select(Notification).where(Notification.template == "task_assigned")))
+    assert {(n.recipient_user_id, n.channel) for n in notes} == {
+        (scenario.users["pip"], "email"),
+        (scenario.users["pip"], "in_app"),
+    }
+    assert "Judge the child's understanding" in notes[0].subject
