@@ -17,9 +17,27 @@ from sqlalchemy.orm import Session
 
 from notifications.rendering import render
 from safeshare.clock import Clock
-from safeshare.records import Notification, User
+from safeshare.records import Case, Notification, User
 
 CHANNELS = ("email", "in_app")
+
+
+def task_message_context(
+    case: Case | None,
+    task_title: str,
+    due_at: datetime | None,
+    instance_id: int,
+    escalated_to: str = "",
+) -> dict[str, Any]:
+    """What every task message (assigned, reminder, escalated, missed) may name: never case detail."""
+    return {
+        "case_reference": case.reference if case else "(no case)",
+        "case_id": case.id if case else None,
+        "task_title": task_title,
+        "due_at": due_at.strftime("%d %B %Y %H:%M UTC") if due_at else "",
+        "escalated_to": escalated_to,
+        "instance_id": instance_id,
+    }
 
 
 def message_templates(template: str) -> tuple[str, str, str]:

@@ -83,7 +83,7 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _unstorable(exc: DataError) -> SafeshareError:
+def _unstorable() -> SafeshareError:
     """Input the database cannot hold (a NUL character, a number out of range) is the sender's error."""
     return SafeshareError(
         "Some of the data sent cannot be stored: text may not contain NUL characters and numbers must be in range",
@@ -114,7 +114,7 @@ class Database:
                 "Reload and check whether it still needs doing",
             ) from exc
         except DataError as exc:
-            raise _unstorable(exc) from exc
+            raise _unstorable() from exc
         except IntegrityError as exc:
             raise ConflictError(
                 "This conflicts with a record saved at the same moment, so nothing was saved",
@@ -130,7 +130,7 @@ class Database:
         try:
             yield session
         except DataError as exc:
-            raise _unstorable(exc) from exc
+            raise _unstorable() from exc
         finally:
             session.close()  # rolls back; loaded objects stay readable after the block
 

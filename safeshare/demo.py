@@ -13,7 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import typer
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from safeshare.app import App
@@ -282,8 +282,6 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
     run_deadline_scene(app, clock, people, echo)  # a consultation left alone: reminded, escalated (issue #4)
 
     with app.db.read() as session:
-        names = {u.username: u for u in session.scalars(select(User))}
-        del names
-        n_people = len(list(session.scalars(select(Person))))
+        n_people = session.scalar(select(func.count()).select_from(Person)) or 0
     echo(f"\nDemo complete: 3 cases, {n_people} people, every step saved to {app.settings.database_url}")
     return people

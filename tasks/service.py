@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, case, or_, select
 from sqlalchemy.orm import Session
 
-from notifications.outbox import enqueue
+from notifications.outbox import enqueue, task_message_context
 from safeshare.access import can_view_case
 from safeshare.audit import record_event
 from safeshare.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -211,14 +211,7 @@ def reassign_task(app: App, session: Session, user: User, task_id: str, new_assi
         session,
         app.clock,
         "task_assigned",
-        {
-            "case_reference": case_row.reference if case_row else "(no case)",
-            "case_id": task.case_id,
-            "task_title": task.title,
-            "due_at": task.due_at.strftime("%d %B %Y %H:%M UTC") if task.due_at else "",
-            "escalated_to": "",
-            "instance_id": task.instance_id,
-        },
+        task_message_context(case_row, task.title, task.due_at, task.instance_id),
         recipients=[new_assignee],
         case_id=task.case_id,
         dedupe_key=f"assigned:{task_id}:{new_assignee.id}:{app.clock.now().isoformat()}",

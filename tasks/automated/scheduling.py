@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from notifications.outbox import enqueue
+from notifications.outbox import enqueue, task_message_context
 from safeshare.clock import as_utc
 from safeshare.deadlines import policy_for
 from safeshare.errors import ModelError
@@ -67,15 +67,11 @@ def notify(ctx: ServiceContext, data: dict[str, Any]) -> int:
         raise ModelError(f"notify in {ctx.task_spec!r} has no 'template' parameter", "Add one to the model")
     case = ctx.session.get(Case, ctx.case_id) if ctx.case_id else None
     due_value = data.get(params["due_var"]) if params.get("due_var") else None
-    context = {
-        "case_reference": case.reference if case else "(no case)",
-        "case_id": case.id if case else None,
-        "task_title": params.get("task_title") or ctx.task_title,
-        "due_at": as_utc(datetime.fromisoformat(due_value)).strftime("%d %B %Y %H:%M UTC") if due_value else "",
-        "escalated_to": params.get("escalated_to", ""),
-        "instance_id": ctx.instance.id,
-    }
-    if template == "task_reminder" and due_value and as_utc(datetime.fromisoformat(due_value)) <= ctx.clock.now():
+    due_at = as_utc(datetime.fromisoformat(due_value)) if due_value else None
+    context = task_message_context(
+        case, params.get("task_title") or ctx.task_title, due_at, ctx.instance.id, params.get("escalated_to", "")
+    )
+    if template == "task_reminder" and due_at is not None and due_at <= ctx.clock.now():
         # A late wake-up (after downtime) fires a reminder and its deadline together: the reminder is stale.
         return 0
     queued = enqueue(
