@@ -16,12 +16,14 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import event as orm_events
+from sqlalchemy.orm import Session, SessionTransaction
 
 from safeshare.clock import Clock
 from safeshare.errors import NotFoundError, PermissionDeniedError, SafeshareError
 from safeshare.records import AuditChainHead, AuditEvent, User
+from safeshare.records.base import Base
 
 if TYPE_CHECKING:
     from safeshare.db import Database
@@ -29,20 +31,23 @@ if TYPE_CHECKING:
 GENESIS_HASH = "0" * 64
 
 
-def _event_hash(event: AuditEvent) -> str:
-    content = {
-        "seq": event.seq,
-        "occurred_at": event.occurred_at.isoformat(),
-        "actor_id": event.actor_id,
-        "actor_name": event.actor_name,
-        "case_id": event.case_id,
-        "event_type": event.event_type,
-        "summary": event.summary,
-        "detail": event.detail,
-        "prev_hash": event.prev_hash,
-    }
+def _event_hash(event: AuditEvent | dict[str, Any]) -> str:
+    row = event if isinstance(event, dict) else {k: getattr(event, k) for k in _HASHED}
+    content = {k: row[k] for k in _HASHED}
+    content["occurred_at"] = row["occurred_at"].isoformat()
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+_HEAD_TABLE = Base.metadata.tables[AuditChainHead.__tablename__]
+_LOCK_HEAD = select(_HEAD_TABLE.c.last_seq, _HEAD_TABLE.c.last_hash).where(_HEAD_TABLE.c.id == 1).with_for_update()
+_MOVE_HEAD = (
+    update(_HEAD_TABLE).where(_HEAD_TABLE.c.id == 1).values(last_seq=bindparam("seq"), last_hash=bindparam("hash"))
+)
+_INSERT_EVENTS = insert(Base.metadata.tables[AuditEvent.__tablename__])
+_HASHED = ("seq", "occurred_at", "actor_id", "actor_name", "case_id", "event_type", "summary", "detail", "prev_hash")
+_PENDING = "audit_pending"
+_MARKS = "audit_savepoint_marks"
 
 
 def record_event(
@@ -54,41 +59,70 @@ def record_event(
     *,
     case_id: int | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
+) -> None:
     """Append one event in the caller's transaction (it commits or vanishes with the change it records).
 
-    The chain head is locked once per transaction and the events are written at the
-    next flush, so a step that records several events costs one lock, not one each.
+    Events wait in the session until it commits; then the chain head is locked, every event
+    of the transaction is chained in the order it was recorded and written in one statement
+    (:func:`_append_pending`). A step costs three statements for its whole trail, and the head
+    (which every writer needs) is held only from that moment to the commit. An event recorded
+    inside a savepoint that rolls back is dropped with it.
     """
-    head = _locked_head(session)
-    event = AuditEvent(
-        seq=head.last_seq + 1,
-        occurred_at=clock.now().replace(microsecond=0),
-        actor_id=actor.id if actor else None,
-        actor_name=actor.display_name if actor else "system",
-        case_id=case_id,
-        event_type=event_type,
-        summary=summary[:500],
-        detail=json.loads(json.dumps(detail or {}, default=str)),
-        prev_hash=head.last_hash,
+    pending: list[dict[str, Any]] = session.info.setdefault(_PENDING, [])
+    pending.append(
+        {
+            "occurred_at": clock.now().replace(microsecond=0),
+            "actor_id": actor.id if actor else None,
+            "actor_name": actor.display_name if actor else "system",
+            "case_id": case_id,
+            "event_type": event_type,
+            "summary": summary[:500],
+            "detail": json.loads(json.dumps(detail or {}, default=str)),
+        }
     )
-    event.hash = _event_hash(event)
-    head.last_seq = event.seq
-    head.last_hash = event.hash
-    session.add(event)
-    return event
 
 
-def _locked_head(session: Session) -> AuditChainHead:
-    """The chain head, locked (``SELECT ... FOR UPDATE``) the first time this transaction asks."""
-    transaction = session.get_transaction()
-    cached = session.info.get("audit_chain_head")
-    if cached is not None and cached[0] is transaction:
-        head: AuditChainHead = cached[1]
-        return head
-    head = session.execute(select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()).scalar_one()
-    session.info["audit_chain_head"] = (transaction, head)
-    return head
+@orm_events.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    """Chain and insert the transaction's events: the last writes before the root transaction commits."""
+    if session.get_nested_transaction() is None:  # a savepoint committing into its parent: they stay pending
+        write_pending(session)
+
+
+def write_pending(session: Session) -> None:
+    """Write the events recorded so far in this transaction now, for a reader that must see them
+    (a trail that shows its own viewing). Otherwise they are written as the transaction commits."""
+    pending: list[dict[str, Any]] = session.info.pop(_PENDING, [])
+    session.info.pop(_MARKS, None)
+    if not pending:
+        return
+    connection = session.connection()  # Core on the session's own connection: no ORM work for plain rows
+    seq, prev_hash = connection.execute(_LOCK_HEAD).one()
+    for row in pending:
+        seq += 1
+        row["seq"] = seq
+        row["prev_hash"] = prev_hash
+        row["hash"] = prev_hash = _event_hash(row)
+    connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
+    connection.execute(_INSERT_EVENTS, pending)
+
+
+@orm_events.listens_for(Session, "after_transaction_create")
+def _mark_savepoint(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.nested:
+        session.info.setdefault(_MARKS, {})[transaction] = len(session.info.get(_PENDING, []))
+
+
+@orm_events.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back(session: Session, previous_transaction: SessionTransaction) -> None:
+    """Events recorded since a rolled-back savepoint began go with it; a root rollback drops all."""
+    if previous_transaction.nested:
+        mark = session.info.get(_MARKS, {}).pop(previous_transaction, None)
+        if mark is not None and _PENDING in session.info:
+            del session.info[_PENDING][mark:]
+    else:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_MARKS, None)
 
 
 @dataclass(frozen=True)

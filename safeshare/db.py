@@ -91,6 +91,17 @@ def _unstorable() -> SafeshareError:
     )
 
 
+def _keep_object(session: Session, instance: object) -> None:
+    """Hold a strong reference to every object a write session loads or adds, until it closes.
+
+    The session's identity map holds objects weakly: a record one handler loaded and let go
+    of is collected, and the next handler asking for it (``session.get``) reads it again. A
+    unit of work here is one short step, so keeping its objects costs little and saves those
+    repeated reads (bench/: two or more per engine step).
+    """
+    session.info.setdefault("kept_objects", []).append(instance)
+
+
 class Database:
     """Holds the engine and hands out sessions; one per process."""
 
@@ -99,6 +110,8 @@ class Database:
         self.engine = make_engine(url)
         self.read_engine = make_engine(url, for_writes=False) if self.engine.dialect.name == "sqlite" else self.engine
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        event.listen(self.sessions, "loaded_as_persistent", _keep_object)
+        event.listen(self.sessions, "transient_to_pending", _keep_object)
         self.read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @contextmanager

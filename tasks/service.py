@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, case, or_, select
+from sqlalchemy import Select, and_, bindparam, case, or_, select
 from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue, task_message_context
@@ -35,6 +36,30 @@ def inbox_filter(user: User) -> Any:
         OpenTask.assignee_id == user.id,
         and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles), team_scope),
     )
+
+
+@cache
+def _task_query(*, police: bool, has_team: bool, lock: bool) -> Select[OpenTask, bool, ProcessInstance, Case]:
+    """One open task with whether it is in the asking user's inbox (``inbox_filter`` with bound
+    parameters), and its instance and case, which every caller needs next.
+
+    Built once per shape rather than per call: composing the expression costs more than running
+    it (bench/). The parameters are ``task_id``, ``user_id``, ``roles`` and ``team_id``.
+    """
+    team_scope = OpenTask.team_id == bindparam("team_id") if has_team else OpenTask.team_id.is_(None)
+    if police:
+        team_scope = or_(team_scope, and_(OpenTask.role == Role.POLICE_STAFF.value, OpenTask.team_id.is_(None)))
+    visible = or_(
+        OpenTask.assignee_id == bindparam("user_id"),
+        and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(bindparam("roles", expanding=True)), team_scope),
+    )
+    query = (
+        select(OpenTask, visible.label("visible"), ProcessInstance, Case)
+        .join(ProcessInstance, ProcessInstance.id == OpenTask.instance_id)
+        .outerjoin(Case, Case.id == OpenTask.case_id)
+        .where(OpenTask.task_id == bindparam("task_id"))
+    )
+    return query.with_for_update(of=OpenTask) if lock else query
 
 
 def my_tasks(session: Session, user: User, now: datetime, limit: int = 200) -> list[OpenTask]:
@@ -61,9 +86,12 @@ class TaskView:
 def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False) -> OpenTask:
     """The open task if this user may act on it. ``lock`` holds its row until commit, so a second
     person completing it at the same moment waits, then finds it gone ("already completed")."""
-    # One round trip: the row (locked if asked) and whether it is in this user's inbox.
-    query = select(OpenTask, inbox_filter(user).label("visible")).where(OpenTask.task_id == task_id)
-    found = session.execute(query.with_for_update(of=OpenTask) if lock else query).first()
+    # One round trip: the row (locked if asked), whether it is in this user's inbox, and its
+    # instance and case (they stay in the session's identity map for the callers).
+    roles = user.roles
+    query = _task_query(police=Role.POLICE_STAFF in roles, has_team=user.team_id is not None, lock=lock)
+    params = {"task_id": task_id, "user_id": user.id, "roles": [r.value for r in roles], "team_id": user.team_id}
+    found = session.execute(query, params).first()
     task, in_inbox = (found[0], bool(found[1])) if found is not None else (None, False)
     if task is None:
         done = session.scalar(select(CompletedTask).where(CompletedTask.task_id == task_id))

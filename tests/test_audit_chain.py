@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from safeshare.access import require_case
 from safeshare.app import App
-from safeshare.audit import _event_hash, refusals_audited, verify_chain
+from safeshare.audit import _event_hash, record_event, refusals_audited, verify_chain, write_pending
 from safeshare.audit_guard import guard_trigger_names, suspended
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
@@ -243,4 +243,44 @@ def test_a_refused_access_is_an_audit_event_written_after_the_refusal(scenario: 
     refused = events[-1]
     assert (refused.event_type, refused.actor_id, refused.case_id) == ("access_refused", olu.id, None)
     assert refused.detail["action"] == f"view case {case_id}" and "No case" in refused.detail["reason"]
+    assert verify(app).ok
+
+
+def _types(app: App) -> list[str]:
+    with app.db.read() as s:
+        return list(s.scalars(select(AuditEvent.event_type).order_by(AuditEvent.seq)))
+
+
+def test_events_wait_for_the_commit_and_leave_with_a_rolled_back_savepoint(scenario: Scenario) -> None:
+    """Events are chained and written as the transaction commits; one recorded inside a savepoint that
+    rolls back goes with it, one inside a savepoint that is kept stays, and the chain still verifies."""
+    app = scenario.app
+    start = len(_types(app))
+    with app.transaction() as s:
+        record_event(s, app.clock, None, "kept_before", "before the savepoints")
+        try:
+            with s.begin_nested():
+                record_event(s, app.clock, None, "dropped", "inside a savepoint that rolls back")
+                raise RuntimeError("roll the savepoint back")
+        except RuntimeError:
+            pass
+        with s.begin_nested():
+            record_event(s, app.clock, None, "kept_nested", "inside a savepoint that is kept")
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == start  # nothing written yet
+    with pytest.raises(RuntimeError), app.transaction() as s:
+        record_event(s, app.clock, None, "rolled_back", "in a transaction that fails")
+        raise RuntimeError("roll everything back")
+    assert _types(app)[start:] == ["kept_before", "kept_nested"]
+    report = verify(app)
+    assert report.ok and report.events_checked == start + 2
+
+
+def test_a_reader_that_must_see_its_own_event_gets_it_written_first(scenario: Scenario) -> None:
+    app = scenario.app
+    with app.transaction() as s:
+        record_event(s, app.clock, None, "seen", "visible to this transaction")
+        write_pending(s)
+        assert s.scalars(select(AuditEvent.event_type).order_by(AuditEvent.seq.desc())).first() == "seen"
+        record_event(s, app.clock, None, "after", "written at commit")
+    assert _types(app)[-2:] == ["seen", "after"]
     assert verify(app).ok

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeshare.access import require_case
-from safeshare.audit import record_event
+from safeshare.audit import record_event, write_pending
 from safeshare.records import (
     AuditEvent,
     Case,
@@ -57,6 +57,7 @@ def view_case(app: App, session: Session, user: User, case_id: int) -> CaseView:
         session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id))
     )
     instance_ids = [i.id for i in instances]
+    write_pending(session)  # the trail shows this very view
     return CaseView(
         case=case,
         people=people,
