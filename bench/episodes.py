@@ -35,8 +35,8 @@ from sqlalchemy import event, func, select
 from bench.world import Partnership, make_app, open_cases
 from safeshare.app import App
 from safeshare.config import BPMN_DIR
-from safeshare.records import OpenTask, ProcessInstance, User
-from safeshare.services import cases
+from safeshare.records import OpenTask, ProcessInstance
+from safeshare.services import cases, directory
 from tasks import service
 
 EXPLAINED = {
@@ -69,14 +69,14 @@ def _complete(app: App, user_id: int, instance_id: int, spec: str, data: dict[st
             select(OpenTask.task_id).where(OpenTask.instance_id == instance_id, OpenTask.task_spec == spec)
         )
         assert task_id is not None, f"no open {spec} on instance {instance_id}"
-        user = s.get(User, user_id)
+        user = directory.acting_user(s, user_id)
         assert user is not None
         return service.complete_task(app, s, user, task_id, data)
 
 
 def run_safeshare_episode(app: App, people: Partnership, case_id: int, parent_id: int) -> ProcessInstance:
     with app.transaction() as s:
-        user = s.get(User, people.practitioner_id)
+        user = directory.acting_user(s, people.practitioner_id)
         assert user is not None
         instance_id = cases.start_episode(app, s, user, case_id, "Benchmark").id
     _complete(app, people.practitioner_id, instance_id, "judge_competence", JUDGE)

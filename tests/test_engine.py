@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -16,6 +17,7 @@ from safeshare.records import CompletedTask, ConsentRecord, OpenTask, ProcessDef
 from tasks import service
 from tasks.automated import HANDLERS
 from tests.builders import EXPLAINED, Scenario
+from tests.conftest import backend
 from workflows.engine import WorkflowEngine
 from workflows.model_registry import ModelRegistry
 
@@ -144,6 +146,39 @@ def test_two_people_completing_the_same_task_at_once(scenario: Scenario, app: Ap
         assert s.scalar(select(func.count()).select_from(ConsentRecord)) == 1
         assert s.scalar(select(func.count()).select_from(CompletedTask)) == 1
         assert s.scalar(select(func.count()).select_from(OpenTask)) == 0
+
+
+@pytest.mark.skipif(backend() != "postgresql", reason="SQLite writers queue at BEGIN IMMEDIATE, so they never race")
+def test_two_first_instances_of_a_new_version_started_at_once_both_succeed(scenario: Scenario, app: App) -> None:
+    """Both transactions look for the definition before either stores it: both must still start."""
+    cases = [scenario.open_case(16)[0] for _ in range(2)]
+    barrier = threading.Barrier(2, timeout=20)
+    looked_up = app.engine.definition_row
+
+    def both_look_first(session: Any, content_hash: str) -> ProcessDefinition | None:
+        found = looked_up(session, content_hash)
+        barrier.wait()
+        return found
+
+    app.engine.definition_row = both_look_first  # type: ignore[method-assign]
+    results: list[str] = []
+
+    def start(case_id: int) -> None:
+        try:
+            scenario.start_episode(case_id)
+            results.append("ok")
+        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+            results.append(repr(exc))
+
+    threads = [threading.Thread(target=start, args=(case_id,)) for case_id in cases]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["ok", "ok"], results
+    with app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ProcessDefinition)) == 1
+        assert s.scalar(select(func.count()).select_from(ProcessInstance)) == 2
 
 
 def test_model_scripts_cannot_import(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from safeshare.app import App
 from safeshare.errors import PermissionDeniedError, SafeshareError
 from safeshare.records import User
 from safeshare.services.accounts import user_for_token
+from safeshare.services.directory import acting_user
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_FIELD = "csrf_token"
@@ -73,7 +74,7 @@ def resolve_user(request: Request, session: Session) -> User:
             raise NotSignedInError("The API token is not valid", "Ask for a new token with POST /api/auth/token")
     else:
         user_id = request.session.get("user_id")
-        user = session.get(User, user_id) if isinstance(user_id, int) else None
+        user = acting_user(session, user_id) if isinstance(user_id, int) else None
         if user is None or not user.is_active:
             request.session.pop("user_id", None)
             raise NotSignedInError("You are not signed in", "Sign in, or send an API token")

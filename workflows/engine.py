@@ -22,7 +22,9 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -40,6 +42,7 @@ from workflows.serialization import InstanceSerializer
 
 _OPEN_TASK = Base.metadata.tables[OpenTask.__tablename__]
 _DELETE_OPEN_TASKS = delete(_OPEN_TASK).where(_OPEN_TASK.c.task_id.in_(bindparam("task_ids", expanding=True)))
+_INSERT_OPEN_TASKS = insert(_OPEN_TASK)
 _MOVE_OPEN_TASK_DUE = (
     update(_OPEN_TASK).where(_OPEN_TASK.c.task_id == bindparam("task_id")).values(due_at=bindparam("due_at"))
 )
@@ -157,6 +160,27 @@ class WorkflowEngine:
     def definition_row(self, session: Session, content_hash: str) -> ProcessDefinition | None:
         return session.get(ProcessDefinition, content_hash)
 
+    def _store_definition(
+        self, session: Session, clock: Clock, process_id: str, content_hash: str, spec_json: str
+    ) -> None:
+        """Store a process version's definition once, however many first instances start at the same moment.
+
+        ``INSERT ... ON CONFLICT DO NOTHING``: two people starting the first instance of a new version
+        at once must both succeed, not one of them get a conflict. Definitions are never deleted, so
+        once one is seen stored this process stops looking.
+        """
+        if content_hash in self._stored_definitions:
+            return
+        if self.definition_row(session, content_hash) is not None:
+            self._stored_definitions.add(content_hash)
+            return
+        dialect_insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            dialect_insert(ProcessDefinition)
+            .values(content_hash=content_hash, process_id=process_id, spec_json=spec_json, created_at=clock.now())
+            .on_conflict_do_nothing(index_elements=["content_hash"])
+        )
+
     def load(self, session: Session, row: ProcessInstance) -> BpmnWorkflow:
         live = self.live.take(row.id, row.state_json)
         if live is not None:
@@ -184,19 +208,7 @@ class WorkflowEngine:
         parent_instance_id: int | None = None,
     ) -> ProcessInstance:
         model = self.models.current(process_id)
-        if model.content_hash in self._stored_definitions:
-            pass  # definitions are never deleted: once seen stored, no need to look again
-        elif self.definition_row(session, model.content_hash) is not None:
-            self._stored_definitions.add(model.content_hash)
-        else:  # not marked stored yet: this transaction may still roll back
-            session.add(
-                ProcessDefinition(
-                    content_hash=model.content_hash,
-                    process_id=process_id,
-                    spec_json=model.spec_json,
-                    created_at=clock.now(),
-                )
-            )
+        self._store_definition(session, clock, process_id, model.content_hash, model.spec_json)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.data.update(data)
         start_task = workflow.get_next_task(state=TaskState.READY)
@@ -275,11 +287,14 @@ class WorkflowEngine:
     def _save(
         self, session: Session, clock: Clock, row: ProcessInstance, workflow: BpmnWorkflow, before: Projection
     ) -> None:
-        """Write the state and bring the projections in step, flushing once.
+        """Write the state and bring the projections in step.
+
+        Nothing is flushed here: the commit (or the caller's next query) writes the instance row
+        together with whatever else the step adds, one flush per transaction instead of two.
 
         The projections always equal the workflow as last saved (tests/test_properties.py checks
         this), so ``before``, read off the workflow before it moved, says which ``open_task`` rows
-        exist and an instance that waited on no timer has no timer rows: the step writes only the
+        exist, and an instance that waited on no timer has no timer rows: the step writes only the
         difference and reads nothing back (bench/: one query fewer per step).
         """
         now = clock.now()
@@ -292,10 +307,9 @@ class WorkflowEngine:
             row.outcome = self._outcome(workflow)
         else:
             row.status = "waiting"
-        with session.no_autoflush:  # one flush at the end, not one before each projection query
+        with session.no_autoflush:  # no flush before each projection query either
             self._sync_open_tasks(session, clock, row, workflow, before.open_tasks)
             self._sync_timers(session, row, workflow, read_existing=before.has_timers)
-        session.flush()
 
     @staticmethod
     def _outcome(workflow: BpmnWorkflow) -> str | None:
@@ -326,6 +340,7 @@ class WorkflowEngine:
                 if loaded is not None:
                     session.expunge(loaded)
         team_id = None
+        new_rows: list[dict[str, Any]] = []
         for task_id, task in ready.items():
             due_at = projected_due_at(task)
             if task_id in before:
@@ -339,22 +354,24 @@ class WorkflowEngine:
             props = task_properties(task)
             role = task_role(task)
             assignee = task.data.get(f"{role}_user_id")
-            session.add(
-                OpenTask(
-                    task_id=task_id,
-                    instance_id=row.id,
-                    case_id=row.case_id,
-                    team_id=team_id,
-                    process_id=row.process_id,
-                    task_spec=task.task_spec.bpmn_id,
-                    title=task_title(task),
-                    role=role,
-                    form_schema=props.get("formJsonSchemaFilename"),
-                    assignee_id=int(assignee) if assignee else None,
-                    due_at=due_at,
-                    created_at=clock.now(),
-                )
+            new_rows.append(
+                {
+                    "task_id": task_id,
+                    "instance_id": row.id,
+                    "case_id": row.case_id,
+                    "team_id": team_id,
+                    "process_id": row.process_id,
+                    "task_spec": task.task_spec.bpmn_id,
+                    "title": task_title(task),
+                    "role": role,
+                    "form_schema": props.get("formJsonSchemaFilename"),
+                    "assignee_id": int(assignee) if assignee else None,
+                    "due_at": due_at,
+                    "created_at": clock.now(),
+                }
             )
+        if new_rows:  # plain rows nobody reads back in this step: Core, without the ORM's bookkeeping
+            session.connection().execute(_INSERT_OPEN_TASKS, new_rows)
 
     @staticmethod
     def _waiting_timers(workflow: BpmnWorkflow) -> dict[str, tuple[Task, datetime]]:

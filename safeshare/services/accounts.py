@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, func, select
+from sqlalchemy.orm import Session, joinedload
 
 from safeshare.access import require_role
 from safeshare.audit import record_event
@@ -181,13 +181,17 @@ def user_for_token(session: Session, token: str) -> User | None:
     """The active user a bearer token acts as, or None for an unknown or revoked token."""
     if not token.startswith(TOKEN_PREFIX):
         return None
-    row = session.scalar(
-        select(ApiToken).where(ApiToken.token_sha256 == _token_digest(token), ApiToken.revoked_at.is_(None))
-    )
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
+    user = session.execute(_USER_FOR_TOKEN, {"digest": _token_digest(token)}).unique().scalar_one_or_none()
     return user if user is not None and user.is_active else None
+
+
+# One statement for the token, its user and their roles: every API call starts with it.
+_USER_FOR_TOKEN = (
+    select(User)
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .options(joinedload(User.role_rows))
+    .where(ApiToken.token_sha256 == bindparam("digest"), ApiToken.revoked_at.is_(None))
+)
 
 
 def create_account(
