@@ -299,7 +299,8 @@ class WorkflowEngine:
         """
         now = clock.now()
         row.state_json = self.serializer.dumps(workflow)
-        self.live.remember_on_commit(session, row.id, row.state_json, workflow)
+        if not workflow.is_completed():  # a finished instance never steps again
+            self.live.remember_on_commit(session, row.id, row.state_json, workflow)
         row.updated_at = now
         if workflow.is_completed():
             row.status = "completed"
