@@ -72,6 +72,36 @@ def _check_application(
         )
 
 
+def require_police_staff(user: User) -> None:
+    """Only police staff record or read scheme applications; anyone else is told the role is needed (403).
+
+    The form that starts an application checks this before it shows anything, so a page
+    refuses with the same answer as the police queue and the API.
+    """
+    require_role(user, Role.POLICE_STAFF)
+
+
+def case_to_link(session: Session, user: User, reference: str) -> int:
+    """The id of the safeguarding case an application should be linked to (R31), found by its reference.
+
+    Police staff learn a child's case reference from the children's team, never its internal number.
+    The answer says only whether the reference exists: police staff still cannot open the case.
+    """
+    require_police_staff(user)
+    wanted = reference.strip()
+    exact = session.scalar(select(Case.id).where(Case.reference == wanted))
+    if exact is not None:
+        return exact
+    # Typed in another case ("nf-2026-0012"): accepted only when it cannot mean two cases.
+    found = list(session.scalars(select(Case.id).where(func.upper(Case.reference) == wanted.upper()).limit(2)))
+    if len(found) != 1:
+        raise NotFoundError(
+            f"No safeguarding case with the reference {wanted} to link (R31)",
+            "Check the reference with the child's team, or leave it blank",
+        )
+    return found[0]
+
+
 def start_application(
     app: App,
     session: Session,

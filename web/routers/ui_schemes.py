@@ -1,15 +1,30 @@
-"""Pages for police staff: the CSOR and DVDS queue by stage and timescale, and one application."""
+"""Pages for police staff: the CSOR and DVDS queue by stage and timescale, one application, and the form
+that records a new application's initial contact (stage 1) and starts its process.
+
+The new-application form is described by a JSON Schema, like a task's form, so it is drawn, read back and
+checked by the same helpers (:mod:`web.forms`, :func:`tasks.forms.validate_form`) and shows its errors the
+same way. The schema is flat (``applicant_name``, ``subject_date_of_birth``, ...) because those helpers draw
+top-level fields; a field's prefix (``applicant_``, ``subject_``, ``person_at_risk_``) names the record the
+service stores it in.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from sqlalchemy import select
-from starlette.responses import Response
+from typing import Any
 
-from safeshare.records import OpenTask
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
+from starlette.datastructures import FormData
+from starlette.responses import RedirectResponse, Response
+
+from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError
+from safeshare.records import Case, OpenTask
 from safeshare.services import queues, schemes
+from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
+from web.forms import FormField, build_fields, error_summary, parse_post
 from web.params import PathId
+from web.routers.ui_auth import posted_form
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -21,6 +36,193 @@ TIMESCALE_TAGS = {
     "completed": ("Completed", "govuk-tag--grey"),
 }
 
+# The routes people choose between, in their words: the enum values are the service's route names.
+ROUTE_CHOICES = {
+    "csor": (
+        "Child Sex Offender Disclosure Scheme (CSOR)",
+        "A member of the public asks about someone who has unsupervised access to a child (R24).",
+    ),
+    "right_to_ask": (
+        "Domestic Violence Disclosure Scheme (DVDS): right to ask",
+        "Someone asks about their partner, or the partner of someone they know, because they fear violence (R28).",
+    ),
+    "right_to_know": (
+        "Domestic Violence Disclosure Scheme (DVDS): right to know",
+        "Police or a partner agency hold information that someone is at risk from their partner (R29).",
+    ),
+}
+
+CONCERN_MAX = 4000  # the same limit as the API's NewApplication.concern
+
+
+def _text(title: str, description: str = "") -> dict[str, Any]:
+    return {"type": "string", "title": title, "description": description}
+
+
+def _lines(title: str, description: str) -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "string"}, "title": title, "description": description}
+
+
+def _route_requires(route: str, *fields: str, then: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {
+        "if": {"properties": {"route": {"const": route}}, "required": ["route"]},
+        "then": {"required": list(fields), **(then or {})},
+    }
+
+
+# Stage 1, initial contact (DOMAIN.md "Scheme stages and timescales"): what each route records. The
+# route-dependent requirements repeat those of schemes._check_application so that every missing answer is
+# named beside its field at once; the service still checks them and its refusal is shown if they ever differ.
+NEW_APPLICATION_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "route": {"type": "string", "enum": list(ROUTE_CHOICES), "title": "Which scheme is this?"},
+        "applicant_name": _text(
+            "Applicant's full name", "Needed for CSOR and DVDS right to ask: the person applying or asking."
+        ),
+        "applicant_agency": _text(
+            "Police team or partner agency",
+            "Needed for DVDS right to know: who holds the information that someone is at risk. "
+            "Leave blank when a member of the public applies.",
+        ),
+        "applicant_relationship": _text(
+            "Applicant's relationship to the subject or the person at risk",
+            "For example: partner, mother of the child, friend of the person at risk.",
+        ),
+        "applicant_safe_contact": _text(
+            "Safe way to contact the applicant",
+            "How and when it is safe to get in touch, for example 'mobile, texts only'. "
+            "Never a way the subject could see.",
+        ),
+        "subject_name": _text("Subject's full name", "The person the concern is about."),
+        "subject_other_names": _lines("Other names the subject uses", "Previous names, nicknames or aliases."),
+        "subject_date_of_birth": _text(
+            "Subject's date of birth", "As far as it is known, for example 1 April 1990, or an approximate age."
+        ),
+        "subject_addresses": _lines("Subject's addresses in the last 5 years", "As far as they are known."),
+        "person_at_risk_name": _text(
+            "Full name of the person at risk",
+            "Needed for DVDS right to ask and right to know. This may be the applicant. "
+            "For CSOR, name the children below instead.",
+        ),
+        "person_at_risk_relationship": _text(
+            "Their relationship to the subject", "For example: partner, ex-partner, new partner."
+        ),
+        "children": {
+            "type": "array",
+            "title": "Each child's details",
+            "description": "For CSOR, each child the subject has unsupervised access to: at least one is needed. "
+            "For DVDS, any children in the family, so that the decision considers the impact on them (R31).",
+            "items": {
+                "type": "object",
+                "title": "Child",
+                "properties": {
+                    "name": _text("Full name"),
+                    "age": _text("Age or date of birth"),
+                    "relationship": _text("Relationship to the subject"),
+                    "parents_know": _text("Does each parent know of the application?"),
+                },
+                "required": ["name"],
+                "additionalProperties": False,
+            },
+        },
+        "concern": {
+            "type": "string",
+            "format": "textarea",
+            "maxLength": CONCERN_MAX,
+            "title": "What is the concern?",
+            "description": "What the applicant is worried about and why, as they describe it. "
+            "A crime reported is investigated as a crime.",
+        },
+        "linked_case": _text(
+            "Safeguarding case reference",
+            "If a child in the family has a safeguarding case with the partnership, its reference, "
+            "for example C-12-1 (R31). Leave blank if there is none or you do not know it.",
+        ),
+    },
+    "required": ["route", "subject_name", "concern"],
+    "allOf": [
+        _route_requires("csor", "applicant_name", "children", then={"properties": {"children": {"minItems": 1}}}),
+        _route_requires("right_to_ask", "applicant_name", "person_at_risk_name"),
+        _route_requires("right_to_know", "applicant_agency", "person_at_risk_name"),
+    ],
+    "additionalProperties": False,
+}
+
+# The page's sections: a heading each, then its questions (field names of NEW_APPLICATION_FORM).
+SECTIONS: list[tuple[str, list[str]]] = [
+    ("The scheme", ["route"]),
+    ("The applicant", ["applicant_name", "applicant_agency", "applicant_relationship", "applicant_safe_contact"]),
+    ("The subject", ["subject_name", "subject_other_names", "subject_date_of_birth", "subject_addresses"]),
+    ("The person at risk", ["person_at_risk_name", "person_at_risk_relationship"]),
+    ("Children", ["children"]),
+    ("The concern", ["concern"]),
+    ("Link to a safeguarding case", ["linked_case"]),
+]
+RECORDS = ("applicant", "subject", "person_at_risk")
+
+
+def _application_arguments(data: dict[str, Any]) -> dict[str, Any]:
+    """The service's arguments from the flat form: ``applicant_name`` becomes ``applicant["name"]``.
+
+    Only what was answered is stored, so an application records what the applicant said and nothing
+    more; a person at risk with no answers at all is ``None``, as the service expects for CSOR.
+    """
+    records: dict[str, dict[str, Any]] = {record: {} for record in RECORDS}
+    for name, value in data.items():
+        record = next((r for r in RECORDS if name.startswith(f"{r}_")), None)
+        if record is not None:
+            records[record][name.removeprefix(f"{record}_")] = value
+    return {
+        "route": data["route"],
+        "applicant": records["applicant"],
+        "subject": records["subject"],
+        "person_at_risk": records["person_at_risk"] or None,
+        "children": data.get("children", []),
+        "concern": data["concern"],
+    }
+
+
+def _readable(errors: dict[str, str], data: dict[str, Any]) -> dict[str, str]:
+    """A too-long answer is named by its limit, not echoed back whole in the error summary."""
+    concern = data.get("concern")
+    if isinstance(concern, str) and len(concern) > CONCERN_MAX:
+        errors = errors | {"concern": f"Use {CONCERN_MAX:,} characters or fewer (this has {len(concern):,})"}
+    return errors
+
+
+def _sections(fields: list[FormField]) -> list[dict[str, Any]]:
+    by_name = {f.name: f for f in fields}
+    return [{"title": title, "fields": [by_name[n] for n in names]} for title, names in SECTIONS]
+
+
+def _new_application_page(
+    request: Request,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
+    summary: list[dict[str, str]] | None = None,
+) -> Response:
+    with acting(request, write=False) as (_session, user):
+        schemes.require_police_staff(user)
+        fields = build_fields(NEW_APPLICATION_FORM, values, errors)
+        for f in fields:
+            if f.name == "route":
+                f.options = [(value, label) for value, (label, _) in ROUTE_CHOICES.items()]
+                f.option_hints = {value: hint for value, (_, hint) in ROUTE_CHOICES.items()}
+        return render(
+            request,
+            "scheme_new.html",
+            {
+                "title": "Start an application",
+                "section": "police",
+                "sections": _sections(fields),
+                "notes": [f for f in fields if f.kind == "note"],
+                "error_list": summary or error_summary(fields),
+            },
+            status_code=status_code,
+        )
+
 
 @router.get("/queues/police")
 def police_queue(request: Request) -> Response:
@@ -31,10 +233,44 @@ def police_queue(request: Request) -> Response:
                                                       "tags": TIMESCALE_TAGS})
 
 
+@router.get("/schemes/new")
+def new_application_page(request: Request) -> Response:
+    """The initial-contact form (declared before ``/schemes/{id}``, which would otherwise take "new")."""
+    return _new_application_page(request, {}, {})
+
+
+@router.post("/schemes/new")
+def start_application(request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Record the application and start its process in one transaction; a refused form writes nothing."""
+    app = safeshare_app(request)
+    data = parse_post(NEW_APPLICATION_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            schemes.require_police_staff(user)
+            validate_form(NEW_APPLICATION_FORM, data)
+            linked_case_id = None
+            if "linked_case" in data:
+                try:
+                    linked_case_id = schemes.case_to_link(session, user, data["linked_case"])
+                except NotFoundError as exc:  # a mistyped reference is the form's problem, not a refusal
+                    raise FormValidationError(exc.message, {"linked_case": str(exc)}) from exc
+            application, _instance = schemes.start_application(
+                app, session, user, linked_case_id=linked_case_id, **_application_arguments(data)
+            )
+            target = f"/schemes/{application.id}"
+    except FormValidationError as exc:
+        return _new_application_page(request, data, _readable(exc.field_errors, data), 422)
+    except DomainRuleError as exc:
+        return _new_application_page(request, data, {}, 422, [{"text": str(exc), "href": "#route"}])
+    return RedirectResponse(target, status_code=303)
+
+
 @router.get("/schemes/{application_id}")
 def application_page(application_id: PathId, request: Request) -> Response:
     with acting(request, write=False) as (session, user):
         application = schemes.get_application(session, user, application_id)
         tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == application.instance_id)))
+        linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
         return render(request, "scheme.html", {"title": application.reference, "section": "police",
-                                               "a": application, "tasks": tasks})
+                                               "a": application, "tasks": tasks,
+                                               "linked_case_reference": linked.reference if linked else None})
