@@ -166,7 +166,7 @@ def test_missing_answers_are_named_in_the_summary_and_beside_each_field_and_noth
 
     # A child row with an age but no name is pointed out by row.
     row = client.post("/schemes/new", data={**DVDS_FORM, "csrf_token": csrf, "children-0-age": "4"})
-    assert row.status_code == 422 and "Row 1 name: This field is required" in row.text
+    assert row.status_code == 422 and "Child 1 name: This field is required" in row.text
 
     assert stored(web) == before
 

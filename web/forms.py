@@ -99,7 +99,7 @@ def error_summary(fields: list[FormField]) -> list[dict[str, str]]:
         for i, row in enumerate(f.rows):
             for sub, cell in zip(f.subfields, row, strict=True):
                 if cell.error:
-                    entries.append({"text": f"{f.label}: Row {i + 1} {_words(sub.name)}: {cell.error}",
+                    entries.append({"text": f"{f.label}: {f.item_title} {i + 1} {_words(sub.name)}: {cell.error}",
                                     "href": f"#{cell.name}"})
     return entries
 

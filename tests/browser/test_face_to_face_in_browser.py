@@ -38,7 +38,7 @@ def test_police_staff_record_the_documents_seen_at_the_face_to_face_meeting(site
     page.get_by_role("button", name="Submit").click()
 
     page.get_by_role("heading", name="There is a problem").wait_for()
-    summary_link = page.locator(".govuk-error-summary").get_by_role("link", name="Documents seen: Row 2 has photo")
+    summary_link = page.locator(".govuk-error-summary").get_by_role("link", name="Documents seen: Document 2 has photo")
     assert "This field is required" in summary_link.inner_text()
     assert photo_question(page, 0).get_by_label("Yes").is_checked()  # what was given is kept
     assert page.locator("#identity_documents-1-document").input_value() == "utility_bill"
