@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from safeshare.errors import ConfigurationError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = PROJECT_ROOT / "bpmn"
 
@@ -24,10 +26,23 @@ class Settings:
 
     database_url: str = field(default_factory=default_database_url)
     bpmn_dir: Path = BPMN_DIR
+    # Timer sweep workers run at once on PostgreSQL (None: the sweep's default; SQLite always runs one).
+    sweep_workers: int | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
             database_url=os.environ.get("SAFESHARE_DATABASE_URL") or default_database_url(),
             bpmn_dir=Path(os.environ.get("SAFESHARE_BPMN_DIR") or BPMN_DIR),
+            sweep_workers=_positive_int("SAFESHARE_SWEEP_WORKERS"),
         )
+
+
+def _positive_int(name: str) -> int | None:
+    """A whole number of at least 1 from the environment, or None when unset; anything else stops start-up."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}", f"Fix or unset {name}")
+    return int(value)

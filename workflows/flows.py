@@ -58,9 +58,10 @@ def current_channels() -> dict[str, Channel]:
 
 
 @flow(name="safeshare-sweep-timers", description="Fire every due timer, oldest first, exactly once.")
-async def sweep_timers(limit: int = 1000) -> dict[str, Any]:
+async def sweep_timers(limit: int = 1000, workers: int | None = None) -> dict[str, Any]:
+    """``workers``: sweep processes for a burst on PostgreSQL (None: ``SAFESHARE_SWEEP_WORKERS`` or the default)."""
     logger = get_run_logger()
-    report = await asyncio.to_thread(sweep_due_timers, current_app(), limit=limit)
+    report = await asyncio.to_thread(sweep_due_timers, current_app(), limit=limit, workers=workers)
     for timer in report.fired:
         logger.info(
             "fired %r of instance %s (due %s, %.0f s late)",
@@ -72,8 +73,11 @@ async def sweep_timers(limit: int = 1000) -> dict[str, Any]:
     for instance_id in report.parked:
         logger.error("instance %s stopped on an error; see 'safeshare incidents'", instance_id)
     lateness = report.max_lateness
+    if report.workers > 1:
+        logger.info("%d sweep workers shared %d due timers", report.workers, len(report.fired))
     return {
         "fired": len(report.fired),
+        "workers": report.workers,
         "parked": report.parked,
         "conflicts": report.conflicts,
         "max_lateness_seconds": lateness.total_seconds() if lateness is not None else None,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ ActingUser = typer.Option(..., "--as", help="Username of the person acting")
 def build_app(database_url: str | None) -> App:
     settings = Settings.from_env()
     if database_url:
-        settings = Settings(database_url=database_url, bpmn_dir=settings.bpmn_dir)
+        settings = replace(settings, database_url=database_url)
     return App.create(settings)
 
 

@@ -32,10 +32,20 @@ app.add_typer(deadlines_app, name="deadlines")
 def scheduler(
     interval: int = typer.Option(30, "--interval", min=5, help="Seconds between ticks (timers fire at most this late)"),
     once: bool = typer.Option(False, "--once", help="Run one tick now, without Prefect, and exit"),
+    sweep_workers: int | None = typer.Option(
+        None,
+        "--sweep-workers",
+        min=1,
+        envvar="SAFESHARE_SWEEP_WORKERS",
+        help="PostgreSQL: processes that share a burst of due timers (default 2; SQLite always uses 1)",
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Fire due timers and deliver notifications, every --interval seconds, with Prefect."""
     from notifications.template_check import check_templates
+
+    if sweep_workers is not None:  # served runs are separate processes: they read it from the environment
+        os.environ["SAFESHARE_SWEEP_WORKERS"] = str(sweep_workers)
 
     report = check_templates()  # a broken template stops us now, not at 3 a.m.
     application = build_app(database_url)  # connects, migrates and parses the models: fail fast
@@ -85,6 +95,8 @@ def _run_once(application: App) -> None:
     from workflows.timer_sweep import sweep_due_timers
 
     sweep = sweep_due_timers(application)
+    if sweep.workers > 1:
+        typer.echo(f"{sweep.workers} sweep workers shared the due timers")
     for timer in sweep.fired:
         typer.echo(f"fired {timer.event_name!r} of instance {timer.instance_id}, {timer.lateness} late")
     for instance_id in sweep.parked:
