@@ -25,7 +25,8 @@ from tests.builders import Scenario
 from tests.scheduling_support import app_with, events, instance, start_fixture, timers
 from workflows import timer_sweep
 from workflows.context import ServiceContext
-from workflows.timer_sweep import _Helper, _lost_race, effective_workers, sweep_due_timers
+from workflows.sweep_helpers import Helper
+from workflows.timer_sweep import _lost_race, effective_workers, sweep_due_timers
 
 pytest_plugins = ["tests.scheduling_fixtures"]  # the timer_app and timer_scenario fixtures
 
@@ -241,7 +242,7 @@ def test_a_helper_process_that_fails_fails_the_sweep(tmp_path: Any) -> None:
     with open(tmp_path / "out", "w+b") as out, open(tmp_path / "err", "w+b") as err:
         proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit('database is gone')"], stdout=out, stderr=err)
         with pytest.raises(SafeshareError, match="exit 1.*database is gone"):
-            _Helper(proc, out, err).report()
+            Helper(proc, out, err).report()
 
 
 def test_helpers_start_only_for_a_backlog_of_instances_that_may_be_swept(

@@ -36,20 +36,12 @@ sees it and it is not retried in a hot loop. Every instance fired gets its own
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import pickle
 import socket
-import subprocess
-import sys
-import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from pathlib import Path
-from typing import IO, Any
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -61,7 +53,6 @@ from sqlalchemy.orm.exc import StaleDataError
 from safeshare.app import App
 from safeshare.audit import record_event
 from safeshare.clock import FixedClock
-from safeshare.config import PROJECT_ROOT
 from safeshare.errors import ConflictError, NotFoundError, SafeshareError
 from safeshare.records import Case, ProcessInstance, TimerIncident, User, WaitingTimer
 from workflows.engine import timer_due_at, unwrap_error
@@ -83,14 +74,11 @@ DEFAULT_BATCH_SIZE = 20
 CLAIM_WINDOW_PER_INSTANCE = 4
 # Sweep workers on PostgreSQL when nothing is configured (SAFESHARE_SWEEP_WORKERS, --sweep-workers).
 DEFAULT_POSTGRES_WORKERS = 2
-# Due timers per helper process: a helper costs about 0.7 s of CPU to start, worth it only for a burst.
+# Due timers per helper process (workflows/sweep_helpers.py): a helper costs about 0.7 s of CPU to
+# start, worth it only for a burst.
 MIN_DUE_PER_HELPER = 200
 # Where a batch holds its instances' cases, so the steps' ``session.get(Case, ...)`` find them in memory.
 CASES_KEY = "timer_sweep_cases"
-# The environment variable that hands a helper process its work.
-HELPER_SPEC_VAR = "SAFESHARE_SWEEP_HELPER_SPEC"
-# Starts the line of a helper's stdout that holds its report (anything a library prints is ignored).
-REPORT_MARK = "SWEEP-REPORT "
 
 
 def default_worker_id() -> str:
@@ -372,7 +360,7 @@ def _sweep_batch(app: App, report: SweepReport, passed_over: set[int], size: int
     return attempted
 
 
-def _run_worker(app: App, worker: str, limit: int, size: int) -> SweepReport:
+def run_worker(app: App, worker: str, limit: int, size: int) -> SweepReport:
     """One worker's loop: claim batches until nothing due is left for it or it has taken ``limit`` instances."""
     report = SweepReport(worker)
     passed_over: set[int] = set()
@@ -419,101 +407,6 @@ def _helpers_wanted(app: App, count: int, limit: int) -> int:
     return max(0, min(count - 1, min(backlog, limit) // MIN_DUE_PER_HELPER, limit - 1))
 
 
-@dataclass
-class _Helper:
-    """A running helper process and the files its report and errors go to (pipes could fill and block it)."""
-
-    process: subprocess.Popen[bytes]
-    out: IO[bytes]
-    err: IO[bytes]
-
-    def report(self) -> SweepReport:
-        """Wait for the helper and read its report; a helper that failed is an error of the sweep."""
-        code = self.process.wait()
-        self.out.seek(0)
-        self.err.seek(0)
-        out, err = self.out.read().decode(), self.err.read().decode(errors="replace")
-        if code != 0:
-            last = (err.strip().splitlines() or ["no output"])[-1]
-            raise SafeshareError(
-                f"A timer sweep helper process failed (exit {code}): {last}",
-                "What it committed stays fired and the next sweep takes the rest; see the scheduler's log",
-            )
-        lines = [line for line in out.splitlines() if line.startswith(REPORT_MARK)]
-        if not lines:
-            raise SafeshareError("A timer sweep helper process ended without a report", "See the scheduler's log")
-        return _report_from_json(json.loads(lines[-1].removeprefix(REPORT_MARK)))
-
-
-def _start_helper(app: App, worker: str, limit: int, size: int, files: ExitStack) -> _Helper:
-    """A sweep worker in its own Python process: its own interpreter, so it can run on another core."""
-    spec = {
-        "database_url": app.settings.database_url,
-        "bpmn_dir": str(app.models.bpmn_dir),
-        "clock": base64.b64encode(pickle.dumps(app.clock)).decode(),
-        "worker": worker,
-        "limit": limit,
-        "batch_size": size,
-    }
-    # In the environment, not the command line: the database URL may hold a password, and any user sees argv.
-    env = dict(os.environ, **{HELPER_SPEC_VAR: json.dumps(spec)})
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
-    # Files, not pipes: a helper writing while this process is busy sweeping must never block on a full pipe.
-    out = files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the caller's ExitStack
-    err = files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the caller's ExitStack
-    process = subprocess.Popen(
-        [sys.executable, "-c", "from workflows.timer_sweep import helper_main; helper_main()"],
-        stdin=subprocess.DEVNULL,
-        stdout=out,
-        stderr=err,
-        env=env,
-    )
-    return _Helper(process, out, err)
-
-
-def helper_main() -> None:
-    """Entry point of a helper process: sweep as its parent's spec says, print the report as JSON."""
-    from safeshare.config import Settings
-
-    spec = json.loads(os.environ[HELPER_SPEC_VAR])
-    clock = pickle.loads(base64.b64decode(spec["clock"]))  # noqa: S301 - pickled by our own parent process
-    settings = Settings(database_url=spec["database_url"], bpmn_dir=Path(spec["bpmn_dir"]))
-    app = App.create(settings, clock, migrate=False)
-    try:
-        report = _run_worker(app, spec["worker"], spec["limit"], spec["batch_size"])
-    finally:
-        app.close()
-    sys.stdout.write(f"\n{REPORT_MARK}{json.dumps(_report_to_json(report))}\n")
-
-
-def _report_to_json(report: SweepReport) -> dict[str, Any]:
-    return {
-        "worker": report.worker,
-        "fired": [
-            [t.instance_id, t.event_name, t.due_at.isoformat(), t.fired_at.isoformat(),
-             t.committed_at.isoformat() if t.committed_at else None]
-            for t in report.fired
-        ],
-        "parked": report.parked,
-        "conflicts": report.conflicts,
-        "transactions": report.transactions,
-    }
-
-
-def _report_from_json(data: dict[str, Any]) -> SweepReport:
-    return SweepReport(
-        data["worker"],
-        fired=[
-            FiredTimer(iid, name, datetime.fromisoformat(due), datetime.fromisoformat(fired),
-                       datetime.fromisoformat(committed) if committed else None)
-            for iid, name, due, fired, committed in data["fired"]
-        ],
-        parked=list(data["parked"]),
-        conflicts=list(data["conflicts"]),
-        transactions=data["transactions"],
-    )
-
-
 def sweep_due_timers(
     app: App,
     *,
@@ -536,13 +429,15 @@ def sweep_due_timers(
     size = max(1, batch_size)
     helpers = _helpers_wanted(app, effective_workers(app, workers), limit)
     if helpers == 0:
-        return _run_worker(app, name, limit, size)
+        return run_worker(app, name, limit, size)
     share = limit // (helpers + 1)
     outcomes: list[SweepReport | SafeshareError] = []
     with ExitStack() as files:
-        started = [_start_helper(app, f"{name}/{n}"[:80], share, size, files) for n in range(2, helpers + 2)]
+        from workflows.sweep_helpers import start_helper  # only for a burst: it imports this module
+
+        started = [start_helper(app, f"{name}/{n}"[:80], share, size, files) for n in range(2, helpers + 2)]
         try:
-            report = _run_worker(app, name, limit - share * helpers, size)
+            report = run_worker(app, name, limit - share * helpers, size)
         finally:
             # Always wait for every helper (no orphans), even when this process's own share failed.
             for helper in started:
