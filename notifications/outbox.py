@@ -63,15 +63,21 @@ def enqueue(
     With ``dedupe_key``, queuing the same message twice adds it once.
     """
     subject_t, text_t, html_t = message_templates(template)
+    people = list(recipients)
+    channel_list = list(channels)
+    keys = [f"{dedupe_key}:{user.id}:{channel}" for user in people for channel in channel_list] if dedupe_key else []
+    # One query for every key this call would add (not one per recipient and channel).
+    existing = select(Notification.dedupe_key).where(Notification.dedupe_key.in_(keys))
+    already: set[str | None] = set(session.scalars(existing)) if keys else set()
     queued: list[Notification] = []
-    for user in recipients:
+    for user in people:
         full = {**context, "recipient": {"id": user.id, "name": user.display_name}}
         subject = " ".join(render(subject_t, full).split())
         text = render(text_t, full)
         html = render(html_t, full)
-        for channel in channels:
+        for channel in channel_list:
             key = f"{dedupe_key}:{user.id}:{channel}" if dedupe_key else None
-            if key and session.scalar(select(Notification.id).where(Notification.dedupe_key == key)):
+            if key in already:
                 continue
             note = Notification(
                 created_at=clock.now(),

@@ -209,3 +209,21 @@ def test_smtp_settings_come_from_the_environment() -> None:
         SmtpSettings.from_env({"SAFESHARE_SMTP_HOST": "x", "SAFESHARE_SMTP_SECURITY": "ssl3"})
     with pytest.raises(ConfigurationError):
         SmtpSettings.from_env({"SAFESHARE_SMTP_HOST": "x", "SAFESHARE_SMTP_USERNAME": "u"})
+
+
+def test_queuing_the_same_message_again_adds_only_what_is_new(scenario: Scenario) -> None:
+    """A dedupe key makes a message once per recipient and channel, however often it is queued."""
+
+    def queue(*names: str) -> list[Notification]:
+        with scenario.app.transaction() as s:
+            return enqueue(s, scenario.app.clock, "task_reminder", dict(SAMPLES["task_reminder"]),
+                           recipients=[scenario.user(s, n) for n in names], dedupe_key="reminder:task-1")
+
+    assert len(queue("max")) == 2  # email and in-app
+    assert queue("max") == []
+    added = queue("max", "pat")
+    with scenario.app.db.read() as s:
+        pat = scenario.user(s, "pat").id
+    assert {(n.recipient_user_id, n.channel) for n in added} == {(pat, "email"), (pat, "in_app")}
+    with scenario.app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(Notification)) == 4
