@@ -9,8 +9,8 @@ tasks, the waiting timers with their due times, and what automated steps wrote.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
@@ -105,6 +105,7 @@ class Projection:
 
     open_tasks: Mapping[str, datetime | None]
     has_timers: bool
+    timer_rows: Sequence[WaitingTimer] | None = None  # the unfired rows, when the caller has them loaded
 
     EMPTY: ClassVar[Projection]
 
@@ -262,10 +263,18 @@ class WorkflowEngine:
         self._save(session, clock, row, workflow, before)
         return workflow
 
-    def fire_due_timers(self, session: Session, clock: Clock, row: ProcessInstance) -> BpmnWorkflow:
-        """Let every timer that is due by ``clock`` fire (a restored instance fires nothing by itself)."""
+    def fire_due_timers(
+        self, session: Session, clock: Clock, row: ProcessInstance, timers: Sequence[WaitingTimer] | None = None
+    ) -> BpmnWorkflow:
+        """Let every timer that is due by ``clock`` fire (a restored instance fires nothing by itself).
+
+        ``timers``: the instance's ``waiting_timer`` rows not fired before this step, if the caller
+        (the sweep) has them loaded already; those it marked fired count as gone. Saves a query.
+        """
         workflow = self.load(session, row)
         before = self._snapshot(workflow)
+        if timers is not None:
+            before = replace(before, timer_rows=[t for t in timers if t.fired_at is None])
         ctx = ServiceContext(session, clock, None, row, self.models)
         self._bind(workflow, ctx)
         self._advance(workflow, ctx)
@@ -310,7 +319,7 @@ class WorkflowEngine:
             row.status = "waiting"
         with session.no_autoflush:  # no flush before each projection query either
             self._sync_open_tasks(session, clock, row, workflow, before.open_tasks)
-            self._sync_timers(session, row, workflow, read_existing=before.has_timers)
+            self._sync_timers(session, row, workflow, before)
 
     @staticmethod
     def _outcome(workflow: BpmnWorkflow) -> str | None:
@@ -386,20 +395,15 @@ class WorkflowEngine:
                     waiting[str(task.id)] = (task, due)
         return waiting
 
-    def _sync_timers(
-        self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, *, read_existing: bool = True
-    ) -> None:
+    def _sync_timers(self, session: Session, row: ProcessInstance, workflow: BpmnWorkflow, before: Projection) -> None:
         waiting = self._waiting_timers(workflow)
-        existing = (
-            {
-                t.task_id: t
-                for t in session.scalars(
-                    select(WaitingTimer).where(WaitingTimer.instance_id == row.id, WaitingTimer.fired_at.is_(None))
-                )
-            }
-            if read_existing
-            else {}
-        )
+        if before.timer_rows is not None:
+            existing = {t.task_id: t for t in before.timer_rows}
+        elif before.has_timers:
+            unfired = select(WaitingTimer).where(WaitingTimer.instance_id == row.id, WaitingTimer.fired_at.is_(None))
+            existing = {t.task_id: t for t in session.scalars(unfired)}
+        else:
+            existing = {}
         for task_id, timer in existing.items():
             if task_id not in waiting:
                 session.delete(timer)

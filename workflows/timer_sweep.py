@@ -237,16 +237,25 @@ def _still_due(workflow: BpmnWorkflow, due: Sequence[WaitingTimer], now: datetim
 
 
 def _fire_instance(
-    app: App, session: Session, row: ProcessInstance, due: Sequence[WaitingTimer], now: datetime, worker: str
+    app: App,
+    session: Session,
+    row: ProcessInstance,
+    unfired: Sequence[WaitingTimer],
+    due: Sequence[WaitingTimer],
+    now: datetime,
+    worker: str,
 ) -> list[FiredTimer]:
-    """Mark the instance's due timers fired and advance it, inside the caller's savepoint."""
+    """Mark the instance's due timers fired and advance it, inside the caller's savepoint.
+
+    ``unfired`` are all its timer rows not fired before (loaded with the batch): the engine takes
+    them instead of reading them again, and the rows marked here are written with its step.
+    """
     for timer in due:
         timer.fired_at = now
         timer.claimed_by = worker
         timer.claimed_until = now
-    session.flush()  # the engine's timer sync reads the unfired rows: these must no longer be among them
     # One instant for the whole step: every handler sees the same "now" the timers were fired at.
-    workflow = app.engine.fire_due_timers(session, FixedClock(now), row)
+    workflow = app.engine.fire_due_timers(session, FixedClock(now), row, unfired)
     still_waiting = _still_due(workflow, due, now)
     if still_waiting:
         raise TimerDidNotFire(
@@ -330,7 +339,7 @@ def _sweep_batch(app: App, report: SweepReport, passed_over: set[int], size: int
                 attempted += 1
                 try:
                     with session.begin_nested():
-                        done = _fire_instance(app, session, row, due, now, report.worker)
+                        done = _fire_instance(app, session, row, timers[row.id], due, now, report.worker)
                 except PASS_THROUGH as exc:
                     if not _lost_race(exc):
                         raise  # the database went away: the batch rolls back and the run fails
