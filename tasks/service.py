@@ -27,15 +27,26 @@ if TYPE_CHECKING:
     from safeshare.app import App
 
 
-def inbox_filter(user: User) -> Any:
-    """Tasks a user may pick up: assigned to them, or unassigned for their role in their team."""
-    roles = [r.value for r in user.roles]
-    team_scope = OpenTask.team_id == user.team_id
-    if Role.POLICE_STAFF in user.roles:
+def _inbox_clause(user_id: Any, roles: Any, team_id: Any, *, police: bool, has_team: bool) -> Any:
+    """Assigned to the user, or unassigned for one of their roles in their team (police staff also
+    take police tasks that belong to no team). The values may be literals or bound parameters."""
+    team_scope = OpenTask.team_id == team_id if has_team else OpenTask.team_id.is_(None)
+    if police:
         team_scope = or_(team_scope, and_(OpenTask.role == Role.POLICE_STAFF.value, OpenTask.team_id.is_(None)))
     return or_(
-        OpenTask.assignee_id == user.id,
+        OpenTask.assignee_id == user_id,
         and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles), team_scope),
+    )
+
+
+def inbox_filter(user: User) -> Any:
+    """Tasks a user may pick up: assigned to them, or unassigned for their role in their team."""
+    return _inbox_clause(
+        user.id,
+        [r.value for r in user.roles],
+        user.team_id,
+        police=Role.POLICE_STAFF in user.roles,
+        has_team=user.team_id is not None,
     )
 
 
@@ -47,12 +58,12 @@ def _task_query(*, police: bool, has_team: bool, lock: bool) -> Select[OpenTask,
     Built once per shape rather than per call: composing the expression costs more than running
     it (bench/). The parameters are ``task_id``, ``user_id``, ``roles`` and ``team_id``.
     """
-    team_scope = OpenTask.team_id == bindparam("team_id") if has_team else OpenTask.team_id.is_(None)
-    if police:
-        team_scope = or_(team_scope, and_(OpenTask.role == Role.POLICE_STAFF.value, OpenTask.team_id.is_(None)))
-    visible = or_(
-        OpenTask.assignee_id == bindparam("user_id"),
-        and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(bindparam("roles", expanding=True)), team_scope),
+    visible = _inbox_clause(
+        bindparam("user_id"),
+        bindparam("roles", expanding=True),
+        bindparam("team_id"),
+        police=police,
+        has_team=has_team,
     )
     query = (
         select(OpenTask, visible.label("visible"), ProcessInstance, Case)

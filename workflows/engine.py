@@ -308,15 +308,14 @@ class WorkflowEngine:
         """
         now = clock.now()
         row.state_json = self.serializer.dumps(workflow)
-        if not workflow.is_completed():  # a finished instance never steps again
-            self.live.remember_on_commit(session, row.id, row.state_json, workflow)
         row.updated_at = now
-        if workflow.is_completed():
+        if workflow.is_completed():  # a finished instance never steps again: not kept in memory
             row.status = "completed"
             row.completed_at = now
             row.outcome = self._outcome(workflow)
         else:
             row.status = "waiting"
+            self.live.remember_on_commit(session, row.id, row.state_json, workflow)
         with session.no_autoflush:  # no flush before each projection query either
             self._sync_open_tasks(session, clock, row, workflow, before.open_tasks)
             self._sync_timers(session, row, workflow, before)
@@ -346,8 +345,7 @@ class WorkflowEngine:
             # Plain Core on the session's connection (no ORM bookkeeping), then forget any loaded copy.
             session.connection().execute(_DELETE_OPEN_TASKS, {"task_ids": gone})
             for task_id in gone:
-                loaded = session.identity_map.get(identity_key(OpenTask, task_id))
-                if loaded is not None:
+                if (loaded := _loaded_open_task(session, task_id)) is not None:
                     session.expunge(loaded)
         team_id = None
         new_rows: list[dict[str, Any]] = []
@@ -356,8 +354,7 @@ class WorkflowEngine:
             if task_id in before:
                 if before[task_id] != due_at:
                     session.connection().execute(_MOVE_OPEN_TASK_DUE, {"task_id": task_id, "due_at": due_at})
-                    loaded = session.identity_map.get(identity_key(OpenTask, task_id))
-                    if loaded is not None:
+                    if (loaded := _loaded_open_task(session, task_id)) is not None:
                         set_committed_value(loaded, "due_at", due_at)
                 continue
             team_id = team_id if team_id is not None else row_team_id(session, row)
@@ -419,6 +416,12 @@ class WorkflowEngine:
                         due_at=due,
                     )
                 )
+
+
+def _loaded_open_task(session: Session, task_id: str) -> OpenTask | None:
+    """The session's copy of an ``open_task`` row, if it loaded one: Core writes must keep it true."""
+    loaded: OpenTask | None = session.identity_map.get(identity_key(OpenTask, task_id))
+    return loaded
 
 
 def row_team_id(session: Session, row: ProcessInstance) -> int | None:

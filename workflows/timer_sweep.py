@@ -77,8 +77,6 @@ DEFAULT_POSTGRES_WORKERS = 2
 # Due timers per helper process (workflows/sweep_helpers.py): a helper costs about 0.7 s of CPU to
 # start, worth it only for a burst.
 MIN_DUE_PER_HELPER = 200
-# Where a batch holds its instances' cases, so the steps' ``session.get(Case, ...)`` find them in memory.
-CASES_KEY = "timer_sweep_cases"
 
 
 def default_worker_id() -> str:
@@ -208,11 +206,12 @@ def _unfired_timers(session: Session, instance_ids: Sequence[int]) -> dict[int, 
     return timers
 
 
-def _cases_of(session: Session, rows: Sequence[ProcessInstance]) -> list[Case]:
-    """The batch's cases, loaded in one statement (the caller holds them until its session closes).
+def _load_cases(session: Session, rows: Sequence[ProcessInstance]) -> list[Case]:
+    """The batch's cases, loaded in one statement.
 
     Nearly every step reads its instance's case (a notification's context, the team of a new
-    task) with ``session.get``, which then finds it in memory instead of asking the database.
+    task) with ``session.get``, which then finds it in memory instead of asking the database:
+    a write session keeps what it loaded until it closes (``safeshare.db``).
     """
     case_ids = {row.case_id for row in rows if row.case_id is not None}
     return list(session.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
@@ -330,7 +329,7 @@ def _sweep_batch(app: App, report: SweepReport, passed_over: set[int], size: int
             taken = [row.id for row in rows]
             passed_over.update(taken)  # each instance is taken once per sweep, whatever happens to it
             timers = _unfired_timers(session, taken)
-            session.info[CASES_KEY] = _cases_of(session, rows)  # held until the session closes
+            _load_cases(session, rows)
             for row in rows:
                 now = app.clock.now()
                 due = [t for t in timers[row.id] if t.due_at < now]
