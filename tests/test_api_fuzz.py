@@ -10,6 +10,7 @@ sign-in on ``/api/auth/*`` records the attempt and an audit event (that is how a
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,12 +18,15 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
+from schemathesis.checks import CHECKS, load_all_checks
+from schemathesis.config import SchemathesisConfig
 from sqlalchemy import func, select
 
 from safeshare.app import App
 from safeshare.records import AuditEvent, Base, OpenTask, ProcessInstance
 from tests.builders import Scenario
 from tests.webkit import make_webkit
+from web.errors import REFUSAL_HEADER
 
 SIGN_IN_PATHS = ("/api/auth/",)
 EXAMPLES = 10  # per operation and mode
@@ -90,3 +94,67 @@ def test_no_server_error_and_refusals_change_nothing(fuzz_web: dict[str, Any], m
         except Exception as crash:  # the app raised instead of answering: a 500 in production
             failures.append(f"{operation.label}: the app raised {type(crash).__name__}: {str(crash)[:300]}")
     assert failures == [], "\n".join(failures)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _refused_by_schema(response: Any, case: Any) -> None:
+    """A request that fits the OpenAPI document is never refused by the API's own request checks."""
+    meta = case.meta
+    if meta is not None and meta.generation.mode.is_positive:
+        assert response.headers.get(REFUSAL_HEADER) != "request-schema", (
+            f"{case.method} {case.formatted_path}: a schema-valid request was refused for schema reasons: "
+            f"{response.text[:300]}"
+        )
+
+
+def conformance_failures(asgi: Any, headers: dict[str, str] | None) -> list[str]:
+    """Every operation, valid and invalid data, all of Schemathesis's checks (``st run --checks all``)."""
+    config = SchemathesisConfig.from_path(str(ROOT / "schemathesis.toml"))
+    schema = schemathesis.openapi.from_asgi("/api/openapi.json", asgi, config=config)
+    load_all_checks()
+    checks = list(CHECKS.get_all())
+    failures: list[str] = []
+    for result in schema.get_all_operations():
+        operation = result.ok()  # type: ignore[union-attr]
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+
+            @given(case=operation.as_strategy(generation_mode=mode))
+            @settings(max_examples=EXAMPLES, deadline=None, database=None,
+                      suppress_health_check=list(HealthCheck), phases=[Phase.explicit, Phase.generate])
+            def check(case: Any) -> None:
+                response = case.call(headers=headers)
+                case.validate_response(response, checks=checks, headers=headers)
+                _refused_by_schema(response, case)
+
+            try:
+                check()
+            except Unsatisfiable:
+                continue
+            except Exception as failure:  # a check's failure, or the app raised (a 500 in production)
+                failures.append(f"{operation.label} ({mode.value}): {str(failure).strip().splitlines()[0][:300]}")
+    return failures
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["with a token", "anonymous"])
+def test_the_openapi_document_describes_the_api(fuzz_web: dict[str, Any], signed_in: bool) -> None:
+    """Schemathesis with every check: documented status codes, content types, headers (Allow on 405),
+    answers that match their schemas, invalid data refused, valid data accepted (422 only from a rule
+    of the procedure, never from the API's request checks), signed in and not."""
+    failures = conformance_failures(fuzz_web["asgi"], fuzz_web["headers"] if signed_in else None)
+    assert failures == [], "\n".join(failures)
+
+
+def test_the_document_declares_the_bearer_scheme_and_error_bodies(fuzz_web: dict[str, Any]) -> None:
+    document = fuzz_web["asgi"].openapi()
+    assert document["components"]["securitySchemes"]["bearerToken"] == {
+        "type": "http", "scheme": "bearer", "description": "An API token from POST /api/auth/token"}
+    operations = [(path, method, op) for path, item in document["paths"].items() for method, op in item.items()]
+    unsecured = [f"{m.upper()} {p}" for p, m, op in operations if "security" not in op]
+    assert unsecured == ["POST /api/auth/token"]
+    without_model = [f"{m.upper()} {p}" for p, m, op in operations
+                     if not any("schema" in c or c == {} for r in op["responses"].values()
+                                for c in r.get("content", {}).values())]
+    assert without_model == []
+    assert all("403" in op["responses"] for p, m, op in operations if p != "/api/auth/token" and p != "/api/me")
