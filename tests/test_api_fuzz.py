@@ -10,10 +10,18 @@ sign-in on ``/api/auth/*`` records the attempt and an audit event (that is how a
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+import uvicorn
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
@@ -21,6 +29,7 @@ from sqlalchemy import func, select
 
 from safeshare.app import App
 from safeshare.records import AuditEvent, Base, OpenTask, ProcessInstance
+from tests.browser.conftest import free_port
 from tests.builders import Scenario
 from tests.webkit import make_webkit
 
@@ -90,3 +99,59 @@ def test_no_server_error_and_refusals_change_nothing(fuzz_web: dict[str, Any], m
         except Exception as crash:  # the app raised instead of answering: a 500 in production
             failures.append(f"{operation.label}: the app raised {type(crash).__name__}: {str(crash)[:300]}")
     assert failures == [], "\n".join(failures)
+
+
+
+ROOT = Path(__file__).resolve().parents[1]
+ST = Path(sys.executable).parent / "st"
+
+
+@pytest.fixture
+def served(fuzz_web: dict[str, Any]) -> Iterator[str]:
+    """The app on a free loopback port (Schemathesis's CLI sends real HTTP requests)."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(fuzz_web["asgi"], host="127.0.0.1", port=port, log_level="warning",
+                                          lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.mark.parametrize("signed_in", [True, False], ids=["with a token", "anonymous"])
+def test_the_openapi_document_describes_the_api(
+    served: str, fuzz_web: dict[str, Any], signed_in: bool, tmp_path: Path
+) -> None:
+    """``st run --checks all`` (examples, coverage, fuzzing and stateful phases, bounded): documented status
+    codes, content types and headers (Allow on 405), answers that match their schemas, invalid data refused,
+    valid data accepted (422 only from a rule of the procedure: the custom check in
+    tests/schemathesis_hooks.py refuses a schema-valid request refused by the API's own request checks)."""
+    auth = ["-H", f"Authorization: {fuzz_web['headers']['Authorization']}"] if signed_in else []
+    run = subprocess.run(
+        [str(ST), "run", f"{served}/api/openapi.json", "--checks", "all", "--max-examples", "5",
+         "--workers", "1", "--seed", "20261204", "--no-color", *auth],
+        cwd=ROOT, env={**os.environ, "SCHEMATHESIS_HOOKS": "tests.schemathesis_hooks", "HOME": str(tmp_path)},
+        capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stdout[-6000:] + run.stderr[-2000:]
+
+
+def test_the_document_declares_the_bearer_scheme_and_error_bodies(fuzz_web: dict[str, Any]) -> None:
+    document = fuzz_web["asgi"].openapi()
+    assert document["components"]["securitySchemes"]["bearerToken"] == {
+        "type": "http", "scheme": "bearer", "description": "An API token from POST /api/auth/token"}
+    operations = [(path, method, op) for path, item in document["paths"].items() for method, op in item.items()]
+    unsecured = [f"{m.upper()} {p}" for p, m, op in operations if "security" not in op]
+    assert unsecured == ["POST /api/auth/token"]
+    without_model = [f"{m.upper()} {p}" for p, m, op in operations
+                     if not any("schema" in c or c == {} for r in op["responses"].values()
+                                for c in r.get("content", {}).values())]
+    assert without_model == []
+    assert all("403" in op["responses"] for p, m, op in operations if p != "/api/auth/token" and p != "/api/me")

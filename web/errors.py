@@ -26,6 +26,11 @@ from web.auth import NotSignedInError
 log = logging.getLogger("safeshare.web")
 
 
+#: Set on a refusal by the API's own request checks (the request does not fit the OpenAPI document), as
+#: opposed to a refusal by a rule of the procedure: both answer 422, and clients and tests can tell them apart.
+REFUSAL_HEADER = "X-Refused-By"
+
+
 def is_api(request: Request) -> bool:
     return request.url.path.startswith("/api/") or request.url.path == "/api"
 
@@ -98,17 +103,35 @@ async def validation_error(request: Request, exc: Exception) -> Response:
     body = error_body(f"The request has {len(fields)} problem(s): {summary}", "Correct the fields named", fields)
     if not is_api(request):
         return _page(request, 400, "There is a problem", body["error"], body["hint"])
-    return JSONResponse(body, status_code=422)
+    return JSONResponse(body, status_code=422, headers={REFUSAL_HEADER: "request-schema"})
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the address answers: FastAPI makes one route per method, and Starlette's 405 names
+    only the first route that matched the path."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "__none__"})
+        if match is Match.PARTIAL:
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
     messages = {404: "Page not found", 405: "That method is not allowed here"}
     message = messages.get(exc.status_code, str(exc.detail))
+    headers = dict(exc.headers or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request))
     if is_api(request):
         return JSONResponse(error_body(message, "Check the address and method; see /api/docs"),
-                            status_code=exc.status_code)
-    return _page(request, exc.status_code, message, message, "Check the address, or go to your tasks")
+                            status_code=exc.status_code, headers=headers)
+    page = _page(request, exc.status_code, message, message, "Check the address, or go to your tasks")
+    page.headers.update(headers)
+    return page
 
 
 def install(app: FastAPI) -> None:

@@ -3,10 +3,11 @@ absurd id is a 422 with its field named, never a database overflow."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Annotated
 
 from fastapi import Path
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 MAX_ID = 2_147_483_647
 
@@ -14,3 +15,14 @@ MAX_ID = 2_147_483_647
 PathId = Annotated[int, Path(ge=1, le=MAX_ID)]
 #: An optional id in a JSON body.
 BodyId = Annotated[int | None, Field(default=None, ge=1, le=MAX_ID)]
+
+
+def _date_as_text(value: object) -> object:
+    """JSON has no date type: a date is written as text. Pydantic would otherwise read 0 as 1 January 1970."""
+    if value is None or isinstance(value, str):
+        return value
+    raise ValueError("Write the date as text, YYYY-MM-DD")
+
+
+#: A date in a JSON body, written YYYY-MM-DD.
+BodyDate = Annotated[date, BeforeValidator(_date_as_text)]

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StrictBool
 
 from safeshare.records import Role
 from safeshare.services import accounts, queues
-from web.auth import acting, safeshare_app
+from web import api_models as out
+from web.dependencies import ReadUnit, WriteUnit
 from web.params import BodyId, PathId
 from web.serializers import iso, user_json
 
-router = APIRouter(prefix="/api/admin", tags=["administration"])
+router = APIRouter(prefix="/api/admin", tags=["administration"], responses=out.SIGNED_IN_ERRORS)
 
 
-@router.get("/users")
-def users(request: Request) -> dict[str, Any]:
-    with acting(request, write=False) as (session, user):
-        return {"users": [user_json(u) for u in queues.list_users(session, user)]}
+@router.get("/users", response_model=out.UserList)
+def users(unit: ReadUnit) -> dict[str, Any]:
+    """Every user with their roles and team (administrators only)."""
+    return {"users": [user_json(u) for u in queues.list_users(unit.session, unit.user)]}
 
 
 class NewUser(BaseModel):
@@ -30,43 +31,37 @@ class NewUser(BaseModel):
     password: str | None = Field(default=None, max_length=500)
 
 
-@router.post("/users", status_code=201)
-def add_user(body: NewUser, request: Request) -> dict[str, Any]:
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        created = accounts.create_account(app, session, user, **body.model_dump())
-        return user_json(created)
+@router.post("/users", status_code=201, response_model=out.User)
+def add_user(body: NewUser, unit: WriteUnit) -> dict[str, Any]:
+    """Create a user with roles and a team."""
+    return user_json(accounts.create_account(unit.app, unit.session, unit.user, **body.model_dump()))
 
 
 class UserChange(BaseModel):
     roles: list[Role] = Field(min_length=1)
     team_id: BodyId = None
-    active: bool = True
+    active: StrictBool = True
 
 
-@router.put("/users/{user_id}")
-def change_user(user_id: PathId, body: UserChange, request: Request) -> dict[str, Any]:
+@router.put("/users/{user_id}", response_model=out.User)
+def change_user(user_id: PathId, body: UserChange, unit: WriteUnit) -> dict[str, Any]:
     """Set a user's roles, team and whether they may sign in."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        return user_json(accounts.update_account(app, session, user, user_id, **body.model_dump()))
+    return user_json(accounts.update_account(unit.app, unit.session, unit.user, user_id, **body.model_dump()))
 
 
-@router.get("/notifications/failed")
-def failed_notifications(request: Request) -> dict[str, Any]:
+@router.get("/notifications/failed", response_model=out.FailedNotifications)
+def failed_notifications(unit: ReadUnit) -> dict[str, Any]:
     """Messages that failed after every retry (never dropped silently)."""
-    with acting(request, write=False) as (session, user):
-        return {
-            "notifications": [
-                {"id": n.id, "template": n.template, "recipient_email": n.recipient_email, "subject": n.subject,
-                 "attempts": n.attempts, "last_error": n.last_error, "created_at": iso(n.created_at)}
-                for n in queues.failed_notifications(session, user)
-            ]
-        }
+    return {
+        "notifications": [
+            {"id": n.id, "template": n.template, "recipient_email": n.recipient_email, "subject": n.subject,
+             "attempts": n.attempts, "last_error": n.last_error, "created_at": iso(n.created_at)}
+            for n in queues.failed_notifications(unit.session, unit.user)
+        ]
+    }
 
 
-@router.get("/deadlines")
-def deadlines(request: Request) -> dict[str, Any]:
+@router.get("/deadlines", response_model=out.DeadlineList)
+def deadlines(unit: ReadUnit) -> dict[str, Any]:
     """The deadlines in force by kind and urgency."""
-    with acting(request, write=False) as (session, user):
-        return {"deadlines": [vars(d) for d in queues.deadline_settings(session, user)]}
+    return {"deadlines": [vars(d) for d in queues.deadline_settings(unit.session, unit.user)]}

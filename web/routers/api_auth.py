@@ -7,7 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from web.auth import acting, safeshare_app
+from safeshare.services import accounts
+from web import api_models as out
+from web.dependencies import AppDep, ReadUnit
 from web.serializers import user_json
 
 router = APIRouter(prefix="/api", tags=["sign-in"])
@@ -19,12 +21,11 @@ class TokenRequest(BaseModel):
     name: str = Field(default="API client", min_length=1, max_length=120)
 
 
-@router.post("/auth/token", status_code=201)
-def issue_token(body: TokenRequest, request: Request) -> dict[str, Any]:
+@router.post(
+    "/auth/token", status_code=201, response_model=out.Token, responses=out.error_responses(400, 401, 422, 429)
+)
+def issue_token(body: TokenRequest, request: Request, app: AppDep) -> dict[str, Any]:
     """Sign in with a password and get a bearer token for API calls (shown once; attempts are limited)."""
-    from safeshare.services import accounts
-
-    app = safeshare_app(request)
     remote = request.client.host if request.client else None
     with app.transaction() as session:
         outcome = accounts.sign_in(app, session, body.username, body.password, remote)
@@ -34,8 +35,7 @@ def issue_token(body: TokenRequest, request: Request) -> dict[str, Any]:
     return {"token": token, "token_type": "bearer"}
 
 
-@router.get("/me")
-def me(request: Request) -> dict[str, Any]:
+@router.get("/me", response_model=out.User, responses=out.error_responses(400, 401))
+def me(unit: ReadUnit) -> dict[str, Any]:
     """The user the request acts as."""
-    with acting(request, write=False) as (_, user):
-        return user_json(user)
+    return user_json(unit.user)

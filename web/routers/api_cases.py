@@ -2,93 +2,81 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, StrictBool
 
 from safeshare.services import cases, queues
 from safeshare.services.case_view import view_case
-from web.auth import acting, safeshare_app
-from web.params import PathId
+from web import api_models as out
+from web.dependencies import ReadUnit, WriteUnit
+from web.params import BodyDate, PathId
 from web.serializers import audit_json, case_json, case_summary, instance_json, person_json
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+router = APIRouter(prefix="/api/cases", tags=["cases"], responses=out.SIGNED_IN_ERRORS)
 
 
-@router.get("")
-def list_cases(request: Request) -> dict[str, Any]:
+@router.get("", response_model=out.CaseList)
+def list_cases(unit: ReadUnit) -> dict[str, Any]:
     """Cases I may see (through my team, or a task on them)."""
-    with acting(request, write=False) as (session, user):
-        return {"cases": [case_summary(c) for c in queues.visible_cases(session, user)]}
+    return {"cases": [case_summary(c) for c in queues.visible_cases(unit.session, unit.user)]}
 
 
 class NewCase(BaseModel):
     reference: str = Field(min_length=1, max_length=40)
     title: str = Field(min_length=1, max_length=200)
     child_name: str = Field(min_length=1, max_length=200)
-    child_date_of_birth: date
+    child_date_of_birth: BodyDate
 
 
-@router.post("", status_code=201)
-def open_case(body: NewCase, request: Request) -> dict[str, Any]:
+@router.post("", status_code=201, response_model=out.CaseSummary)
+def open_case(body: NewCase, unit: WriteUnit) -> dict[str, Any]:
     """Open a case for a child in my team."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        case = cases.open_case(app, session, user, **body.model_dump())
-        return case_summary(case)
+    return case_summary(cases.open_case(unit.app, unit.session, unit.user, **body.model_dump()))
 
 
-@router.get("/{case_id}")
-def show_case(case_id: PathId, request: Request) -> dict[str, Any]:
+@router.get("/{case_id}", response_model=out.CaseDetail)
+def show_case(case_id: PathId, unit: WriteUnit) -> dict[str, Any]:
     """Everything on a case I may see; the view is written to its audit trail."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        body = case_json(view_case(app, session, user, case_id), app.clock.now())
-        return body | {"restrictions_in_force": queues.active_restrictions(session, case_id)}
+    body = case_json(view_case(unit.app, unit.session, unit.user, case_id), unit.app.clock.now())
+    return body | {"restrictions_in_force": queues.active_restrictions(unit.session, case_id)}
 
 
-@router.get("/{case_id}/people")
-def case_people(case_id: PathId, request: Request) -> dict[str, Any]:
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        view = view_case(app, session, user, case_id)
-        return {"people": [person_json(p, view.pr_holder_ids) for p in view.people]}
+@router.get("/{case_id}/people", response_model=out.PeopleList)
+def case_people(case_id: PathId, unit: WriteUnit) -> dict[str, Any]:
+    """The people on a case, with who holds parental responsibility (the view is audited)."""
+    view = view_case(unit.app, unit.session, unit.user, case_id)
+    return {"people": [person_json(p, view.pr_holder_ids) for p in view.people]}
 
 
 class NewPerson(BaseModel):
     full_name: str = Field(min_length=1, max_length=200)
     relationship_to_child: str = Field(min_length=1, max_length=60)
-    date_of_birth: date | None = None
-    has_parental_responsibility: bool = False
+    date_of_birth: BodyDate | None = None
+    has_parental_responsibility: StrictBool = False
 
 
-@router.post("/{case_id}/people", status_code=201)
-def add_person(case_id: PathId, body: NewPerson, request: Request) -> dict[str, Any]:
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        person = cases.add_person(app, session, user, case_id, **body.model_dump())
-        holders = {person.id} if body.has_parental_responsibility else set()
-        return person_json(person, holders)
+@router.post("/{case_id}/people", status_code=201, response_model=out.PersonOnCase)
+def add_person(case_id: PathId, body: NewPerson, unit: WriteUnit) -> dict[str, Any]:
+    """Add a person to a case, optionally holding parental responsibility for the child."""
+    person = cases.add_person(unit.app, unit.session, unit.user, case_id, **body.model_dump())
+    holders = {person.id} if body.has_parental_responsibility else set()
+    return person_json(person, holders)
 
 
 class NewEpisode(BaseModel):
     purpose: str = Field(min_length=3, max_length=500)
 
 
-@router.post("/{case_id}/episodes", status_code=201)
-def start_episode(case_id: PathId, body: NewEpisode, request: Request) -> dict[str, Any]:
-    """Start an episode of work: consent seeking begins (R1, R9)."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        return instance_json(cases.start_episode(app, session, user, case_id, body.purpose))
+@router.post("/{case_id}/episodes", status_code=201, response_model=out.Instance)
+def start_episode(case_id: PathId, body: NewEpisode, unit: WriteUnit) -> dict[str, Any]:
+    """Start an episode of work: consent seeking begins."""
+    return instance_json(cases.start_episode(unit.app, unit.session, unit.user, case_id, body.purpose))
 
 
-@router.get("/{case_id}/audit")
-def case_audit(case_id: PathId, request: Request) -> dict[str, Any]:
+@router.get("/{case_id}/audit", response_model=out.AuditTrail)
+def case_audit(case_id: PathId, unit: WriteUnit) -> dict[str, Any]:
     """The case's audit trail (this view is itself recorded in it)."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        view = view_case(app, session, user, case_id)
-        return {"events": [audit_json(e) for e in view.audit]}
+    view = view_case(unit.app, unit.session, unit.user, case_id)
+    return {"events": [audit_json(e) for e in view.audit]}

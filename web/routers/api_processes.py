@@ -4,27 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 
 from safeshare.services import queues
-from web.auth import acting, safeshare_app
+from web import api_models as out
+from web.dependencies import WriteUnit
 from web.params import PathId
 from web.serializers import instance_json
 
-router = APIRouter(prefix="/api/processes", tags=["processes"])
+router = APIRouter(prefix="/api/processes", tags=["processes"], responses=out.SIGNED_IN_ERRORS)
 
 
-@router.get("/{instance_id}/diagram")
-def diagram(instance_id: PathId, request: Request) -> dict[str, Any]:
+@router.get("/{instance_id}/diagram", response_model=out.Diagram)
+def diagram(instance_id: PathId, unit: WriteUnit) -> dict[str, Any]:
     """The instance's BPMN diagram and state; the view is written to the case's audit trail."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        state = queues.diagram_state(app, session, user, instance_id)
-        return {
-            **instance_json(state.instance),
-            "bpmn_xml": state.bpmn_xml,
-            "done": state.done,
-            "current": state.current,
-            "overdue": state.overdue,
-            "names": state.names,
-        }
+    state = queues.diagram_state(unit.app, unit.session, unit.user, instance_id)
+    return {
+        **instance_json(state.instance),
+        "bpmn_xml": state.bpmn_xml,
+        "done": state.done,
+        "current": state.current,
+        "overdue": state.overdue,
+        "names": state.names,
+    }

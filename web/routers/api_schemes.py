@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from safeshare.services import queues, schemes
-from web.auth import acting, safeshare_app
+from web import api_models as out
+from web.dependencies import ReadUnit, WriteUnit
 from web.params import BodyId, PathId
 from web.serializers import instance_json, iso, scheme_json
 
-router = APIRouter(tags=["police schemes"])
+router = APIRouter(tags=["police schemes"], responses=out.SIGNED_IN_ERRORS)
 
 
 class NewApplication(BaseModel):
@@ -26,36 +27,33 @@ class NewApplication(BaseModel):
     linked_case_id: BodyId = None
 
 
-@router.post("/api/schemes/applications", status_code=201)
-def start_application(body: NewApplication, request: Request) -> dict[str, Any]:
-    """Record the initial contact and start the scheme's process with its completion deadline (R32, R33)."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        application, instance = schemes.start_application(app, session, user, **body.model_dump())
-        return {**scheme_json(application), "process": instance_json(instance)}
+@router.post("/api/schemes/applications", status_code=201, response_model=out.StartedApplication)
+def start_application(body: NewApplication, unit: WriteUnit) -> dict[str, Any]:
+    """Record the initial contact and start the scheme's process with its completion deadline."""
+    application, instance = schemes.start_application(unit.app, unit.session, unit.user, **body.model_dump())
+    return {**scheme_json(application), "process": instance_json(instance)}
 
 
-@router.get("/api/schemes/applications")
-def list_applications(request: Request, scheme: Literal["csor", "dvds"] | None = None) -> dict[str, Any]:
-    with acting(request, write=False) as (session, user):
-        return {"applications": [scheme_json(a) for a in schemes.list_applications(session, user, scheme=scheme)]}
+@router.get("/api/schemes/applications", response_model=out.ApplicationList)
+def list_applications(unit: ReadUnit, scheme: Literal["csor", "dvds"] | None = None) -> dict[str, Any]:
+    """CSOR and DVDS applications, newest first (police staff only)."""
+    found = schemes.list_applications(unit.session, unit.user, scheme=scheme)
+    return {"applications": [scheme_json(a) for a in found]}
 
 
-@router.get("/api/schemes/applications/{application_id}")
-def show_application(application_id: PathId, request: Request) -> dict[str, Any]:
-    with acting(request, write=False) as (session, user):
-        return scheme_json(schemes.get_application(session, user, application_id), full=True)
+@router.get("/api/schemes/applications/{application_id}", response_model=out.SchemeApplication)
+def show_application(application_id: PathId, unit: ReadUnit) -> dict[str, Any]:
+    """One application with every stage recorded so far."""
+    return scheme_json(schemes.get_application(unit.session, unit.user, application_id), full=True)
 
 
-@router.get("/api/queues/police")
-def police_queue(request: Request) -> dict[str, Any]:
+@router.get("/api/queues/police", response_model=out.PoliceQueue)
+def police_queue(unit: ReadUnit) -> dict[str, Any]:
     """CSOR and DVDS applications by stage with their timescale status, most pressing first."""
-    app = safeshare_app(request)
-    with acting(request, write=False) as (session, user):
-        return {
-            "applications": [
-                {**scheme_json(r.application), "stage": r.stage, "stage_due_at": iso(r.stage_due_at),
-                 "timescale": r.status}
-                for r in queues.police_queue(session, user, app.clock.now())
-            ]
-        }
+    return {
+        "applications": [
+            {**scheme_json(r.application), "stage": r.stage, "stage_due_at": iso(r.stage_due_at),
+             "timescale": r.status}
+            for r in queues.police_queue(unit.session, unit.user, unit.app.clock.now())
+        ]
+    }

@@ -4,72 +4,63 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Request
+from fastapi import APIRouter, Body
 from pydantic import BaseModel, Field
 
 from safeshare.services import queues
 from safeshare.services.directory import user_by_username
 from tasks import service
-from web.auth import acting, safeshare_app
+from web import api_models as out
+from web.dependencies import ReadUnit, WriteUnit
 from web.serializers import case_summary, task_json
 
-router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=out.SIGNED_IN_ERRORS)
 
 
-@router.get("")
-def my_tasks(request: Request) -> dict[str, Any]:
+@router.get("", response_model=out.TaskList)
+def my_tasks(unit: ReadUnit) -> dict[str, Any]:
     """My inbox: overdue first, then by due time."""
-    app = safeshare_app(request)
-    with acting(request, write=False) as (session, user):
-        now = app.clock.now()
-        return {"tasks": [task_json(t, now) for t in service.my_tasks(session, user, now)]}
+    now = unit.app.clock.now()
+    return {"tasks": [task_json(t, now) for t in service.my_tasks(unit.session, unit.user, now)]}
 
 
-@router.get("/{task_id}")
-def show_task(task_id: str, request: Request) -> dict[str, Any]:
+@router.get("/{task_id}", response_model=out.TaskWithForm)
+def show_task(task_id: str, unit: ReadUnit) -> dict[str, Any]:
     """One task with the JSON Schema of its form."""
-    app = safeshare_app(request)
-    with acting(request, write=False) as (session, user):
-        view = service.show_task(app, session, user, task_id)
-        return {
-            **task_json(view.task, app.clock.now()),
-            "case": case_summary(view.case) if view.case else None,
-            "form_schema": view.form_schema,
-            "restrictions_in_force": queues.active_restrictions(session, view.task.case_id),
-        }
+    view = service.show_task(unit.app, unit.session, unit.user, task_id)
+    return {
+        **task_json(view.task, unit.app.clock.now()),
+        "case": case_summary(view.case) if view.case else None,
+        "form_schema": view.form_schema,
+        "restrictions_in_force": queues.active_restrictions(unit.session, view.task.case_id),
+    }
 
 
-@router.post("/{task_id}/complete")
-def complete_task(task_id: str, request: Request, data: dict[str, Any] = Body(...)) -> dict[str, Any]:
+@router.post("/{task_id}/complete", response_model=out.InstanceStep)
+def complete_task(task_id: str, unit: WriteUnit, data: dict[str, Any] = Body(...)) -> dict[str, Any]:
     """Complete a task with its form's fields (a JSON object); errors name each field."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        instance = service.complete_task(app, session, user, task_id, data)
-        return {"instance_id": instance.id, "status": instance.status, "outcome": instance.outcome}
+    instance = service.complete_task(unit.app, unit.session, unit.user, task_id, data)
+    return {"instance_id": instance.id, "status": instance.status, "outcome": instance.outcome}
 
 
-@router.post("/{task_id}/claim")
-def claim_task(task_id: str, request: Request) -> dict[str, Any]:
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        return task_json(service.claim_task(app, session, user, task_id), app.clock.now())
+@router.post("/{task_id}/claim", response_model=out.Task)
+def claim_task(task_id: str, unit: WriteUnit) -> dict[str, Any]:
+    """Take a task of my role from my team's shared queue."""
+    return task_json(service.claim_task(unit.app, unit.session, unit.user, task_id), unit.app.clock.now())
 
 
-@router.post("/{task_id}/unclaim")
-def unclaim_task(task_id: str, request: Request) -> dict[str, Any]:
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        return task_json(service.unclaim_task(app, session, user, task_id), app.clock.now())
+@router.post("/{task_id}/unclaim", response_model=out.Task)
+def unclaim_task(task_id: str, unit: WriteUnit) -> dict[str, Any]:
+    """Give a task I hold back to my team's shared queue."""
+    return task_json(service.unclaim_task(unit.app, unit.session, unit.user, task_id), unit.app.clock.now())
 
 
 class Reassign(BaseModel):
     username: str = Field(min_length=1, max_length=80)
 
 
-@router.post("/{task_id}/reassign")
-def reassign_task(task_id: str, body: Reassign, request: Request) -> dict[str, Any]:
+@router.post("/{task_id}/reassign", response_model=out.Task)
+def reassign_task(task_id: str, body: Reassign, unit: WriteUnit) -> dict[str, Any]:
     """Give a task to someone else with its role (its holder or a manager of its team)."""
-    app = safeshare_app(request)
-    with acting(request) as (session, user):
-        to = user_by_username(session, body.username)
-        return task_json(service.reassign_task(app, session, user, task_id, to), app.clock.now())
+    to = user_by_username(unit.session, body.username)
+    return task_json(service.reassign_task(unit.app, unit.session, unit.user, task_id, to), unit.app.clock.now())

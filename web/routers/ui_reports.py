@@ -17,8 +17,9 @@ from safeshare.errors import SafeshareError
 from safeshare.records import Role
 from safeshare.services import documents, exports, reports
 from web.auth import safeshare_app
+from web.dependencies import signed_in
 from web.params import PathId
-from web.routers.api_exports import attachment, signed_in
+from web.routers.api_exports import attachment
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
