@@ -16,7 +16,7 @@ from starlette.staticfiles import StaticFiles
 
 from safeshare.app import App
 from safeshare.config import PROJECT_ROOT
-from web import errors
+from web import errors, observability
 from web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from web.routers import (
     api_admin,
@@ -94,4 +94,5 @@ def create_app(application: App, *, key: str | None = None, https_only: bool = F
     )
     web.add_middleware(SecurityHeadersMiddleware)
     web.add_middleware(BodyLimitMiddleware)
+    observability.install(web, application)  # outermost: every answer carries its request id
     return web

@@ -65,5 +65,6 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "cspNonce": getattr(request.state, "csp_nonce", None),
         "now": app.clock.now(),
         "current_user": getattr(request.state, "user", None),
+        "request_id": getattr(request.state, "request_id", None),
     }
     return templates.TemplateResponse(request, name, base | context, status_code=status_code)

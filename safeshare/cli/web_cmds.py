@@ -38,17 +38,23 @@ def serve(
     secure_cookies: bool = typer.Option(
         False, "--secure-cookies", help="Send the session cookie over HTTPS only (set this behind TLS)"
     ),
+    plain_logs: bool = typer.Option(
+        False, "--plain-logs", help="Write log lines as text instead of JSON (JSON is for log collectors)"
+    ),
 ) -> None:
     """Start the web UI and the API (docs at /api/docs) on the embedded database."""
     import uvicorn
 
     from notifications.template_check import check_templates
     from web.app import create_app
+    from web.observability import json_log_config
 
     check_templates()  # a broken template stops the server now, not at 3 a.m.
     application = build_app(_serve_database(database_url))
     typer.echo(f"safeshare on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C stops it")
-    uvicorn.run(create_app(application, https_only=secure_cookies), host=host, port=port, log_level="info")
+    log_config = uvicorn.config.LOGGING_CONFIG if plain_logs else json_log_config()
+    uvicorn.run(create_app(application, https_only=secure_cookies), host=host, port=port, log_level="info",
+                log_config=log_config)
 
 
 @user_app.command("add")
