@@ -22,7 +22,7 @@ from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, Operational
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from safeshare.errors import ConfigurationError, ConflictError, SafeshareError
+from safeshare.errors import ConfigurationError, ConflictError, UnstorableError
 
 
 def make_engine(url: str, *, for_writes: bool = True) -> Engine:
@@ -83,9 +83,9 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
-def _unstorable() -> SafeshareError:
+def _unstorable() -> UnstorableError:
     """Input the database cannot hold (a NUL character, a number out of range) is the sender's error."""
-    return SafeshareError(
+    return UnstorableError(
         "Some of the data sent cannot be stored: text may not contain NUL characters and numbers must be in range",
         "Remove control characters and check the numbers, then try again",
     )

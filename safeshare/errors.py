@@ -49,6 +49,13 @@ class ConflictError(SafeshareError):
     status_code = 409
 
 
+class UnstorableError(SafeshareError):
+    """Well-formed input a database cannot hold (a NUL character, a number out of range): refused as a
+    whole, with nothing written, like any other content the procedure cannot take."""
+
+    status_code = 422
+
+
 class DomainRuleError(SafeshareError):
     """A rule of the procedure forbids this; the message names the rule."""
 

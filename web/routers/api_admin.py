@@ -11,7 +11,7 @@ from safeshare.records import Role
 from safeshare.services import accounts, queues
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
-from web.params import BodyId, PathId
+from web.params import BodyId, BodyText, PathId
 from web.serializers import iso, user_json
 
 router = APIRouter(prefix="/api/admin", tags=["administration"], responses=out.SIGNED_IN_ERRORS)
@@ -25,10 +25,10 @@ def users(unit: ReadUnit) -> dict[str, Any]:
 
 class NewUser(BaseModel):
     username: str = Field(min_length=1, max_length=80, pattern=r"^[a-z0-9._-]+$")
-    display_name: str = Field(min_length=1, max_length=120)
+    display_name: BodyText = Field(min_length=1, max_length=120)
     roles: list[Role] = Field(min_length=1)
     team_id: BodyId = None
-    password: str | None = Field(default=None, max_length=500)
+    password: BodyText | None = Field(default=None, max_length=500)
 
 
 @router.post("/users", status_code=201, response_model=out.User)

@@ -10,15 +10,16 @@ from pydantic import BaseModel, Field
 from safeshare.services import accounts
 from web import api_models as out
 from web.dependencies import AppDep, ReadUnit
+from web.params import BodyText
 from web.serializers import user_json
 
 router = APIRouter(prefix="/api", tags=["sign-in"])
 
 
 class TokenRequest(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
-    password: str = Field(min_length=1, max_length=500)
-    name: str = Field(default="API client", min_length=1, max_length=120)
+    username: BodyText = Field(min_length=1, max_length=80)
+    password: BodyText = Field(min_length=1, max_length=500)
+    name: BodyText = Field(default="API client", min_length=1, max_length=120)
 
 
 @router.post(

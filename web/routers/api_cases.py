@@ -11,7 +11,7 @@ from safeshare.services import cases, queues
 from safeshare.services.case_view import view_case
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
-from web.params import BodyDate, PathId
+from web.params import BodyDate, BodyText, PathId
 from web.serializers import audit_json, case_json, case_summary, instance_json, person_json
 
 router = APIRouter(prefix="/api/cases", tags=["cases"], responses=out.SIGNED_IN_ERRORS)
@@ -24,9 +24,9 @@ def list_cases(unit: ReadUnit) -> dict[str, Any]:
 
 
 class NewCase(BaseModel):
-    reference: str = Field(min_length=1, max_length=40)
-    title: str = Field(min_length=1, max_length=200)
-    child_name: str = Field(min_length=1, max_length=200)
+    reference: BodyText = Field(min_length=1, max_length=40)
+    title: BodyText = Field(min_length=1, max_length=200)
+    child_name: BodyText = Field(min_length=1, max_length=200)
     child_date_of_birth: BodyDate
 
 
@@ -51,8 +51,8 @@ def case_people(case_id: PathId, unit: WriteUnit) -> dict[str, Any]:
 
 
 class NewPerson(BaseModel):
-    full_name: str = Field(min_length=1, max_length=200)
-    relationship_to_child: str = Field(min_length=1, max_length=60)
+    full_name: BodyText = Field(min_length=1, max_length=200)
+    relationship_to_child: BodyText = Field(min_length=1, max_length=60)
     date_of_birth: BodyDate | None = None
     has_parental_responsibility: StrictBool = False
 
@@ -66,7 +66,7 @@ def add_person(case_id: PathId, body: NewPerson, unit: WriteUnit) -> dict[str, A
 
 
 class NewEpisode(BaseModel):
-    purpose: str = Field(min_length=3, max_length=500)
+    purpose: BodyText = Field(min_length=3, max_length=500)
 
 
 @router.post("/{case_id}/episodes", status_code=201, response_model=out.Instance)

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from safeshare.services import queues, schemes
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
-from web.params import BodyId, PathId
+from web.params import BodyId, BodyText, PathId
 from web.serializers import instance_json, iso, scheme_json
 
 router = APIRouter(tags=["police schemes"], responses=out.SIGNED_IN_ERRORS)
@@ -21,7 +21,7 @@ class NewApplication(BaseModel):
     route: Literal["csor", "right_to_ask", "right_to_know"]
     applicant: dict[str, Any]
     subject: dict[str, Any]
-    concern: str = Field(min_length=1, max_length=4000)
+    concern: BodyText = Field(min_length=1, max_length=4000)
     person_at_risk: dict[str, Any] | None = None
     children: list[dict[str, Any]] = Field(default_factory=list)
     linked_case_id: BodyId = None

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from safeshare.services import sharing
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
-from web.params import BodyId, PathId
+from web.params import BodyId, BodyText, PathId
 from web.serializers import disclosure_json, instance_json, received_json
 
 router = APIRouter(prefix="/api/cases/{case_id}", tags=["sharing"], responses=out.SIGNED_IN_ERRORS)
@@ -19,7 +19,7 @@ router = APIRouter(prefix="/api/cases/{case_id}", tags=["sharing"], responses=ou
 
 class Consultation(BaseModel):
     urgency: Literal["immediate_risk", "urgent", "standard"]
-    question: str = Field(min_length=10, max_length=4000)
+    question: BodyText = Field(min_length=10, max_length=4000)
 
 
 @router.post("/consultations", status_code=201, response_model=out.Instance)

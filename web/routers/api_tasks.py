@@ -12,6 +12,7 @@ from safeshare.services.directory import user_by_username
 from tasks import service
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
+from web.params import BodyText
 from web.serializers import case_summary, task_json
 
 router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=out.SIGNED_IN_ERRORS)
@@ -56,7 +57,7 @@ def unclaim_task(task_id: str, unit: WriteUnit) -> dict[str, Any]:
 
 
 class Reassign(BaseModel):
-    username: str = Field(min_length=1, max_length=80)
+    username: BodyText = Field(min_length=1, max_length=80)
 
 
 @router.post("/{task_id}/reassign", response_model=out.Task)
