@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -250,3 +251,76 @@ def test_a_database_url_that_does_not_connect(tmp_path: Path) -> None:
         App.create(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     with pytest.raises(ConfigurationError, match="not a valid URL"):
         App.create(Settings(database_url="not a url"))
+
+
+def test_instances_of_different_definitions_restore_correctly_from_many_threads_at_once(
+    scenario: Scenario, app: App
+) -> None:
+    """FastAPI runs requests in a thread pool: restores of different definitions must not mix them up.
+
+    A fresh registry has none of the definitions cached, so every restore registers its stored
+    definition while the other threads restore theirs (the race a per-load attribute lost).
+    """
+    from tests.scheme_steps import start as start_application
+
+    case_id, _ = scenario.open_case(16)
+    instance_ids = [scenario.start_episode(case_id)]
+    instance_ids += [start_application(scenario, route)[1] for route in ("csor", "right_to_ask", "right_to_know")]
+    with app.db.read() as s:
+        rows = [s.get(ProcessInstance, i) for i in instance_ids]
+        expected = {
+            r.id: (r.process_id, r.state_json, [t.task_spec.bpmn_id for t in app.engine.ready_user_tasks(
+                app.engine.serializer.loads(r.state_json, r.definition_hash))])
+            for r in rows
+            if r is not None
+        }
+        stored = {d.content_hash: d.spec_json for d in s.scalars(select(ProcessDefinition))}
+    assert len({r.definition_hash for r in rows if r is not None}) == 4
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: the interleavings a server meets
+    try:
+        _restore_in_threads(app, expected, stored, {r.id: r.definition_hash for r in rows if r is not None})
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _restore_in_threads(
+    app: App, expected: dict[int, tuple[str, str, list[str]]], stored: dict[str, str], hashes: dict[int, str]
+) -> None:
+    for _ in range(10):  # several rounds: each with a registry that has seen nothing
+        fresh = WorkflowEngine(_registry_that_knows_nothing(app.models), HANDLERS)
+        work = [(i, state) for i, (_, state, _) in expected.items()] * 4
+        barrier = threading.Barrier(len(work))
+        results: dict[int, list[tuple[str, list[str]]]] = {}
+        errors: list[BaseException] = []
+
+        def restore(
+            instance_id: int, state_json: str, engine: WorkflowEngine = fresh, start: threading.Barrier = barrier
+        ) -> None:
+            start.wait()
+            try:
+                definition_hash = hashes[instance_id]
+                workflow = engine.serializer.loads(state_json, definition_hash, stored[definition_hash])
+                ready = [t.task_spec.bpmn_id for t in engine.ready_user_tasks(workflow)]
+                results.setdefault(instance_id, []).append((workflow.spec.name, ready))  # noqa: B023 - joined below
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                errors.append(exc)  # noqa: B023 - joined below
+
+        threads = [threading.Thread(target=restore, args=(i, state)) for i, state in work]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        for instance_id, (process_id, _, ready) in expected.items():
+            assert results[instance_id] == [(process_id, ready)] * 4
+
+
+def _registry_that_knows_nothing(models: ModelRegistry) -> ModelRegistry:
+    """A registry as a new process has it for definitions no longer on disk: none of them cached."""
+    empty = ModelRegistry.__new__(ModelRegistry)
+    empty.__dict__.update(models.__dict__)
+    empty._by_hash = {}
+    empty._restore_lock = threading.Lock()
+    return empty

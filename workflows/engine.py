@@ -192,7 +192,7 @@ class WorkflowEngine:
         except ModelError:
             definition = self.definition_row(session, row.definition_hash)
             stored = definition.spec_json if definition else None
-        return self.serializer.loads(row.state_json, stored)
+        return self.serializer.loads(row.state_json, row.definition_hash, stored)
 
     # -- the three things that move an instance --------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -55,6 +56,7 @@ class ModelRegistry:
         self._by_hash: dict[str, ProcessModel] = {}
         self._current: dict[str, ProcessModel] = {}
         self._serializer = definition_serializer()
+        self._restore_lock = threading.Lock()  # FastAPI's thread pool restores instances concurrently
         self._parse_current()
 
     def _parse_current(self) -> None:
@@ -68,15 +70,29 @@ class ModelRegistry:
             raise ModelError(f"No .bpmn models found in {self.bpmn_dir}", "Restore the bpmn/ folder")
         for path in bpmn_files:
             self._add(parser.add_bpmn_file, path)
+        claimed: set[int] = set()
         for process_id in parser.get_process_ids():
             try:
                 spec = parser.get_spec(process_id)
                 subprocesses = parser.get_subprocess_specs(process_id)
             except ValidationException as exc:
                 raise ModelError(f"The model of process {process_id!r} is invalid: {exc}", "Fix it in bpmn/") from exc
+            # The parser hands out one spec object per process, shared by every model that calls it;
+            # each definition needs its own (a spec carries its definition's hash into saved states).
+            spec = self._own(spec, claimed)
+            subprocesses = {name: self._own(sub, claimed) for name, sub in subprocesses.items()}
             model = self._model(process_id, spec, subprocesses)
             self._current[process_id] = model
             self._by_hash[model.content_hash] = model
+
+    def _own(self, spec: BpmnProcessSpec, claimed: set[int]) -> BpmnProcessSpec:
+        """``spec`` itself the first time, an equal copy once another definition holds it."""
+        if id(spec) not in claimed:
+            claimed.add(id(spec))
+            return spec
+        copy: BpmnProcessSpec = self._serializer.from_dict(self._serializer.to_dict(spec))
+        claimed.add(id(copy))
+        return copy
 
     @staticmethod
     def _add(adder: Any, path: Path) -> None:
@@ -122,14 +138,20 @@ class ModelRegistry:
             return model
         if stored_spec_json is None:
             raise ModelError(f"Process definition {content_hash[:12]} is unknown", "Its stored definition is missing")
+        with self._restore_lock:  # one parse per definition, and one spec object every thread shares
+            model = self._by_hash.get(content_hash)
+            if model is None:
+                model = self._restore(content_hash, stored_spec_json)
+                self._by_hash[content_hash] = model
+        return model
+
+    def _restore(self, content_hash: str, stored_spec_json: str) -> ProcessModel:
         content = json.loads(stored_spec_json)
         spec = self._serializer.from_dict(content["spec"])
         subs = {name: self._serializer.from_dict(s) for name, s in content["subprocess_specs"].items()}
         for s in (spec, *subs.values()):
             s._safeshare_hash = content_hash
-        model = ProcessModel(spec.name, content_hash, spec, subs, stored_spec_json)
-        self._by_hash[content_hash] = model
-        return model
+        return ProcessModel(spec.name, content_hash, spec, subs, stored_spec_json)
 
     def form_schema(self, filename: str) -> dict[str, Any]:
         """The JSON Schema of a user task's form, from ``bpmn/forms``."""
