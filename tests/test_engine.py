@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 import threading
 from pathlib import Path
@@ -13,7 +14,7 @@ from sqlalchemy import func, select
 
 from safeshare.app import App
 from safeshare.config import BPMN_DIR, Settings
-from safeshare.errors import ConflictError, ModelError
+from safeshare.errors import ConflictError, FormValidationError, ModelError
 from safeshare.records import CompletedTask, ConsentRecord, OpenTask, ProcessDefinition, ProcessInstance
 from tasks import service
 from tasks.automated import HANDLERS
@@ -111,6 +112,60 @@ def test_running_instance_keeps_its_model_version(scenario: Scenario, app: App, 
     assert row.outcome == "consent_given"
 
 
+def test_a_form_changed_under_a_running_instance_does_not_apply_to_it(
+    scenario: Scenario, app: App, tmp_path: Path
+) -> None:
+    """Forms are part of the definition: the running instance keeps its form, a new one gets the new form."""
+    case_id, ids = scenario.open_case(16)
+    running = scenario.start_episode(case_id)
+    changed = tmp_path / "bpmn"
+    shutil.copytree(BPMN_DIR, changed)
+    form_path = changed / "forms" / "seek_consent.schema.json"
+    form = json.loads(form_path.read_text())
+    form["properties"]["witness"] = {"type": "string", "title": "Who else was there?", "minLength": 1}
+    form["required"] = [*form["required"], "witness"]
+    form_path.write_text(json.dumps(form))
+    new_models = ModelRegistry(changed)  # a new release: only the form changed, so did the definition's hash
+    assert new_models.current("consent_seeking").content_hash != app.models.current("consent_seeking").content_hash
+    scenario.app = App(app.settings, app.db, new_models, WorkflowEngine(new_models, HANDLERS), app.clock)
+    fresh = scenario.start_episode(case_id)
+    answers = {
+        **EXPLAINED,
+        "understanding_confirmed": True,
+        "consent_outcome": "given",
+        "consenting_person_id": ids["child"],
+        "recipients": [{"agency": "CAMHS"}],
+    }
+
+    def shown_fields(instance_id: int) -> set[str]:
+        with scenario.app.db.read() as s:
+            pat = scenario.user(s, "pat")
+            view = service.show_task(scenario.app, s, pat, scenario.task(instance_id, "seek_consent").task_id)
+            return set(view.form_schema["properties"])
+
+    assert "witness" not in shown_fields(running)
+    assert "witness" in shown_fields(fresh)
+    with pytest.raises(FormValidationError) as refused:
+        scenario.complete(fresh, "seek_consent", "pat", answers)
+    assert "witness" in str(refused.value.field_errors)
+    row = scenario.complete(running, "seek_consent", "pat", answers)  # validated against its own, older form
+    assert row.outcome == "consent_given"
+    assert scenario.complete(fresh, "seek_consent", "pat", answers | {"witness": "Her aunt"}).outcome == (
+        "consent_given"
+    )
+
+
+def test_a_model_naming_a_form_that_does_not_exist_stops_loading(tmp_path: Path) -> None:
+    changed = tmp_path / "bpmn"
+    shutil.copytree(BPMN_DIR, changed)
+    (changed / "forms" / "seek_consent.schema.json").unlink()
+    with pytest.raises(ModelError) as stopped:
+        ModelRegistry(changed)
+    assert str(stopped.value).startswith(
+        "consent_seeking.bpmn, task 'seek_consent': its form seek_consent.schema.json does not exist"
+    )
+
+
 def test_two_people_completing_the_same_task_at_once(scenario: Scenario, app: App) -> None:
     """Real threads, real database: exactly one wins, the other is told it was already completed."""
     case_id, ids = scenario.open_case(16)
@@ -193,6 +248,7 @@ def test_model_scripts_cannot_import(tmp_path: Path) -> None:
     for called in BPMN_DIR.glob("*.bpmn"):  # the processes consent seeking calls (P2 and what it calls)
         if called.name != "consent_seeking.bpmn":
             (tmp_path / called.name).write_text(called.read_text())
+    (tmp_path / "forms").symlink_to(BPMN_DIR / "forms")  # the forms the models name must exist
     models = ModelRegistry(tmp_path)
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 

@@ -36,7 +36,7 @@ from safeshare.records import Case, OpenTask, ProcessDefinition, ProcessInstance
 from safeshare.records.base import Base
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
-from workflows.model_registry import LANE_ROLES, ModelRegistry
+from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ModelRegistry, ProcessModel
 from workflows.restricted import RestrictedEnvironment
 from workflows.serialization import InstanceSerializer
 
@@ -182,17 +182,21 @@ class WorkflowEngine:
             .on_conflict_do_nothing(index_elements=["content_hash"])
         )
 
+    def definition_of(self, session: Session, row: ProcessInstance) -> ProcessModel:
+        """The definition an instance started on (its spec and its forms), restored from the database
+        if this process has not seen it since the models on disk changed."""
+        try:
+            return self.models.by_hash(row.definition_hash)
+        except ModelError:
+            definition = self.definition_row(session, row.definition_hash)
+            return self.models.by_hash(row.definition_hash, definition.spec_json if definition else None)
+
     def load(self, session: Session, row: ProcessInstance) -> BpmnWorkflow:
         live = self.live.take(row.id, row.state_json)
         if live is not None:
             return live
-        stored: str | None = None
-        try:
-            self.models.by_hash(row.definition_hash)
-        except ModelError:
-            definition = self.definition_row(session, row.definition_hash)
-            stored = definition.spec_json if definition else None
-        return self.serializer.loads(row.state_json, row.definition_hash, stored)
+        self.definition_of(session, row)  # registered first: the serializer then finds it by hash alone
+        return self.serializer.loads(row.state_json, row.definition_hash)
 
     # -- the three things that move an instance --------------------------------------------
 
@@ -371,7 +375,7 @@ class WorkflowEngine:
                     "task_spec": task.task_spec.bpmn_id,
                     "title": task_title(task),
                     "role": role,
-                    "form_schema": props.get("formJsonSchemaFilename"),
+                    "form_schema": props.get(FORM_PROPERTY),
                     "assignee_id": int(assignee) if assignee else None,
                     "due_at": due_at,
                     "created_at": clock.now(),
