@@ -31,12 +31,14 @@ class App:
     def create(cls, settings: Settings | None = None, clock: Clock | None = None, *, migrate: bool = True) -> App:
         from safeshare.migrate import upgrade_to_head
         from tasks.automated import HANDLERS
+        from tasks.automated.operators import OPERATORS
 
         settings = settings or Settings.from_env()
         db = Database(settings.database_url)
         if migrate:
             upgrade_to_head(db)
         models = ModelRegistry(settings.bpmn_dir)
+        OPERATORS.check(models)  # every service task against its operator's declaration, before anything runs
         return cls(settings, db, models, WorkflowEngine(models, HANDLERS), clock or SystemClock())
 
     @contextmanager

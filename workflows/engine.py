@@ -36,7 +36,7 @@ from safeshare.records import Case, OpenTask, ProcessDefinition, ProcessInstance
 from safeshare.records.base import Base
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
-from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ModelRegistry, ProcessModel
+from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ROLE_HOLDER_VARIABLES, ModelRegistry, ProcessModel
 from workflows.restricted import RestrictedEnvironment
 from workflows.serialization import InstanceSerializer
 
@@ -142,8 +142,8 @@ class WorkflowEngine:
                 )
             ctx.task_spec = task.task_spec.bpmn_id
             ctx.task_title = task_title(task)
-            params = {k: v["value"] for k, v in (operation_params or {}).items()}
-            result = handler(ctx, task.data | ({"_params": params} if params else {}))
+            ctx.operation_params = {k: v["value"] for k, v in (operation_params or {}).items()}
+            result = handler(ctx, dict(task.data))  # a copy: a handler cannot change task data behind the model
             return json.dumps(result, default=str)
 
         workflow.script_engine = _ScriptEngine(RestrictedEnvironment(), call)
@@ -364,7 +364,8 @@ class WorkflowEngine:
             team_id = team_id if team_id is not None else row_team_id(session, row)
             props = task_properties(task)
             role = task_role(task)
-            assignee = task.data.get(f"{role}_user_id")
+            holder_variable = ROLE_HOLDER_VARIABLES.get(role)
+            assignee = task.data.get(holder_variable) if holder_variable else None
             new_rows.append(
                 {
                     "task_id": task_id,

@@ -34,6 +34,11 @@ LANE_ROLES = {
     "Police staff": "police_staff",
 }
 
+#: The task-data variable that names the one person holding a role in an instance, where the
+#: instance has one (the practitioner who started the work): that role's tasks are assigned to
+#: them and its messages go to them. Other roles' tasks go to every holder in the case's team.
+ROLE_HOLDER_VARIABLES = {"practitioner": "practitioner_user_id"}
+
 
 @dataclass(frozen=True)
 class ProcessModel:
