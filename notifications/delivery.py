@@ -21,10 +21,10 @@ from sqlalchemy.orm import Session
 
 from notifications.channels.base import Channel, DeliveryError
 from safeshare.access import require_role
-from safeshare.app import App
 from safeshare.audit import record_event
 from safeshare.errors import ConfigurationError, NotFoundError
 from safeshare.records import Notification, Role, User
+from safeshare.runtime import App
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from safeshare.records.base import Base
 from tasks.forms import validate_form
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 
 def _inbox_clause(user_id: Any, roles: Any, team_id: Any, *, police: bool, has_team: bool) -> Any:

@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 from safeshare.clock import Clock
 
 if TYPE_CHECKING:
-    from safeshare.records import ProcessInstance, User
+    from safeshare.records.people import User
+    from safeshare.records.workflow_state import ProcessInstance
     from workflows.model_registry import ModelRegistry
 
 

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -32,13 +32,16 @@ from sqlalchemy.orm.util import identity_key
 import workflows.clocked_timers  # noqa: F401 - timers read the injected clock
 from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
-from safeshare.records import Case, OpenTask, ProcessDefinition, ProcessInstance, User, WaitingTimer
 from safeshare.records.base import Base
+from safeshare.records.workflow_state import OpenTask, ProcessDefinition, ProcessInstance, WaitingTimer
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
 from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ROLE_HOLDER_VARIABLES, ModelRegistry, ProcessModel
 from workflows.restricted import RestrictedEnvironment
 from workflows.serialization import InstanceSerializer
+
+if TYPE_CHECKING:  # the acting user's type only: the engine reads no domain record
+    from safeshare.records.people import User
 
 _OPEN_TASK = Base.metadata.tables[OpenTask.__tablename__]
 _DELETE_OPEN_TASKS = delete(_OPEN_TASK).where(_OPEN_TASK.c.task_id.in_(bindparam("task_ids", expanding=True)))
@@ -433,5 +436,5 @@ def row_team_id(session: Session, row: ProcessInstance) -> int | None:
     """The team that owns the instance's case: its unassigned tasks go to that team's role holders."""
     if row.case_id is None:
         return None
-    case = session.get(Case, row.case_id)
+    case = row.case
     return case.team_id if case else None

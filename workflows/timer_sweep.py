@@ -40,8 +40,8 @@ import os
 import socket
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -50,12 +50,14 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from safeshare.app import App
 from safeshare.audit import record_event
 from safeshare.clock import FixedClock
 from safeshare.errors import ConflictError, NotFoundError, SafeshareError
 from safeshare.records import Case, ProcessInstance, TimerIncident, User, WaitingTimer
+from safeshare.runtime import App
 from workflows.engine import timer_due_at, unwrap_error
+from workflows.sweep_helpers import start_helper
+from workflows.sweep_report import FiredTimer, SweepReport
 
 # Not the instance's fault: a lost race (retried next sweep) or the database going away (the run fails).
 PASS_THROUGH = (ConflictError, StaleDataError, OperationalError, InterfaceError)
@@ -82,38 +84,6 @@ MIN_DUE_PER_HELPER = 200
 def default_worker_id() -> str:
     """Who fired a timer, for the audit trail and ``waiting_timer.claimed_by``."""
     return f"{socket.gethostname()}:{os.getpid()}"[:80]
-
-
-@dataclass(frozen=True)
-class FiredTimer:
-    """One timer fired: ``fired_at`` is the instant its step ran at (stored in ``waiting_timer``);
-    ``committed_at`` the clock's time when its transaction committed, so its effects became visible."""
-
-    instance_id: int
-    event_name: str
-    due_at: datetime
-    fired_at: datetime
-    committed_at: datetime | None = None
-
-    @property
-    def lateness(self) -> timedelta:
-        return self.fired_at - self.due_at
-
-
-@dataclass
-class SweepReport:
-    """What one sweep did: timers fired (oldest first per worker), instances parked, races lost."""
-
-    worker: str
-    fired: list[FiredTimer] = field(default_factory=list)
-    parked: list[int] = field(default_factory=list)
-    conflicts: list[int] = field(default_factory=list)
-    workers: int = 1
-    transactions: int = 0
-
-    @property
-    def max_lateness(self) -> timedelta | None:
-        return max((t.lateness for t in self.fired), default=None)
 
 
 class TimerDidNotFire(SafeshareError):
@@ -441,8 +411,6 @@ def sweep_due_timers(
     share = limit // (helpers + 1)
     outcomes: list[SweepReport | SafeshareError] = []
     with ExitStack() as files:
-        from workflows.sweep_helpers import start_helper  # only for a burst: it imports this module
-
         started = [start_helper(app, f"{name}/{n}"[:80], share, size, files) for n in range(2, helpers + 2)]
         try:
             report = run_worker(app, name, limit - share * helpers, size)

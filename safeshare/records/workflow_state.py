@@ -7,12 +7,15 @@ they never deserialize a workflow.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safeshare.records.base import Base, JsonDoc
+
+if TYPE_CHECKING:
+    from safeshare.records.people import Case
 
 
 class ProcessDefinition(Base):
@@ -43,6 +46,9 @@ class ProcessInstance(Base):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # Read-only: the engine finds the team that owns an instance's tasks through it, without
+    # importing the domain's records (the identity map answers it as ``session.get`` did).
+    case: Mapped[Case | None] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 
