@@ -33,6 +33,7 @@ import workflows.clocked_timers  # noqa: F401 - timers read the injected clock
 from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
 from safeshare.records.base import Base
+from safeshare.records.vocabulary import InstanceStatus
 from safeshare.records.workflow_state import OpenTask, ProcessDefinition, ProcessInstance, WaitingTimer
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
@@ -229,7 +230,7 @@ class WorkflowEngine:
             case_id=case_id,
             episode_id=episode_id,
             parent_instance_id=parent_instance_id,
-            status="running",
+            status=InstanceStatus.RUNNING,
             state_json="{}",
             started_at=now,
             started_by_id=actor.id if actor else None,
@@ -317,11 +318,11 @@ class WorkflowEngine:
         row.state_json = self.serializer.dumps(workflow)
         row.updated_at = now
         if workflow.is_completed():  # a finished instance never steps again: not kept in memory
-            row.status = "completed"
+            row.status = InstanceStatus.COMPLETED
             row.completed_at = now
             row.outcome = self._outcome(workflow)
         else:
-            row.status = "waiting"
+            row.status = InstanceStatus.WAITING
             self.live.remember_on_commit(session, row.id, row.state_json, workflow)
         with session.no_autoflush:  # no flush before each projection query either
             self._sync_open_tasks(session, clock, row, workflow, before.open_tasks)

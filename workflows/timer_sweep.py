@@ -54,6 +54,7 @@ from safeshare.audit import record_event
 from safeshare.clock import FixedClock
 from safeshare.errors import ConflictError, NotFoundError, SafeshareError
 from safeshare.records import Case, ProcessInstance, TimerIncident, User, WaitingTimer
+from safeshare.records.vocabulary import InstanceStatus
 from safeshare.runtime import App
 from workflows.engine import timer_due_at, unwrap_error
 from workflows.sweep_helpers import start_helper
@@ -62,7 +63,7 @@ from workflows.sweep_report import FiredTimer, SweepReport
 # Not the instance's fault: a lost race (retried next sweep) or the database going away (the run fails).
 PASS_THROUGH = (ConflictError, StaleDataError, OperationalError, InterfaceError)
 # Instances in these states have nothing to fire (completed) or wait for an administrator (error).
-NOT_SWEPT = ("completed", "error")
+NOT_SWEPT = (InstanceStatus.COMPLETED, InstanceStatus.ERROR)
 # PostgreSQL errors that mean "another transaction got there first", not "the database is gone":
 # deadlock detected, serialization failure, lock not available. The instance is retried next sweep.
 LOST_RACE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
@@ -315,7 +316,7 @@ def _sweep_batch(app: App, report: SweepReport, passed_over: set[int], size: int
                     conflicts.append(row.id)  # nothing of this instance was written; the next sweep retries it
                 except Exception as exc:  # any other failure parks the instance, visibly
                     session.refresh(row)
-                    row.status = "error"
+                    row.status = InstanceStatus.ERROR
                     row.updated_at = now
                     parked.append((row, now, ", ".join(t.event_name for t in due), exc))
                 else:
@@ -448,12 +449,12 @@ def retry_instance(app: App, session: Session, actor: User, instance_id: int) ->
 
     require_role(actor, Role.ADMINISTRATOR)
     row = session.get(ProcessInstance, instance_id, with_for_update=True)
-    if row is None or row.status != "error":
+    if row is None or row.status != InstanceStatus.ERROR:
         raise NotFoundError(
             f"Instance {instance_id} is not stopped on an error", "List stopped instances with 'safeshare incidents'"
         )
     now = app.clock.now()
-    row.status = "waiting"
+    row.status = InstanceStatus.WAITING
     row.updated_at = now
     incidents = session.scalars(
         select(TimerIncident).where(TimerIncident.instance_id == instance_id, TimerIncident.resolved_at.is_(None))

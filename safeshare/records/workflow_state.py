@@ -13,6 +13,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safeshare.records.base import Base, JsonDoc
+from safeshare.records.vocabulary import InstanceStatus, one_of
 
 if TYPE_CHECKING:
     from safeshare.records.people import Case
@@ -32,6 +33,7 @@ class ProcessInstance(Base):
     """One running (or finished) process. ``version`` gives optimistic locking."""
 
     __tablename__ = "process_instance"
+    __table_args__ = (one_of("status", InstanceStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(80), index=True)
     definition_hash: Mapped[str] = mapped_column(ForeignKey("process_definition.content_hash"))
