@@ -36,6 +36,7 @@ test-postgresql: $(STAMP) $(SYSTEM_STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo  # the layers and no cycles: [tool.importlinter] in pyproject.toml
 
 # The benchmark (README "Benchmark"): a table on stdout, JSON under bench/results/. BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)

@@ -21,10 +21,11 @@ from sqlalchemy.orm import Session
 
 from notifications.channels.base import Channel, DeliveryError
 from safeshare.access import require_role
-from safeshare.app import App
 from safeshare.audit import record_event
 from safeshare.errors import ConfigurationError, NotFoundError
 from safeshare.records import Notification, Role, User
+from safeshare.records.vocabulary import NotificationStatus
+from safeshare.runtime import App
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,11 @@ def _claim(app: App, note_id: int, policy: RetryPolicy) -> Notification | None:
     with app.transaction() as session:
         claimed = session.execute(
             update(Notification)
-            .where(Notification.id == note_id, Notification.status == "pending", Notification.next_attempt_at <= now)
+            .where(
+                Notification.id == note_id,
+                Notification.status == NotificationStatus.PENDING,
+                Notification.next_attempt_at <= now,
+            )
             .values(attempts=Notification.attempts + 1, next_attempt_at=now + policy.lease)
             .execution_options(synchronize_session=False)
         )
@@ -83,7 +88,7 @@ def _record_sent(app: App, note_id: int) -> Notification:
     with app.transaction() as session:
         note = session.get(Notification, note_id, with_for_update=True)
         assert note is not None
-        note.status = "sent"
+        note.status = NotificationStatus.SENT
         note.sent_at = app.clock.now()
         note.last_error = None
         record_event(
@@ -104,7 +109,7 @@ def _record_failure(app: App, note_id: int, error: DeliveryError, policy: RetryP
         assert note is not None
         note.last_error = str(error)[:2000]
         if error.permanent or note.attempts >= policy.max_attempts:
-            note.status = "failed"
+            note.status = NotificationStatus.FAILED
             record_event(
                 session,
                 app.clock,
@@ -136,7 +141,7 @@ def deliver_due(
             session.scalars(
                 select(Notification.id)
                 .where(
-                    Notification.status == "pending",
+                    Notification.status == NotificationStatus.PENDING,
                     Notification.next_attempt_at <= app.clock.now(),
                     Notification.channel.in_(list(channels)),
                 )
@@ -167,7 +172,8 @@ def deliver_due(
 
 def failed_notifications(session: Session, limit: int = 200) -> list[Notification]:
     """What an administrator must look at: messages that could not be delivered."""
-    query = select(Notification).where(Notification.status == "failed").order_by(Notification.id).limit(limit)
+    failed = Notification.status == NotificationStatus.FAILED
+    query = select(Notification).where(failed).order_by(Notification.id).limit(limit)
     return list(session.scalars(query))
 
 
@@ -175,9 +181,9 @@ def requeue(app: App, session: Session, actor: User, note_id: int) -> Notificati
     """Send a failed message again (after the address or server was fixed); audited."""
     require_role(actor, Role.ADMINISTRATOR)
     note = session.get(Notification, note_id, with_for_update=True)
-    if note is None or note.status != "failed":
+    if note is None or note.status != NotificationStatus.FAILED:
         raise NotFoundError(f"No failed message {note_id}", "List them with 'safeshare outbox failed'")
-    note.status = "pending"
+    note.status = NotificationStatus.PENDING
     note.attempts = 0
     note.next_attempt_at = app.clock.now()
     record_event(

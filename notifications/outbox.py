@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from notifications.rendering import render
 from safeshare.clock import Clock
 from safeshare.records import Case, Notification, User
+from safeshare.records.vocabulary import NotificationStatus
 
 CHANNELS = ("email", "in_app")
 
@@ -91,7 +92,7 @@ def enqueue(
                 body_html=html if channel == "email" else None,
                 context=full,
                 dedupe_key=key,
-                status="pending" if channel == "email" else "sent",
+                status=NotificationStatus.PENDING if channel == "email" else NotificationStatus.SENT,
                 next_attempt_at=deliver_at or clock.now(),
                 sent_at=None if channel == "email" else clock.now(),
             )

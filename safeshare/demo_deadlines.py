@@ -10,18 +10,15 @@ demo that otherwise takes two. Each email is printed as the channel delivers it.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
 from notifications.delivery import deliver_due
-from safeshare.app import App
 from safeshare.clock import FixedClock
+from safeshare.demo_runner import DemoPeople, Echo
 from safeshare.records import Case, Notification, OpenTask, User, WaitingTimer
+from safeshare.runtime import App
 from workflows.timer_sweep import sweep_due_timers
-
-if TYPE_CHECKING:
-    from safeshare.demo import DemoPeople, Echo
 
 AMY_CASE = "NF-2026-0141"
 # How late the demo's scheduler wakes after a timer is due: one sweep interval of `safeshare scheduler`.

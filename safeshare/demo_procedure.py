@@ -11,18 +11,16 @@ task service, as people would.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 
-from safeshare.app import App
 from safeshare.clock import FixedClock
+from safeshare.demo_runner import DemoPeople, DemoRunner, Echo
 from safeshare.records import Case, Disclosure, ManagerAdvice, ProcessInstance, SchemeApplication, ShareDecision
+from safeshare.runtime import App
 from safeshare.services import schemes
 from tasks import service
-
-if TYPE_CHECKING:
-    from safeshare.demo import DemoPeople, DemoRunner, Echo
 
 BEN_CASE = "NF-2026-0158"
 
@@ -41,8 +39,6 @@ def police_task(runner: DemoRunner, police_id: int, data: dict[str, Any], note: 
 
 def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: Echo) -> None:
     """Continue Ben's case through P2, P3 and P4, then run one DVDS right-to-ask application (P7)."""
-    from safeshare.demo import DemoRunner  # demo.py imports this module, so not at the top
-
     runner = DemoRunner(app, clock, echo)
     with app.db.read() as session:
         case = session.scalar(select(Case).where(Case.reference == BEN_CASE))

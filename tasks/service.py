@@ -24,7 +24,7 @@ from safeshare.records.base import Base
 from tasks.forms import validate_form
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 
 def _inbox_clause(user_id: Any, roles: Any, team_id: Any, *, police: bool, has_team: bool) -> Any:
@@ -140,10 +140,12 @@ def _may_know_about(session: Session, user: User, instance_id: int) -> bool:
 
 def show_task(app: App, session: Session, user: User, task_id: str, *, lock: bool = False) -> TaskView:
     task = _task_for(session, user, task_id, lock=lock)
-    schema = app.models.form_schema(task.form_schema) if task.form_schema else {"type": "object"}
     case_row = session.get(Case, task.case_id) if task.case_id else None
     instance = session.get(ProcessInstance, task.instance_id)
     assert instance is not None
+    # The form as the instance's own definition holds it: a form edited since does not apply to it.
+    definition = app.engine.definition_of(session, instance)
+    schema = definition.form(task.form_schema) if task.form_schema else {"type": "object"}
     return TaskView(task, schema, case_row, instance)
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -12,7 +14,7 @@ from sqlalchemy import func, select
 
 from safeshare.app import App
 from safeshare.config import BPMN_DIR, Settings
-from safeshare.errors import ConflictError, ModelError
+from safeshare.errors import ConflictError, FormValidationError, ModelError
 from safeshare.records import CompletedTask, ConsentRecord, OpenTask, ProcessDefinition, ProcessInstance
 from tasks import service
 from tasks.automated import HANDLERS
@@ -110,6 +112,60 @@ def test_running_instance_keeps_its_model_version(scenario: Scenario, app: App, 
     assert row.outcome == "consent_given"
 
 
+def test_a_form_changed_under_a_running_instance_does_not_apply_to_it(
+    scenario: Scenario, app: App, tmp_path: Path
+) -> None:
+    """Forms are part of the definition: the running instance keeps its form, a new one gets the new form."""
+    case_id, ids = scenario.open_case(16)
+    running = scenario.start_episode(case_id)
+    changed = tmp_path / "bpmn"
+    shutil.copytree(BPMN_DIR, changed)
+    form_path = changed / "forms" / "seek_consent.schema.json"
+    form = json.loads(form_path.read_text())
+    form["properties"]["witness"] = {"type": "string", "title": "Who else was there?", "minLength": 1}
+    form["required"] = [*form["required"], "witness"]
+    form_path.write_text(json.dumps(form))
+    new_models = ModelRegistry(changed)  # a new release: only the form changed, so did the definition's hash
+    assert new_models.current("consent_seeking").content_hash != app.models.current("consent_seeking").content_hash
+    scenario.app = App(app.settings, app.db, new_models, WorkflowEngine(new_models, HANDLERS), app.clock)
+    fresh = scenario.start_episode(case_id)
+    answers = {
+        **EXPLAINED,
+        "understanding_confirmed": True,
+        "consent_outcome": "given",
+        "consenting_person_id": ids["child"],
+        "recipients": [{"agency": "CAMHS"}],
+    }
+
+    def shown_fields(instance_id: int) -> set[str]:
+        with scenario.app.db.read() as s:
+            pat = scenario.user(s, "pat")
+            view = service.show_task(scenario.app, s, pat, scenario.task(instance_id, "seek_consent").task_id)
+            return set(view.form_schema["properties"])
+
+    assert "witness" not in shown_fields(running)
+    assert "witness" in shown_fields(fresh)
+    with pytest.raises(FormValidationError) as refused:
+        scenario.complete(fresh, "seek_consent", "pat", answers)
+    assert "witness" in str(refused.value.field_errors)
+    row = scenario.complete(running, "seek_consent", "pat", answers)  # validated against its own, older form
+    assert row.outcome == "consent_given"
+    assert scenario.complete(fresh, "seek_consent", "pat", answers | {"witness": "Her aunt"}).outcome == (
+        "consent_given"
+    )
+
+
+def test_a_model_naming_a_form_that_does_not_exist_stops_loading(tmp_path: Path) -> None:
+    changed = tmp_path / "bpmn"
+    shutil.copytree(BPMN_DIR, changed)
+    (changed / "forms" / "seek_consent.schema.json").unlink()
+    with pytest.raises(ModelError) as stopped:
+        ModelRegistry(changed)
+    assert str(stopped.value).startswith(
+        "consent_seeking.bpmn, task 'seek_consent': its form seek_consent.schema.json does not exist"
+    )
+
+
 def test_two_people_completing_the_same_task_at_once(scenario: Scenario, app: App) -> None:
     """Real threads, real database: exactly one wins, the other is told it was already completed."""
     case_id, ids = scenario.open_case(16)
@@ -192,6 +248,7 @@ def test_model_scripts_cannot_import(tmp_path: Path) -> None:
     for called in BPMN_DIR.glob("*.bpmn"):  # the processes consent seeking calls (P2 and what it calls)
         if called.name != "consent_seeking.bpmn":
             (tmp_path / called.name).write_text(called.read_text())
+    (tmp_path / "forms").symlink_to(BPMN_DIR / "forms")  # the forms the models name must exist
     models = ModelRegistry(tmp_path)
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 
@@ -250,3 +307,76 @@ def test_a_database_url_that_does_not_connect(tmp_path: Path) -> None:
         App.create(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))
     with pytest.raises(ConfigurationError, match="not a valid URL"):
         App.create(Settings(database_url="not a url"))
+
+
+def test_instances_of_different_definitions_restore_correctly_from_many_threads_at_once(
+    scenario: Scenario, app: App
+) -> None:
+    """FastAPI runs requests in a thread pool: restores of different definitions must not mix them up.
+
+    A fresh registry has none of the definitions cached, so every restore registers its stored
+    definition while the other threads restore theirs (the race a per-load attribute lost).
+    """
+    from tests.scheme_steps import start as start_application
+
+    case_id, _ = scenario.open_case(16)
+    instance_ids = [scenario.start_episode(case_id)]
+    instance_ids += [start_application(scenario, route)[1] for route in ("csor", "right_to_ask", "right_to_know")]
+    with app.db.read() as s:
+        rows = [s.get(ProcessInstance, i) for i in instance_ids]
+        expected = {
+            r.id: (r.process_id, r.state_json, [t.task_spec.bpmn_id for t in app.engine.ready_user_tasks(
+                app.engine.serializer.loads(r.state_json, r.definition_hash))])
+            for r in rows
+            if r is not None
+        }
+        stored = {d.content_hash: d.spec_json for d in s.scalars(select(ProcessDefinition))}
+    assert len({r.definition_hash for r in rows if r is not None}) == 4
+
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # threads switch as often as they can: the interleavings a server meets
+    try:
+        _restore_in_threads(app, expected, stored, {r.id: r.definition_hash for r in rows if r is not None})
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def _restore_in_threads(
+    app: App, expected: dict[int, tuple[str, str, list[str]]], stored: dict[str, str], hashes: dict[int, str]
+) -> None:
+    for _ in range(10):  # several rounds: each with a registry that has seen nothing
+        fresh = WorkflowEngine(_registry_that_knows_nothing(app.models), HANDLERS)
+        work = [(i, state) for i, (_, state, _) in expected.items()] * 4
+        barrier = threading.Barrier(len(work))
+        results: dict[int, list[tuple[str, list[str]]]] = {}
+        errors: list[BaseException] = []
+
+        def restore(
+            instance_id: int, state_json: str, engine: WorkflowEngine = fresh, start: threading.Barrier = barrier
+        ) -> None:
+            start.wait()
+            try:
+                definition_hash = hashes[instance_id]
+                workflow = engine.serializer.loads(state_json, definition_hash, stored[definition_hash])
+                ready = [t.task_spec.bpmn_id for t in engine.ready_user_tasks(workflow)]
+                results.setdefault(instance_id, []).append((workflow.spec.name, ready))  # noqa: B023 - joined below
+            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+                errors.append(exc)  # noqa: B023 - joined below
+
+        threads = [threading.Thread(target=restore, args=(i, state)) for i, state in work]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        for instance_id, (process_id, _, ready) in expected.items():
+            assert results[instance_id] == [(process_id, ready)] * 4
+
+
+def _registry_that_knows_nothing(models: ModelRegistry) -> ModelRegistry:
+    """A registry as a new process has it for definitions no longer on disk: none of them cached."""
+    empty = ModelRegistry.__new__(ModelRegistry)
+    empty.__dict__.update(models.__dict__)
+    empty._by_hash = {}
+    empty._restore_lock = threading.Lock()
+    return empty

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 from safeshare.clock import Clock
 
 if TYPE_CHECKING:
-    from safeshare.records import ProcessInstance, User
+    from safeshare.records.people import User
+    from safeshare.records.workflow_state import ProcessInstance
     from workflows.model_registry import ModelRegistry
 
 
@@ -18,8 +20,8 @@ if TYPE_CHECKING:
 class ServiceContext:
     """One engine step's session, clock and actor; handlers write records through ``session``.
 
-    ``after_commit`` lets a handler queue work that must only happen if the
-    transaction commits (none of ours need it yet: notifications use an outbox).
+    ``task_spec``, ``task_title`` and ``operation_params`` describe the service task being run
+    (set by the engine before each call): the parameters its model gives, evaluated, by name.
     """
 
     session: Session
@@ -29,8 +31,7 @@ class ServiceContext:
     models: ModelRegistry
     task_spec: str = ""
     task_title: str = ""
-    notes: list[str] = field(default_factory=list)
-    extras: dict[str, Any] = field(default_factory=dict)
+    operation_params: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def case_id(self) -> int | None:

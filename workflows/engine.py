@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -32,13 +32,17 @@ from sqlalchemy.orm.util import identity_key
 import workflows.clocked_timers  # noqa: F401 - timers read the injected clock
 from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
-from safeshare.records import Case, OpenTask, ProcessDefinition, ProcessInstance, User, WaitingTimer
 from safeshare.records.base import Base
+from safeshare.records.vocabulary import InstanceStatus
+from safeshare.records.workflow_state import OpenTask, ProcessDefinition, ProcessInstance, WaitingTimer
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
-from workflows.model_registry import LANE_ROLES, ModelRegistry
+from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ROLE_HOLDER_VARIABLES, ModelRegistry, ProcessModel
 from workflows.restricted import RestrictedEnvironment
 from workflows.serialization import InstanceSerializer
+
+if TYPE_CHECKING:  # the acting user's type only: the engine reads no domain record
+    from safeshare.records.people import User
 
 _OPEN_TASK = Base.metadata.tables[OpenTask.__tablename__]
 _DELETE_OPEN_TASKS = delete(_OPEN_TASK).where(_OPEN_TASK.c.task_id.in_(bindparam("task_ids", expanding=True)))
@@ -142,8 +146,8 @@ class WorkflowEngine:
                 )
             ctx.task_spec = task.task_spec.bpmn_id
             ctx.task_title = task_title(task)
-            params = {k: v["value"] for k, v in (operation_params or {}).items()}
-            result = handler(ctx, task.data | ({"_params": params} if params else {}))
+            ctx.operation_params = {k: v["value"] for k, v in (operation_params or {}).items()}
+            result = handler(ctx, dict(task.data))  # a copy: a handler cannot change task data behind the model
             return json.dumps(result, default=str)
 
         workflow.script_engine = _ScriptEngine(RestrictedEnvironment(), call)
@@ -182,17 +186,21 @@ class WorkflowEngine:
             .on_conflict_do_nothing(index_elements=["content_hash"])
         )
 
+    def definition_of(self, session: Session, row: ProcessInstance) -> ProcessModel:
+        """The definition an instance started on (its spec and its forms), restored from the database
+        if this process has not seen it since the models on disk changed."""
+        try:
+            return self.models.by_hash(row.definition_hash)
+        except ModelError:
+            definition = self.definition_row(session, row.definition_hash)
+            return self.models.by_hash(row.definition_hash, definition.spec_json if definition else None)
+
     def load(self, session: Session, row: ProcessInstance) -> BpmnWorkflow:
         live = self.live.take(row.id, row.state_json)
         if live is not None:
             return live
-        stored: str | None = None
-        try:
-            self.models.by_hash(row.definition_hash)
-        except ModelError:
-            definition = self.definition_row(session, row.definition_hash)
-            stored = definition.spec_json if definition else None
-        return self.serializer.loads(row.state_json, stored)
+        self.definition_of(session, row)  # registered first: the serializer then finds it by hash alone
+        return self.serializer.loads(row.state_json, row.definition_hash)
 
     # -- the three things that move an instance --------------------------------------------
 
@@ -222,7 +230,7 @@ class WorkflowEngine:
             case_id=case_id,
             episode_id=episode_id,
             parent_instance_id=parent_instance_id,
-            status="running",
+            status=InstanceStatus.RUNNING,
             state_json="{}",
             started_at=now,
             started_by_id=actor.id if actor else None,
@@ -310,11 +318,11 @@ class WorkflowEngine:
         row.state_json = self.serializer.dumps(workflow)
         row.updated_at = now
         if workflow.is_completed():  # a finished instance never steps again: not kept in memory
-            row.status = "completed"
+            row.status = InstanceStatus.COMPLETED
             row.completed_at = now
             row.outcome = self._outcome(workflow)
         else:
-            row.status = "waiting"
+            row.status = InstanceStatus.WAITING
             self.live.remember_on_commit(session, row.id, row.state_json, workflow)
         with session.no_autoflush:  # no flush before each projection query either
             self._sync_open_tasks(session, clock, row, workflow, before.open_tasks)
@@ -360,7 +368,8 @@ class WorkflowEngine:
             team_id = team_id if team_id is not None else row_team_id(session, row)
             props = task_properties(task)
             role = task_role(task)
-            assignee = task.data.get(f"{role}_user_id")
+            holder_variable = ROLE_HOLDER_VARIABLES.get(role)
+            assignee = task.data.get(holder_variable) if holder_variable else None
             new_rows.append(
                 {
                     "task_id": task_id,
@@ -371,7 +380,7 @@ class WorkflowEngine:
                     "task_spec": task.task_spec.bpmn_id,
                     "title": task_title(task),
                     "role": role,
-                    "form_schema": props.get("formJsonSchemaFilename"),
+                    "form_schema": props.get(FORM_PROPERTY),
                     "assignee_id": int(assignee) if assignee else None,
                     "due_at": due_at,
                     "created_at": clock.now(),
@@ -428,5 +437,5 @@ def row_team_id(session: Session, row: ProcessInstance) -> int | None:
     """The team that owns the instance's case: its unassigned tasks go to that team's role holders."""
     if row.case_id is None:
         return None
-    case = session.get(Case, row.case_id)
+    case = row.case
     return case.team_id if case else None

@@ -1,15 +1,19 @@
 """Parse the BPMN and DMN models once, and keep every version a running instance needs.
 
 A process definition's identity is the SHA-256 of its serialized spec (with the
-specs of the processes it calls). Starting an instance stores the definition
-once under that hash; an instance keeps pointing at the hash it started on, so
-editing a model never changes a running instance underneath it.
+specs of the processes it calls and the forms their user tasks show). Starting an
+instance stores the definition once under that hash; an instance keeps pointing at
+the hash it started on, so editing a model or a form never changes a running
+instance underneath it: its tasks are shown and validated against its own forms.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -30,6 +34,11 @@ LANE_ROLES = {
     "Police staff": "police_staff",
 }
 
+#: The task-data variable that names the one person holding a role in an instance, where the
+#: instance has one (the practitioner who started the work): that role's tasks are assigned to
+#: them and its messages go to them. Other roles' tasks go to every holder in the case's team.
+ROLE_HOLDER_VARIABLES = {"practitioner": "practitioner_user_id"}
+
 
 @dataclass(frozen=True)
 class ProcessModel:
@@ -40,6 +49,29 @@ class ProcessModel:
     spec: BpmnProcessSpec
     subprocess_specs: dict[str, BpmnProcessSpec]
     spec_json: str
+    forms: Mapping[str, dict[str, Any]]
+
+    def form(self, filename: str) -> dict[str, Any]:
+        """The JSON Schema of one of this definition's user-task forms, as it was when it was stored."""
+        try:
+            return self.forms[filename]
+        except KeyError:
+            raise ModelError(
+                f"Process {self.process_id!r} has no form {filename!r} in its definition",
+                "Check the task's formJsonSchemaFilename",
+            ) from None
+
+
+FORM_PROPERTY = "formJsonSchemaFilename"
+
+
+def task_forms(specs: Iterable[BpmnProcessSpec]) -> Iterator[tuple[BpmnProcessSpec, str, str]]:
+    """Each user task of ``specs`` that names a form: (its process spec, its element id, the form's file)."""
+    for spec in specs:
+        for task_spec in spec.task_specs.values():
+            properties = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+            if FORM_PROPERTY in properties:
+                yield spec, task_spec.bpmn_id, properties[FORM_PROPERTY]
 
 
 def definition_serializer() -> BpmnWorkflowSerializer:
@@ -55,6 +87,7 @@ class ModelRegistry:
         self._by_hash: dict[str, ProcessModel] = {}
         self._current: dict[str, ProcessModel] = {}
         self._serializer = definition_serializer()
+        self._restore_lock = threading.Lock()  # FastAPI's thread pool restores instances concurrently
         self._parse_current()
 
     def _parse_current(self) -> None:
@@ -68,15 +101,29 @@ class ModelRegistry:
             raise ModelError(f"No .bpmn models found in {self.bpmn_dir}", "Restore the bpmn/ folder")
         for path in bpmn_files:
             self._add(parser.add_bpmn_file, path)
+        claimed: set[int] = set()
         for process_id in parser.get_process_ids():
             try:
                 spec = parser.get_spec(process_id)
                 subprocesses = parser.get_subprocess_specs(process_id)
             except ValidationException as exc:
                 raise ModelError(f"The model of process {process_id!r} is invalid: {exc}", "Fix it in bpmn/") from exc
+            # The parser hands out one spec object per process, shared by every model that calls it;
+            # each definition needs its own (a spec carries its definition's hash into saved states).
+            spec = self._own(spec, claimed)
+            subprocesses = {name: self._own(sub, claimed) for name, sub in subprocesses.items()}
             model = self._model(process_id, spec, subprocesses)
             self._current[process_id] = model
             self._by_hash[model.content_hash] = model
+
+    def _own(self, spec: BpmnProcessSpec, claimed: set[int]) -> BpmnProcessSpec:
+        """``spec`` itself the first time, an equal copy once another definition holds it."""
+        if id(spec) not in claimed:
+            claimed.add(id(spec))
+            return spec
+        copy: BpmnProcessSpec = self._serializer.from_dict(self._serializer.to_dict(spec))
+        claimed.add(id(copy))
+        return copy
 
     @staticmethod
     def _add(adder: Any, path: Path) -> None:
@@ -90,16 +137,21 @@ class ModelRegistry:
             ) from exc
 
     def _model(self, process_id: str, spec: BpmnProcessSpec, subprocesses: dict[str, BpmnProcessSpec]) -> ProcessModel:
+        forms = {
+            filename: self._read_form(filename, spec_of, element)
+            for spec_of, element, filename in task_forms((spec, *subprocesses.values()))
+        }
         content = {
             "spec": self._serializer.to_dict(spec),
             "subprocess_specs": {name: self._serializer.to_dict(s) for name, s in sorted(subprocesses.items())},
+            "forms": forms,
         }
         spec_json = json.dumps(content, sort_keys=True, separators=(",", ":"))
         digest = hashlib.sha256(spec_json.encode()).hexdigest()
         spec._safeshare_hash = digest  # type: ignore[attr-defined]
         for sub in subprocesses.values():
             sub._safeshare_hash = digest  # type: ignore[attr-defined]
-        return ProcessModel(process_id, digest, spec, dict(subprocesses), spec_json)
+        return ProcessModel(process_id, digest, spec, dict(subprocesses), spec_json, forms)
 
     @cached_property
     def process_ids(self) -> list[str]:
@@ -122,29 +174,37 @@ class ModelRegistry:
             return model
         if stored_spec_json is None:
             raise ModelError(f"Process definition {content_hash[:12]} is unknown", "Its stored definition is missing")
+        with self._restore_lock:  # one parse per definition, and one spec object every thread shares
+            model = self._by_hash.get(content_hash)
+            if model is None:
+                model = self._restore(content_hash, stored_spec_json)
+                self._by_hash[content_hash] = model
+        return model
+
+    def _restore(self, content_hash: str, stored_spec_json: str) -> ProcessModel:
         content = json.loads(stored_spec_json)
         spec = self._serializer.from_dict(content["spec"])
         subs = {name: self._serializer.from_dict(s) for name, s in content["subprocess_specs"].items()}
         for s in (spec, *subs.values()):
             s._safeshare_hash = content_hash
-        model = ProcessModel(spec.name, content_hash, spec, subs, stored_spec_json)
-        self._by_hash[content_hash] = model
-        return model
+        forms = content.get("forms")
+        if forms is None:  # stored before forms were part of a definition: today's files are all there is
+            forms = {}
+            for spec_of, element, filename in task_forms((spec, *subs.values())):
+                with contextlib.suppress(ModelError):  # a form since deleted: only its task cannot be shown
+                    forms[filename] = self._read_form(filename, spec_of, element)
+        return ProcessModel(spec.name, content_hash, spec, subs, stored_spec_json, forms)
 
-    def form_schema(self, filename: str) -> dict[str, Any]:
-        """The JSON Schema of a user task's form, from ``bpmn/forms``."""
-        return _load_form(self.bpmn_dir / "forms" / filename)
-
-
-_FORM_CACHE: dict[Path, dict[str, Any]] = {}
-
-
-def _load_form(path: Path) -> dict[str, Any]:
-    if path not in _FORM_CACHE:
+    def _read_form(self, filename: str, spec: BpmnProcessSpec, element: str) -> dict[str, Any]:
+        """A form file named by a user task; a missing or broken one names the model file and the task."""
+        where = f"{Path(spec.file or spec.name).name}, task {element!r}"
+        path = self.bpmn_dir / "forms" / filename
         try:
-            _FORM_CACHE[path] = json.loads(path.read_text())
+            form: dict[str, Any] = json.loads(path.read_text())
         except FileNotFoundError:
-            raise ModelError(f"The form schema {path.name} is missing", "Restore it in bpmn/forms/") from None
-        except json.JSONDecodeError as exc:
-            raise ModelError(f"The form schema {path.name} is not valid JSON: {exc}", "Fix the file") from exc
-    return _FORM_CACHE[path]
+            raise ModelError(f"{where}: its form {filename} does not exist", "Restore it in bpmn/forms/") from None
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise ModelError(f"{where}: its form {filename} is not valid JSON: {exc}", "Fix the file") from exc
+        if not isinstance(form, dict):
+            raise ModelError(f"{where}: its form {filename} is not a JSON Schema object", "Fix the file")
+        return form

@@ -29,15 +29,14 @@ class InstanceSerializer:
         spiff_registry = BpmnWorkflowSerializer.configure(SPIFF_CONFIG)
         spiff_registry.register(BpmnProcessSpec, self._spec_to_ref, self._spec_from_ref, typename="SpecRef")
         self._serializer = BpmnWorkflowSerializer(spiff_registry)
-        self._loading_hash: str | None = None
-        self._loading_spec_json: str | None = None
 
     @staticmethod
     def _spec_to_ref(spec: BpmnProcessSpec) -> dict[str, Any]:
         return {"hash": spec._safeshare_hash, "name": spec.name}  # type: ignore[attr-defined]
 
     def _spec_from_ref(self, ref: dict[str, Any]) -> BpmnProcessSpec:
-        model = self.models.by_hash(ref["hash"], self._loading_spec_json)
+        # Registered before ``from_dict`` runs (see ``loads``): the reference alone finds it.
+        model = self.models.by_hash(ref["hash"])
         if ref["name"] == model.spec.name:
             return model.spec
         return model.subprocess_specs[ref["name"]]
@@ -47,16 +46,23 @@ class InstanceSerializer:
         dct[FORMAT_KEY] = self._serializer.VERSION
         return json.dumps(dct, separators=(",", ":"))
 
-    def loads(self, state_json: str, stored_spec_json: str | None = None) -> BpmnWorkflow:
-        """Restore an instance; ``stored_spec_json`` is used only if this definition is not cached yet."""
+    def loads(self, state_json: str, definition_hash: str, stored_spec_json: str | None = None) -> BpmnWorkflow:
+        """Restore an instance of the definition ``definition_hash``.
+
+        ``stored_spec_json`` (the stored definition) is needed only if this process has not seen
+        the definition yet. The definition is registered before ``from_dict`` runs and every spec
+        reference in the state is pointed at it, so the converter callback needs nothing but the
+        reference: no per-load state on this object, which FastAPI's threads share. (States saved
+        before each definition had its own spec objects may name another definition's hash for a
+        spec the two shared: the instance's own definition is the right one for all of them.)
+        """
+        self.models.by_hash(definition_hash, stored_spec_json)
         dct = json.loads(state_json)
         if dct.get(FORMAT_KEY) != self._serializer.VERSION:
             self._serializer.migrate(dct)
         else:
             dct.pop(FORMAT_KEY, None)
-        self._loading_spec_json = stored_spec_json
-        try:
-            workflow: BpmnWorkflow = self._serializer.from_dict(dct)
-        finally:
-            self._loading_spec_json = None
+        for ref in (dct["spec"], *dct.get("subprocess_specs", {}).values()):
+            ref["hash"] = definition_hash
+        workflow: BpmnWorkflow = self._serializer.from_dict(dct)
         return workflow

@@ -2,7 +2,7 @@
 
 A step is mostly Python (SpiffWorkflow, the ORM), which the threads of one interpreter cannot
 run at once, so a burst is shared by processes: each helper builds its own :class:`App` from
-the parent's settings and clock, runs :func:`workflows.timer_sweep.run_worker` on its share
+the parent's settings and clock (``workflows.sweep_worker``), runs the sweep's worker on its share
 (``SKIP LOCKED`` keeps the workers apart) and prints its report as one JSON line. The parent
 waits for every helper, so none is orphaned, and a helper that failed fails the sweep.
 """
@@ -18,14 +18,12 @@ import sys
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
-from datetime import datetime
-from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
-from safeshare.app import App
 from safeshare.config import PROJECT_ROOT
 from safeshare.errors import SafeshareError
-from workflows.timer_sweep import FiredTimer, SweepReport, run_worker
+from safeshare.runtime import App
+from workflows.sweep_report import SweepReport, report_from_json
 
 # The helper's instructions travel in the environment, not the command line: the database URL may
 # hold a password, and any user sees argv.
@@ -57,7 +55,7 @@ class Helper:
         lines = [line for line in out.splitlines() if line.startswith(REPORT_MARK)]
         if not lines:
             raise SafeshareError("A timer sweep helper process ended without a report", "See the scheduler's log")
-        return _report_from_json(json.loads(lines[-1].removeprefix(REPORT_MARK)))
+        return report_from_json(json.loads(lines[-1].removeprefix(REPORT_MARK)))
 
 
 def start_helper(app: App, worker: str, limit: int, size: int, files: ExitStack) -> Helper:
@@ -77,53 +75,10 @@ def start_helper(app: App, worker: str, limit: int, size: int, files: ExitStack)
     out = files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the caller's ExitStack
     err = files.enter_context(tempfile.TemporaryFile())  # noqa: SIM115 - closed by the caller's ExitStack
     process = subprocess.Popen(
-        [sys.executable, "-c", "from workflows.sweep_helpers import helper_main; helper_main()"],
+        [sys.executable, "-c", "from workflows.sweep_worker import main; main()"],
         stdin=subprocess.DEVNULL,
         stdout=out,
         stderr=err,
         env=env,
     )
     return Helper(process, out, err)
-
-
-def helper_main() -> None:
-    """Entry point of a helper process: sweep as its parent's spec says, print the report as JSON."""
-    from safeshare.config import Settings
-
-    spec = json.loads(os.environ[HELPER_SPEC_VAR])
-    clock = pickle.loads(base64.b64decode(spec["clock"]))  # noqa: S301 - pickled by our own parent process
-    settings = Settings(database_url=spec["database_url"], bpmn_dir=Path(spec["bpmn_dir"]))
-    app = App.create(settings, clock, migrate=False)
-    try:
-        report = run_worker(app, spec["worker"], spec["limit"], spec["batch_size"])
-    finally:
-        app.close()
-    sys.stdout.write(f"\n{REPORT_MARK}{json.dumps(_report_to_json(report))}\n")
-
-
-def _report_to_json(report: SweepReport) -> dict[str, Any]:
-    return {
-        "worker": report.worker,
-        "fired": [
-            [t.instance_id, t.event_name, t.due_at.isoformat(), t.fired_at.isoformat(),
-             t.committed_at.isoformat() if t.committed_at else None]
-            for t in report.fired
-        ],
-        "parked": report.parked,
-        "conflicts": report.conflicts,
-        "transactions": report.transactions,
-    }
-
-
-def _report_from_json(data: dict[str, Any]) -> SweepReport:
-    return SweepReport(
-        data["worker"],
-        fired=[
-            FiredTimer(iid, name, datetime.fromisoformat(due), datetime.fromisoformat(fired),
-                       datetime.fromisoformat(committed) if committed else None)
-            for iid, name, due, fired, committed in data["fired"]
-        ],
-        parked=list(data["parked"]),
-        conflicts=list(data["conflicts"]),
-        transactions=data["transactions"],
-    )

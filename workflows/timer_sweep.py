@@ -40,8 +40,8 @@ import os
 import socket
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from dataclasses import replace
+from datetime import datetime
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
@@ -50,17 +50,20 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from safeshare.app import App
 from safeshare.audit import record_event
 from safeshare.clock import FixedClock
 from safeshare.errors import ConflictError, NotFoundError, SafeshareError
 from safeshare.records import Case, ProcessInstance, TimerIncident, User, WaitingTimer
+from safeshare.records.vocabulary import InstanceStatus
+from safeshare.runtime import App
 from workflows.engine import timer_due_at, unwrap_error
+from workflows.sweep_helpers import start_helper
+from workflows.sweep_report import FiredTimer, SweepReport
 
 # Not the instance's fault: a lost race (retried next sweep) or the database going away (the run fails).
 PASS_THROUGH = (ConflictError, StaleDataError, OperationalError, InterfaceError)
 # Instances in these states have nothing to fire (completed) or wait for an administrator (error).
-NOT_SWEPT = ("completed", "error")
+NOT_SWEPT = (InstanceStatus.COMPLETED, InstanceStatus.ERROR)
 # PostgreSQL errors that mean "another transaction got there first", not "the database is gone":
 # deadlock detected, serialization failure, lock not available. The instance is retried next sweep.
 LOST_RACE_SQLSTATES = frozenset({"40P01", "40001", "55P03"})
@@ -82,38 +85,6 @@ MIN_DUE_PER_HELPER = 200
 def default_worker_id() -> str:
     """Who fired a timer, for the audit trail and ``waiting_timer.claimed_by``."""
     return f"{socket.gethostname()}:{os.getpid()}"[:80]
-
-
-@dataclass(frozen=True)
-class FiredTimer:
-    """One timer fired: ``fired_at`` is the instant its step ran at (stored in ``waiting_timer``);
-    ``committed_at`` the clock's time when its transaction committed, so its effects became visible."""
-
-    instance_id: int
-    event_name: str
-    due_at: datetime
-    fired_at: datetime
-    committed_at: datetime | None = None
-
-    @property
-    def lateness(self) -> timedelta:
-        return self.fired_at - self.due_at
-
-
-@dataclass
-class SweepReport:
-    """What one sweep did: timers fired (oldest first per worker), instances parked, races lost."""
-
-    worker: str
-    fired: list[FiredTimer] = field(default_factory=list)
-    parked: list[int] = field(default_factory=list)
-    conflicts: list[int] = field(default_factory=list)
-    workers: int = 1
-    transactions: int = 0
-
-    @property
-    def max_lateness(self) -> timedelta | None:
-        return max((t.lateness for t in self.fired), default=None)
 
 
 class TimerDidNotFire(SafeshareError):
@@ -345,7 +316,7 @@ def _sweep_batch(app: App, report: SweepReport, passed_over: set[int], size: int
                     conflicts.append(row.id)  # nothing of this instance was written; the next sweep retries it
                 except Exception as exc:  # any other failure parks the instance, visibly
                     session.refresh(row)
-                    row.status = "error"
+                    row.status = InstanceStatus.ERROR
                     row.updated_at = now
                     parked.append((row, now, ", ".join(t.event_name for t in due), exc))
                 else:
@@ -441,8 +412,6 @@ def sweep_due_timers(
     share = limit // (helpers + 1)
     outcomes: list[SweepReport | SafeshareError] = []
     with ExitStack() as files:
-        from workflows.sweep_helpers import start_helper  # only for a burst: it imports this module
-
         started = [start_helper(app, f"{name}/{n}"[:80], share, size, files) for n in range(2, helpers + 2)]
         try:
             report = run_worker(app, name, limit - share * helpers, size)
@@ -480,12 +449,12 @@ def retry_instance(app: App, session: Session, actor: User, instance_id: int) ->
 
     require_role(actor, Role.ADMINISTRATOR)
     row = session.get(ProcessInstance, instance_id, with_for_update=True)
-    if row is None or row.status != "error":
+    if row is None or row.status != InstanceStatus.ERROR:
         raise NotFoundError(
             f"Instance {instance_id} is not stopped on an error", "List stopped instances with 'safeshare incidents'"
         )
     now = app.clock.now()
-    row.status = "waiting"
+    row.status = InstanceStatus.WAITING
     row.updated_at = now
     incidents = session.scalars(
         select(TimerIncident).where(TimerIncident.instance_id == instance_id, TimerIncident.resolved_at.is_(None))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from safeshare.audit import verify_chain
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import DatabaseOption, build_app
+from safeshare.cli.root import app, friendly_errors
 from safeshare.errors import SafeshareError
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)

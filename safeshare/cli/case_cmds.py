@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import typer
 
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app
 from safeshare.cli.printing import print_case
+from safeshare.cli.root import app, friendly_errors
 from safeshare.services.case_view import view_case
 from safeshare.services.directory import user_by_username
 

@@ -10,7 +10,7 @@ from sqlalchemy.engine import make_url
 
 from safeshare.app import App
 from safeshare.audit import verify_chain
-from safeshare.cli import app, friendly_errors
+from safeshare.cli.root import app, friendly_errors
 from safeshare.clock import FixedClock
 from safeshare.config import Settings
 from safeshare.demo import run_demo

@@ -14,8 +14,8 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.root import app, friendly_errors
 from safeshare.errors import SafeshareError
 from safeshare.services import documents, exports, reports
 from safeshare.services.directory import user_by_username

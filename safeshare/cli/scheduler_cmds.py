@@ -15,8 +15,8 @@ from pathlib import Path
 import typer
 
 from safeshare.app import App
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.root import app, friendly_errors
 from safeshare.services.directory import user_by_username
 
 incidents_app = typer.Typer(help="Instances stopped because a timer step failed.", no_args_is_help=True)

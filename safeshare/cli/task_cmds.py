@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app, read_json_file
+from safeshare.cli.root import app, friendly_errors
 from safeshare.services.directory import user_by_username
 from tasks import service
 

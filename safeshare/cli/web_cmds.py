@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import DatabaseOption, build_app
+from safeshare.cli.root import app, friendly_errors
 from safeshare.records import Role
 from safeshare.services import accounts
 from safeshare.services.directory import user_by_username

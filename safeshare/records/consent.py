@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeshare.records.base import Base, JsonDoc
+from safeshare.records.vocabulary import ConsentStatus, one_of
 
 
 class ConsentRecord(Base):
@@ -27,6 +28,7 @@ class ConsentRecord(Base):
             sqlite_where=text("status = 'active'"),
             postgresql_where=text("status = 'active'"),
         ),
+        one_of("status", ConsentStatus),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_record.id"), index=True)
@@ -42,7 +44,7 @@ class ConsentRecord(Base):
     competence: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     not_sought_reason: Mapped[str | None] = mapped_column(Text)
     not_sought_ground: Mapped[str | None] = mapped_column(String(60))
-    status: Mapped[str] = mapped_column(String(20), default="active")
+    status: Mapped[str] = mapped_column(String(20), default=ConsentStatus.ACTIVE.value)
     superseded_at: Mapped[datetime | None]
     superseded_reason: Mapped[str | None] = mapped_column(Text)
     recorded_at: Mapped[datetime]

@@ -9,6 +9,7 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeshare.records.base import Base, JsonDoc
+from safeshare.records.vocabulary import NotificationStatus, one_of
 
 
 class Notification(Base):
@@ -20,7 +21,10 @@ class Notification(Base):
     """
 
     __tablename__ = "notification"
-    __table_args__ = (Index("ix_notification_pending", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_notification_pending", "status", "next_attempt_at"),
+        one_of("status", NotificationStatus),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[datetime]
     channel: Mapped[str] = mapped_column(String(20))
@@ -33,7 +37,7 @@ class Notification(Base):
     body_html: Mapped[str | None] = mapped_column(Text)
     context: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     dedupe_key: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    status: Mapped[str] = mapped_column(String(20), default=NotificationStatus.PENDING.value)
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]
     last_error: Mapped[str | None] = mapped_column(Text)

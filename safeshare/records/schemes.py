@@ -15,18 +15,20 @@ from sqlalchemy import ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from safeshare.records.base import Base, JsonDoc
+from safeshare.records.vocabulary import SchemeStatus, one_of
 
 
 class SchemeApplication(Base):
     """An application (or, for right to know, a referral) and everything decided on it."""
 
     __tablename__ = "scheme_application"
+    __table_args__ = (one_of("status", SchemeStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     reference: Mapped[str] = mapped_column(String(40), unique=True)
     scheme: Mapped[str] = mapped_column(String(20))  # csor | dvds
     route: Mapped[str] = mapped_column(String(30))  # csor | right_to_ask | right_to_know
     instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
-    status: Mapped[str] = mapped_column(String(30), default="open")
+    status: Mapped[str] = mapped_column(String(30), default=SchemeStatus.OPEN.value)
     applicant: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     subject: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     person_at_risk: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)

@@ -7,12 +7,16 @@ they never deserialize a workflow.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from safeshare.records.base import Base, JsonDoc
+from safeshare.records.vocabulary import InstanceStatus, one_of
+
+if TYPE_CHECKING:
+    from safeshare.records.people import Case
 
 
 class ProcessDefinition(Base):
@@ -29,6 +33,7 @@ class ProcessInstance(Base):
     """One running (or finished) process. ``version`` gives optimistic locking."""
 
     __tablename__ = "process_instance"
+    __table_args__ = (one_of("status", InstanceStatus),)
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(80), index=True)
     definition_hash: Mapped[str] = mapped_column(ForeignKey("process_definition.content_hash"))
@@ -43,6 +48,9 @@ class ProcessInstance(Base):
     started_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[datetime]
     completed_at: Mapped[datetime | None]
+    # Read-only: the engine finds the team that owns an instance's tasks through it, without
+    # importing the domain's records (the identity map answers it as ``session.get`` did).
+    case: Mapped[Case | None] = relationship(viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -25,7 +25,7 @@ from safeshare.errors import SafeshareError
 from safeshare.records import ApiToken, Role, SignInAttempt, User
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 #: The password every demo account gets (documented in the README; demo data only).
 DEMO_PASSWORD = "safeshare-demo"

@@ -25,7 +25,7 @@ from safeshare.records import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from safeshare.records import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 
 def age_on(born: date, today: date) -> int:

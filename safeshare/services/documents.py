@@ -29,7 +29,7 @@ from safeshare.services.exports import ExportQuery, disclosure_rows
 from safeshare.services.sharing import GROUND_LABELS
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
 MAX_ID = 2**31 - 1

@@ -40,7 +40,7 @@ from safeshare.services import sharing
 from safeshare.services.sharing import Audience
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 KINDS = ("disclosures", "received")
 TITLES = {"disclosures": "disclosure register", "received": "received-information log"}

@@ -23,7 +23,7 @@ from safeshare.errors import ModelError, NotFoundError
 from safeshare.records import Case, Notification, OpenTask, ProcessInstance, Role, SchemeApplication, Team, User
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 MANAGER_ROLES = {Role.MANAGER, Role.SENIOR_MANAGER}
 

@@ -49,7 +49,7 @@ from safeshare.records.schemes import SchemeApplication
 from safeshare.services.sharing import GROUND_LABELS
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 MANAGEMENT_ROLES = (Role.MANAGER, Role.SENIOR_MANAGER, Role.ADMINISTRATOR)
 SECTIONS = ("consultations", "escalations", "overdue", "consents", "shares", "schemes")

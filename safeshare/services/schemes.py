@@ -21,7 +21,7 @@ from safeshare.errors import DomainRuleError, NotFoundError
 from safeshare.records import Case, ProcessInstance, Role, SchemeApplication, User
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 ROUTES = {
     "csor": ("csor", "csor_application", "csor_completion", "CSOR"),

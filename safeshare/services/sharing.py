@@ -37,7 +37,7 @@ from safeshare.records import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.runtime import App
 
 GROUND_LABELS: dict[str, str] = {
     "a": "Not sharing may harm the child or young person",

@@ -7,7 +7,7 @@ back: the task stays open and nothing is written.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 
@@ -16,6 +16,7 @@ from notifications.outbox import enqueue
 from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError, ModelError
 from safeshare.records import Role, SchemeApplication, User, UserRole
+from tasks.operator_registry import Parameters
 from workflows.context import ServiceContext
 
 SCHEME_NAMES = {"csor": "Child Sex Offender Disclosure Scheme", "dvds": "Domestic Violence Disclosure Scheme"}
@@ -64,11 +65,15 @@ STAGE_FIELDS = {
 }
 
 
-def record_scheme_stage(ctx: ServiceContext, data: dict[str, Any]) -> bool:
-    """Param ``stage``: keeps what the stage found on the application, with who and when."""
-    stage = data.get("_params", {}).get("stage")
-    if stage not in STAGE_FIELDS:
-        raise ModelError(f"record_scheme_stage in {ctx.task_spec!r} names stage {stage!r}", "Use a known stage")
+class StageParameters(Parameters):
+    """``stage``: which stage's findings to keep (a key of ``STAGE_FIELDS``)."""
+
+    stage: Literal["initial_checks", "risk_assessment"]
+
+
+def record_scheme_stage(ctx: ServiceContext, data: dict[str, Any], params: StageParameters) -> bool:
+    """Keeps what the stage found on the application, with who and when."""
+    stage = params.stage
     application = _application(ctx, data)
     setattr(application, stage, {k: data.get(k) for k in STAGE_FIELDS[stage]} | _actor(ctx))
     _audit(ctx, application, f"scheme_{stage}_recorded", f"{stage.replace('_', ' ')} recorded")

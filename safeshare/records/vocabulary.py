@@ -1,0 +1,104 @@
+"""The closed vocabularies of the records: one ``StrEnum`` per state machine, and the audit event types.
+
+Why: statuses were free strings compared in some thirty places; a typo was a silent new state.
+Each state machine's values are listed once here, the database refuses any other value (a CHECK
+constraint built by :func:`one_of`, migration ``0050_arch``), and code compares with the members.
+A ``StrEnum`` member equals its string, so rows read back as plain strings compare equal.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+
+
+class InstanceStatus(StrEnum):
+    """A process instance: ``running`` while it starts, ``waiting`` on a person or a timer,
+    ``completed`` at an end event, ``error`` when the timer sweep parked it (an administrator retries)."""
+
+    RUNNING = "running"
+    WAITING = "waiting"
+    COMPLETED = "completed"
+    ERROR = "error"
+
+
+class NotificationStatus(StrEnum):
+    """An outbox message: ``pending`` until delivered (``sent``) or out of attempts (``failed``, requeued by hand)."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class ConsentStatus(StrEnum):
+    """A consent record: ``active`` until fresh consent in the same episode supersedes it (R9)."""
+
+    ACTIVE = "active"
+    SUPERSEDED = "superseded"
+
+
+class SchemeStatus(StrEnum):
+    """A police scheme application: ``open`` until its outcome (a disclosure or a letter) closes it."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class AuditEventType(StrEnum):
+    """Every kind of event the audit trail records (``safeshare.audit.record_event``)."""
+
+    ACCESS_REFUSED = "access_refused"
+    API_TOKEN_ISSUED = "api_token_issued"
+    CASE_OPENED = "case_opened"
+    CASE_VIEWED = "case_viewed"
+    CONSENT_RECORDED = "consent_recorded"
+    CONSENT_SUPERSEDED = "consent_superseded"
+    DEADLINE_CHANGED = "deadline_changed"
+    DEADLINE_RESET = "deadline_reset"
+    DISCLOSURE_RECORDED = "disclosure_recorded"
+    DOCUMENT_DOWNLOADED = "document_downloaded"
+    DOCUMENT_INTEGRITY_FAILED = "document_integrity_failed"
+    DOCUMENT_PRODUCED = "document_produced"
+    EPISODE_STARTED = "episode_started"
+    EXPORT_MADE = "export_made"
+    INDIVIDUAL_INFORMED = "individual_informed"
+    INDIVIDUAL_NOT_INFORMED = "individual_not_informed"
+    INFORMATION_RECEIVED_RECORDED = "information_received_recorded"
+    INSTANCE_PARKED = "instance_parked"
+    INSTANCE_RETRIED = "instance_retried"
+    MANAGER_ADVICE_RECORDED = "manager_advice_recorded"
+    NOTIFICATION_FAILED = "notification_failed"
+    NOTIFICATION_REQUEUED = "notification_requeued"
+    NOTIFICATION_SENT = "notification_sent"
+    PASSWORD_SET = "password_set"
+    PERSON_ADDED = "person_added"
+    PROCESS_COMPLETED = "process_completed"
+    PROCESS_STARTED = "process_started"
+    PROCESS_VIEWED = "process_viewed"
+    REPORT_VIEWED = "report_viewed"
+    SCHEME_APPLICATION_RECEIVED = "scheme_application_received"
+    SCHEME_INITIAL_CHECKS_RECORDED = "scheme_initial_checks_recorded"
+    SCHEME_RISK_ASSESSMENT_RECORDED = "scheme_risk_assessment_recorded"
+    SCHEME_IDENTITY_CHECKED = "scheme_identity_checked"
+    SCHEME_DECISION_RECORDED = "scheme_decision_recorded"
+    SCHEME_DISCLOSURE_MADE = "scheme_disclosure_made"
+    SCHEME_DISCLOSURE_WITHHELD = "scheme_disclosure_withheld"
+    SCHEME_NO_DISCLOSURE = "scheme_no_disclosure"
+    SHARE_DECISION_RECORDED = "share_decision_recorded"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_IN_REFUSED = "sign_in_refused"
+    SIGNED_IN = "signed_in"
+    TASK_CLAIMED = "task_claimed"
+    TASK_COMPLETED = "task_completed"
+    TASK_REASSIGNED = "task_reassigned"
+    TASK_UNCLAIMED = "task_unclaimed"
+    TIMER_FIRED = "timer_fired"
+    USER_CREATED = "user_created"
+    USER_UPDATED = "user_updated"
+
+
+def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
+    """A CHECK constraint (named ``ck_<table>_<column>``) that keeps ``column`` within ``vocabulary``."""
+    values = ", ".join(f"'{member.value}'" for member in vocabulary)
+    return CheckConstraint(f"{column} IN ({values})", name=column)

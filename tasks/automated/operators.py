@@ -1,0 +1,152 @@
+"""Every service-task operator the models may name, declared once (``tasks.operator_registry``).
+
+Each declaration gives the task data the operator reads, with types; its parameters model and
+the type of the value it writes into the task's result variable come from its function's
+signature (a third ``params`` argument, and the return annotation), so they are stated once.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tasks.automated import consent, scheduling
+from tasks.automated import schemes as scheme_steps
+from tasks.automated import sharing as sharing_steps
+from tasks.operator_registry import Operator, OperatorRegistry, TaskData
+
+
+class ConsentData(TaskData):
+    episode_id: int
+    child_person_id: int
+    consent_outcome: str
+    consent_from: str | None = None
+    consenting_person_id: int | None = None
+    pr_holder_ids: list[int] | None = None
+    understanding_confirmed: bool | None = None
+    recipients: list[Any] | None = None
+    restrictions: list[Any] | None = None
+    child_competent: bool | None = None
+    competence_reasons: str | None = None
+    manager_agrees_competence: bool | None = None
+    competence_advice: str | None = None
+    not_sought_reason: str | None = None
+    not_sought_ground: str | None = None
+
+
+class ConsentFormData(TaskData):
+    consent_record_id: int
+    child_person_id: int
+    consent_basis: str | None = None
+
+
+class AdviceData(TaskData):
+    advice_decision: str | None = None
+    advice_reasons: str | None = None
+    escalation_due_at: str | None = None
+    question: str | None = None
+    urgency: str | None = None
+    practitioner_user_id: int | None = None
+
+
+class ShareDecisionData(TaskData):
+    share_route: str | None = None
+    advice_decision: str | None = None
+    advice_reasons: str | None = None
+    grounds: list[str] | None = None
+    public_interest: dict[str, Any] | None = None
+    share_recipients: list[Any] | None = None
+    decision_reasons: str | None = None
+    what_to_share: str | None = None
+    episode_id: int | None = None
+    consent_record_id: int | None = None
+    consent_outcome: str | None = None
+    manager_advice_id: int | None = None
+
+
+class InformingData(TaskData):
+    share_decision_id: int
+    inform_outcome: str
+    inform_note: str | None = None
+
+
+class DisclosureData(TaskData):
+    recipient_agency: str | None = None
+    disclosure_method: str | None = None
+    disclosure_purpose: str | None = None
+    disclosed_items: list[Any] | None = None
+    recipient_told_consent_status: bool | None = None
+    restrictions_respected: bool | None = None
+    restrictions_on_use: list[Any] | None = None
+
+
+class ReceivedData(TaskData):
+    received_details: str
+    provided_by_agency: str
+    provided_by_person: str | None = None
+    received_without_consent: bool | None = None
+    reasons_given: str | None = None
+    received_restrictions: list[Any] | None = None
+
+
+class ApplicationData(TaskData):
+    application_id: int
+
+
+class StageData(ApplicationData):
+    crime_reported: bool | None = None
+    immediate_risk: bool | None = None
+    relevant_convictions: bool | None = None
+    information_indicates_risk: bool | None = None
+    agencies_consulted: list[Any] | None = None
+
+
+class IdentityData(ApplicationData):
+    identity_verified: bool | None = None
+    identity_documents: list[dict[str, Any]] | None = None
+    meeting_notes: str | None = None
+
+
+class SchemeDecisionData(ApplicationData):
+    forum: str | None = None
+    disclose: bool | None = None
+    lawful: bool | None = None
+    necessary: bool | None = None
+    proportionate: bool | None = None
+    in_childs_interests: bool | None = None
+    recipient_best_placed: bool | None = None
+    tell_subject: bool | None = None
+
+
+class SchemeDisclosureData(ApplicationData):
+    disclosed_in_person: bool | None = None
+    warning_given: bool | None = None
+    undertaking_signed: bool | None = None
+    unsigned_police_decision: str | None = None
+    exceptional_delay_reason: str | None = None
+
+
+class NoDisclosureData(ApplicationData):
+    letter_to: str | None = None
+    outcome_explanation: str | None = None
+    support_offered: str | None = None
+    exceptional_delay_reason: str | None = None
+
+
+OPERATORS = OperatorRegistry(
+    [
+        Operator("record_consent", consent.record_consent, ConsentData),
+        Operator("produce_consent_form", consent.produce_consent_form, ConsentFormData),
+        Operator("compute_deadline", scheduling.compute_deadline, scheduling.DeadlineData),
+        Operator("notify", scheduling.notify, scheduling.NotifyData),
+        Operator("record_manager_advice", sharing_steps.record_manager_advice, AdviceData),
+        Operator("record_share_decision", sharing_steps.record_share_decision, ShareDecisionData),
+        Operator("record_informing", sharing_steps.record_informing, InformingData),
+        Operator("record_disclosure", sharing_steps.record_disclosure, DisclosureData),
+        Operator("record_received_information", sharing_steps.record_received_information, ReceivedData),
+        Operator("record_scheme_stage", scheme_steps.record_scheme_stage, StageData),
+        Operator("record_identity_check", scheme_steps.record_identity_check, IdentityData),
+        Operator("record_scheme_decision", scheme_steps.record_scheme_decision, SchemeDecisionData),
+        Operator("record_scheme_disclosure", scheme_steps.record_scheme_disclosure, SchemeDisclosureData),
+        Operator("record_scheme_no_disclosure", scheme_steps.record_scheme_no_disclosure, NoDisclosureData),
+    ]
+)
