@@ -37,7 +37,13 @@ class App:
         if migrate:
             upgrade_to_head(db)
         models = ModelRegistry(settings.bpmn_dir)
-        return cls(settings, db, models, WorkflowEngine(models, HANDLERS), clock or SystemClock())
+        return cls(
+            settings,
+            db,
+            models,
+            WorkflowEngine(models, HANDLERS, model_code_seconds=settings.model_code_seconds),
+            clock or SystemClock(),
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

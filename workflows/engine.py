@@ -34,6 +34,7 @@ from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
 from safeshare.records import Case, OpenTask, ProcessDefinition, ProcessInstance, User, WaitingTimer
 from safeshare.records.base import Base
+from workflows.budget import DEFAULT_SECONDS, Budget
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
 from workflows.model_registry import LANE_ROLES, ModelRegistry
@@ -123,8 +124,15 @@ def timer_due_at(task: Task) -> datetime | None:
 class WorkflowEngine:
     """Runs BPMN through SpiffWorkflow and keeps the database in step with it."""
 
-    def __init__(self, models: ModelRegistry, handlers: Mapping[str, Handler], live_capacity: int = 256) -> None:
+    def __init__(
+        self,
+        models: ModelRegistry,
+        handlers: Mapping[str, Handler],
+        live_capacity: int = 256,
+        model_code_seconds: float = DEFAULT_SECONDS,
+    ) -> None:
         self.models = models
+        self.model_code_seconds = model_code_seconds
         self.handlers = dict(handlers)
         self.serializer = InstanceSerializer(models)
         self._stored_definitions: set[str] = set()
@@ -146,7 +154,9 @@ class WorkflowEngine:
             result = handler(ctx, task.data | ({"_params": params} if params else {}))
             return json.dumps(result, default=str)
 
-        workflow.script_engine = _ScriptEngine(RestrictedEnvironment(), call)
+        # One budget per operation (one transaction): its model code together stops within the time limit.
+        budget = Budget(self.model_code_seconds)
+        workflow.script_engine = _ScriptEngine(RestrictedEnvironment(budget=budget), call)
 
     def _advance(self, workflow: BpmnWorkflow, ctx: ServiceContext) -> None:
         """Run engine steps until the workflow waits on a person, a timer or nothing at all."""

@@ -22,6 +22,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from safeshare.errors import ModelError
+from workflows.model_check import check_model_code
 
 LANE_ROLES = {
     "Practitioner": "practitioner",
@@ -68,12 +69,14 @@ class ModelRegistry:
             raise ModelError(f"No .bpmn models found in {self.bpmn_dir}", "Restore the bpmn/ folder")
         for path in bpmn_files:
             self._add(parser.add_bpmn_file, path)
+        dmn_sources = {path.name: path.read_text() for path in sorted(self.bpmn_dir.glob("*.dmn"))}
         for process_id in parser.get_process_ids():
             try:
                 spec = parser.get_spec(process_id)
                 subprocesses = parser.get_subprocess_specs(process_id)
             except ValidationException as exc:
                 raise ModelError(f"The model of process {process_id!r} is invalid: {exc}", "Fix it in bpmn/") from exc
+            check_model_code([spec, *subprocesses.values()], dmn_sources)  # a forbidden expression stops start-up
             model = self._model(process_id, spec, subprocesses)
             self._current[process_id] = model
             self._by_hash[model.content_hash] = model
