@@ -30,6 +30,8 @@ class Settings:
     sweep_workers: int | None = None
     # Seconds of model code (scripts, conditions, DMN cells) one engine step may run: see workflows/budget.py.
     model_code_seconds: float = 1.0
+    # Days an API token lasts from when it is issued (it can be revoked before then).
+    token_days: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,6 +40,7 @@ class Settings:
             bpmn_dir=Path(os.environ.get("SAFESHARE_BPMN_DIR") or BPMN_DIR),
             sweep_workers=_positive_int("SAFESHARE_SWEEP_WORKERS"),
             model_code_seconds=_positive_float("SAFESHARE_MODEL_CODE_SECONDS") or 1.0,
+            token_days=_positive_int("SAFESHARE_TOKEN_DAYS") or 30,
         )
 
 
