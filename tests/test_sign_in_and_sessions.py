@@ -36,7 +36,7 @@ def web(app: App, scenario: Scenario) -> WebKit:
 
 
 def tick(app: App) -> None:
-    """Let a second pass (the test clock stands still): failures after a clearing are later than it."""
+    """Let a second pass between steps (the test clock stands still)."""
     app.clock.advance(timedelta(seconds=1))  # type: ignore[attr-defined]
 
 

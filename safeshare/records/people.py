@@ -39,8 +39,6 @@ class User(Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Raised to end every session of the user at once (sign-out, password change, deactivation, revoke).
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
-    # Failed sign-ins before this no longer slow sign-in down (an administrator's unlock, a password reset).
-    sign_in_cleared_at: Mapped[datetime | None]
     team: Mapped[Team | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, bindparam, func, or_, select
+from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from safeshare.access import require_role
@@ -91,7 +91,7 @@ def set_password(app: App, session: Session, actor: User | None, user: User, pas
     if actor is not None and actor.id != user.id:
         require_role(actor, Role.ADMINISTRATOR)
     user.password_hash = hash_password(password)
-    user.sign_in_cleared_at = app.clock.now()  # a reset lets the user in again at once
+    _forget_failures(session, user)  # a reset lets the user in again at once
     record_event(
         session,
         app.clock,
@@ -122,17 +122,22 @@ def _address(remote: str | None) -> str | None:
     return remote[:64] if remote else None
 
 
-def _wait_until(app: App, session: Session, username: str, remote: str | None, user: User | None) -> datetime | None:
+def _forget_failures(session: Session, user: User) -> None:
+    """Forget the user's failed sign-ins from every address (the audit trail keeps them)."""
+    session.execute(
+        delete(SignInAttempt).where(SignInAttempt.username == user.username, SignInAttempt.succeeded.is_(False))
+    )
+
+
+def _wait_until(app: App, session: Session, username: str, remote: str | None) -> datetime | None:
     """When this username may be tried again from this address, or None if it may be tried now.
 
-    Counts failures for the pair since the latest of: an hour ago, the pair's last success, and the
-    user's last unlock or password reset. From the fifth on, each waits twice as long as the one
-    before (30 seconds, 1 minute, 2 ... up to 15 minutes) after the latest failure.
+    Counts failures for the pair since the later of an hour ago and the pair's last success (an
+    administrator's clearing and a password reset forget them). From the fifth on, each waits twice
+    as long as the one before (30 seconds, 1 minute, 2 ... up to 15 minutes) after the latest failure.
     """
     now = app.clock.now()
     since = now - FAILURE_MEMORY
-    if user is not None and user.sign_in_cleared_at is not None and user.sign_in_cleared_at > since:
-        since = user.sign_in_cleared_at
     same_pair = and_(
         SignInAttempt.username == username,
         SignInAttempt.remote_address == remote if remote is not None else SignInAttempt.remote_address.is_(None),
@@ -169,7 +174,7 @@ def sign_in(app: App, session: Session, username: str, password: str, remote: st
     now = app.clock.now()
     user = session.scalar(select(User).where(User.username == username, User.is_active.is_(True)))
     attempt = {"attempted_username": username, "remote_address": remote}
-    retry_at = _wait_until(app, session, username, remote, user)
+    retry_at = _wait_until(app, session, username, remote)
     if retry_at is not None:  # not kept as an attempt: waiting must not make the wait longer
         minutes = max(1, math.ceil((retry_at - now).total_seconds() / 60))
         record_event(
@@ -209,7 +214,7 @@ def clear_failed_sign_ins(app: App, session: Session, actor: User | None, user: 
     """An administrator (or the CLI) lets a user sign in again at once from anywhere."""
     if actor is not None:
         require_role(actor, Role.ADMINISTRATOR)
-    user.sign_in_cleared_at = app.clock.now()
+    _forget_failures(session, user)
     record_event(
         session, app.clock, actor, "sign_in_cleared", f"Failed sign-ins cleared for {user.username}",
         detail={"user_id": user.id},

@@ -1,4 +1,4 @@
-"""Sessions and tokens that end, sign-in throttling that can be cleared (issue 15).
+"""Sessions and tokens that end (issue 15).
 
 Revision ID: 0010_sec
 Revises: 0008
@@ -6,8 +6,6 @@ Revises: 0008
 ``app_user.session_version``: every signed-in browser session carries the version it was
 issued under; sign-out, a password change or reset, deactivation and an administrator's
 revoke raise it, which ends every session of that user at once.
-``app_user.sign_in_cleared_at``: failed sign-ins before it no longer slow sign-in down
-(an administrator's unlock, a password reset).
 ``api_token.expires_at``: tokens end (a setting; tokens from before this revision count
 from when they were issued).
 """
@@ -28,9 +26,6 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("app_user", schema=None) as batch_op:
         batch_op.add_column(sa.Column("session_version", sa.Integer(), nullable=False, server_default="0"))
-        batch_op.add_column(
-            sa.Column("sign_in_cleared_at", safeshare.records.base.UTCDateTime(timezone=True), nullable=True)
-        )
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.add_column(sa.Column("expires_at", safeshare.records.base.UTCDateTime(timezone=True), nullable=True))
 
@@ -39,5 +34,4 @@ def downgrade() -> None:
     with op.batch_alter_table("api_token", schema=None) as batch_op:
         batch_op.drop_column("expires_at")
     with op.batch_alter_table("app_user", schema=None) as batch_op:
-        batch_op.drop_column("sign_in_cleared_at")
         batch_op.drop_column("session_version")
