@@ -30,4 +30,4 @@ class App(_Runtime):
             upgrade_to_head(db)
         models = ModelRegistry(settings.bpmn_dir)
         OPERATORS.check(models)  # every service task against its operator's declaration, before anything runs
-        return cls(settings, db, models, WorkflowEngine(models, HANDLERS), clock or SystemClock())
+        return cls(settings, db, models, WorkflowEngine(models, HANDLERS, model_code_seconds=settings.model_code_seconds), clock or SystemClock())

@@ -28,6 +28,10 @@ class Settings:
     bpmn_dir: Path = BPMN_DIR
     # Timer sweep workers run at once on PostgreSQL (None: the sweep's default; SQLite always runs one).
     sweep_workers: int | None = None
+    # Seconds of model code (scripts, conditions, DMN cells) one engine step may run: see workflows/budget.py.
+    model_code_seconds: float = 1.0
+    # Days an API token lasts from when it is issued (it can be revoked before then).
+    token_days: int = 30
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,6 +39,8 @@ class Settings:
             database_url=os.environ.get("SAFESHARE_DATABASE_URL") or default_database_url(),
             bpmn_dir=Path(os.environ.get("SAFESHARE_BPMN_DIR") or BPMN_DIR),
             sweep_workers=_positive_int("SAFESHARE_SWEEP_WORKERS"),
+            model_code_seconds=_positive_float("SAFESHARE_MODEL_CODE_SECONDS") or 1.0,
+            token_days=_positive_int("SAFESHARE_TOKEN_DAYS") or 30,
         )
 
 
@@ -46,3 +52,17 @@ def _positive_int(name: str) -> int | None:
     if not value.isdigit() or int(value) < 1:
         raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}", f"Fix or unset {name}")
     return int(value)
+
+
+def _positive_float(name: str) -> float | None:
+    """A number above 0 from the environment, or None when unset; anything else stops start-up."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 < number < 3600:
+        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {value!r}", f"Fix or unset {name}")
+    return number

@@ -228,20 +228,35 @@ def unclaim_task(app: App, session: Session, user: User, task_id: str) -> OpenTa
 
 
 def reassign_task(app: App, session: Session, user: User, task_id: str, new_assignee: User) -> OpenTask:
-    """A manager (or the current holder) hands a task to someone with the task's role."""
-    task = session.get(OpenTask, task_id)
+    """A manager of the task's team (or the task's holder) hands it to someone with the task's role
+    in the task's team.
+
+    Why only within the team: a task opens its case to whoever holds it, so a handover across
+    teams would let the holder widen who sees the case on their own. A task the user may not see
+    answers "not found", as when they open it.
+    """
+    task = session.get(OpenTask, task_id, with_for_update=True)
+    hidden = NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
     if task is None:
-        raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+        raise hidden
     case_row = session.get(Case, task.case_id) if task.case_id else None
-    if case_row is not None and not can_view_case(session, user, case_row):
-        raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+    in_inbox = task.assignee_id == user.id or (
+        task.assignee_id is None and task.role in {r.value for r in user.roles} and task.team_id == user.team_id
+    )
+    if not in_inbox and (case_row is None or not can_view_case(session, user, case_row)):
+        raise hidden
     is_manager = bool(user.roles & {Role.MANAGER, Role.SENIOR_MANAGER}) and user.team_id == task.team_id
     if not is_manager and task.assignee_id != user.id:
         raise PermissionDeniedError("Only the task's holder or a manager of its team may reassign it", "Ask a manager")
-    if task.role not in {r.value for r in new_assignee.roles}:
+    if not new_assignee.is_active or task.role not in {r.value for r in new_assignee.roles}:
         raise PermissionDeniedError(
             f"{new_assignee.display_name} does not have the {task.role.replace('_', ' ')} role this task needs",
             "Choose someone with that role",
+        )
+    if task.team_id is not None and new_assignee.team_id != task.team_id:
+        raise PermissionDeniedError(
+            f"{new_assignee.display_name} is not in the team this task belongs to",
+            "Choose someone in the task's team: a task cannot be handed to another team",
         )
     task.assignee_id = new_assignee.id
     record_event(

@@ -151,17 +151,46 @@ def test_page_access_matrix(world: World, user: str) -> None:
             assert "Test case" not in response.text and "Child Test" not in response.text
 
 
-def test_a_task_assigned_across_teams_opens_that_case_only(world: World) -> None:
-    """Need-to-know through a task: olu (South) is given North's task and may then see that case."""
+def test_nobody_can_hand_a_task_to_another_team(world: World) -> None:
+    """A practitioner (or their manager) of North cannot give North's task, and with it the case, to South."""
     web = world.web
+    for who in ("pat", "max"):
+        response = web.post(who, f"/api/tasks/{world.north_task}/reassign", {"username": "olu"})
+        assert response.status_code == 403 and "not in the team" in response.json()["error"], response.text
     assert web.get("olu", f"/api/cases/{world.north_case}").status_code == 404
-    assert web.post("max", f"/api/tasks/{world.north_task}/reassign", {"username": "olu"}).status_code == 200
-    assert web.get("olu", f"/api/cases/{world.north_case}").status_code == 200
-    assert web.get("olu", f"/api/tasks/{world.north_task}").status_code == 200
-    assert {c["id"] for c in web.get("olu", "/api/cases").json()["cases"]} == {world.south_case, world.north_case}
-    assert web.get("mo", f"/api/cases/{world.north_case}").status_code == 404  # not olu's manager's business
-    web.post("olu", f"/api/tasks/{world.north_task}/complete", JUDGE)
-    assert web.get("olu", f"/api/cases/{world.north_case}").status_code == 404  # access ends with the task
+    assert web.get("olu", f"/api/tasks/{world.north_task}").status_code == 404
+    assert web.post("pat", f"/api/tasks/{world.north_task}/reassign", {"username": "pip"}).status_code == 200
+
+
+def test_a_task_held_outside_the_team_shows_the_task_only_and_ends_with_it(world: World) -> None:
+    """pat holds North's task, then moves to South: pat still sees that task, but not the case record,
+    cannot start a process or add a person there, and sees nothing once the task is done."""
+    web = world.web
+    with web.app.transaction() as s:
+        pat = web.scenario.user(s, "pat")
+        pat.team_id = web.scenario.team_ids["south"]
+    case = f"/api/cases/{world.north_case}"
+    assert web.get("pat", f"/api/tasks/{world.north_task}").status_code == 200
+    assert web.get("pat", case).status_code == 404
+    assert web.get("pat", f"{case}/people").status_code == 404
+    assert world.north_case not in {c["id"] for c in web.get("pat", "/api/cases").json()["cases"]}
+    assert web.post("pat", f"{case}/episodes", {"purpose": "A new piece of work"}).status_code == 404
+    person = {"full_name": "Another Person", "relationship_to_child": "uncle"}
+    assert web.post("pat", f"{case}/people", person).status_code == 404
+    consultation = {"case_id": world.north_case, "question": "May I share this with the school?"}
+    assert web.post("pat", "/api/consultations", consultation).status_code in (404, 422)
+    assert web.post("pat", f"/api/tasks/{world.north_task}/complete", JUDGE).status_code == 200
+    assert web.get("pat", f"/api/tasks/{world.north_task}").status_code == 404  # access ends with the task
+
+
+def test_reassigning_a_task_you_cannot_see_is_not_found(world: World) -> None:
+    """Reassign answers like opening the task: 404 for a task the user may not know of."""
+    police_task = world.web.scenario.open_tasks(world.application_instance)[0].task_id
+    for who, task in [("olu", world.north_task), ("mo", world.north_task), ("priya", world.north_task),
+                      ("pat", police_task), ("max", police_task)]:
+        assert world.web.get(who, f"/api/tasks/{task}").status_code == 404
+        response = world.web.post(who, f"/api/tasks/{task}/reassign", {"username": "pip"})
+        assert response.status_code == 404, (who, response.text)
 
 
 def test_anonymous_gets_401_from_the_api_and_the_sign_in_page_from_pages(world: World) -> None:

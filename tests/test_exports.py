@@ -224,10 +224,29 @@ def test_an_unknown_export_or_format_is_refused(scenario: Scenario, world: Any) 
 
 
 def test_another_teams_case_is_not_found_and_the_refusal_is_audited(scenario: Scenario, world: Any) -> None:
-    with pytest.raises(NotFoundError, match=f"No case {world['south']} that you can see"):
+    with pytest.raises(NotFoundError, match=f"No case '{world['south']}' that you can see"):
         export(scenario.app, as_user(scenario, "pat"), "disclosures", "csv", {"case": str(world["south"])})
     types = audit_types(scenario)
     assert types[-1] == "access_refused" and "export_made" not in types
+
+
+def test_the_case_filter_says_nothing_about_cases_you_cannot_see(scenario: Scenario, world: Any) -> None:
+    """Asked for another team's case by reference or number, the answer is word for word the answer for a
+    case that does not exist: no internal number, nothing to tell the two apart (issue 15, low findings)."""
+    from safeshare.records import Case
+
+    with scenario.app.db.read() as s:
+        south_reference = s.get(Case, world["south"]).reference  # type: ignore[union-attr]
+    for asked, missing in [(south_reference, "C-NO-SUCH-CASE"), (str(world["south"]), "999999")]:
+        answers = []
+        for value in (asked, missing):
+            with pytest.raises(NotFoundError) as err:
+                export(scenario.app, as_user(scenario, "pat"), "disclosures", "csv", {"case": value})
+            answers.append((err.value.message.replace(repr(value), "X"), err.value.hint))
+        assert answers[0] == answers[1], answers
+    with pytest.raises(NotFoundError) as err:
+        export(scenario.app, as_user(scenario, "pat"), "disclosures", "csv", {"case": south_reference})
+    assert err.value.message == f"No case {south_reference!r} that you can see"  # no internal number
 
 
 def test_police_staff_and_administrators_see_no_childrens_case_records(scenario: Scenario, world: Any) -> None:

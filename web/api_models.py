@@ -8,7 +8,7 @@ answer against it.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -107,6 +107,27 @@ class User(BaseModel):
 
 class UserList(BaseModel):
     users: list[User]
+
+
+class ApiTokenInfo(BaseModel):
+    """An API token as listed: never the token itself."""
+
+    id: int
+    username: str
+    name: str
+    created_at: str
+    expires_at: str
+    revoked_at: str | None
+    state: Literal["active", "expired", "revoked"]
+
+
+class ApiTokenList(BaseModel):
+    tokens: list[ApiTokenInfo]
+
+
+class SessionsEnded(BaseModel):
+    user_id: int
+    username: str
 
 
 class Token(BaseModel):

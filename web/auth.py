@@ -1,8 +1,11 @@
 """Who is making a request, and whether a form post is genuine.
 
 Browsers carry a signed, HttpOnly, SameSite session cookie (Starlette's
-``SessionMiddleware``, signed with itsdangerous) holding the user id and a
-CSRF token; every form posts that token back. API clients send
+``SessionMiddleware``, signed with itsdangerous) holding the user id, the user's
+session version when it was issued, and a CSRF token; every form posts that token
+back. A cookie whose version is older than the user's is refused: that is how
+sign-out, a password change, deactivation or an administrator's revoke end every
+session at once (a signed cookie cannot be recalled, a number in the database can). API clients send
 ``Authorization: Bearer <token>`` (stored hashed, see
 :mod:`safeshare.services.accounts`); an API call made with the session cookie
 instead must send the CSRF token in ``X-CSRF-Token`` for anything but a read.
@@ -69,13 +72,16 @@ def resolve_user(request: Request, session: Session) -> User:
     """The signed-in user, loaded in ``session``; raises :class:`NotSignedInError` otherwise."""
     token = _bearer(request)
     if token is not None:
-        user = user_for_token(session, token)
+        user = user_for_token(safeshare_app(request), session, token)
         if user is None:
-            raise NotSignedInError("The API token is not valid", "Ask for a new token with POST /api/auth/token")
+            raise NotSignedInError(
+                "The API token is not valid: it is unknown, revoked or expired",
+                "Ask for a new token with POST /api/auth/token",
+            )
     else:
         user_id = request.session.get("user_id")
         user = acting_user(session, user_id) if isinstance(user_id, int) else None
-        if user is None or not user.is_active:
+        if user is None or not user.is_active or request.session.get("version") != user.session_version:
             request.session.pop("user_id", None)
             raise NotSignedInError("You are not signed in", "Sign in, or send an API token")
         if request.url.path.startswith("/api/") and request.method not in SAFE_METHODS:
@@ -98,10 +104,12 @@ def acting(request: Request, *, write: bool = True) -> Iterator[tuple[Session, U
         yield session, resolve_user(request, session)
 
 
-def sign_in_session(request: Request, user_id: int) -> None:
-    """Start a fresh session for the user (a new CSRF token too, so an old one cannot be replayed)."""
+def sign_in_session(request: Request, user_id: int, version: int) -> None:
+    """Start a fresh session for the user under their current session version (a new CSRF token too,
+    so an old one cannot be replayed)."""
     request.session.clear()
     request.session["user_id"] = user_id
+    request.session["version"] = version
     request.session["csrf"] = secrets.token_urlsafe(32)
 
 

@@ -35,6 +35,7 @@ from safeshare.errors import ModelError, SafeshareError
 from safeshare.records.base import Base
 from safeshare.records.vocabulary import InstanceStatus
 from safeshare.records.workflow_state import OpenTask, ProcessDefinition, ProcessInstance, WaitingTimer
+from workflows.budget import DEFAULT_SECONDS, Budget
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
 from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ROLE_HOLDER_VARIABLES, ModelRegistry, ProcessModel
@@ -127,8 +128,15 @@ def timer_due_at(task: Task) -> datetime | None:
 class WorkflowEngine:
     """Runs BPMN through SpiffWorkflow and keeps the database in step with it."""
 
-    def __init__(self, models: ModelRegistry, handlers: Mapping[str, Handler], live_capacity: int = 256) -> None:
+    def __init__(
+        self,
+        models: ModelRegistry,
+        handlers: Mapping[str, Handler],
+        live_capacity: int = 256,
+        model_code_seconds: float = DEFAULT_SECONDS,
+    ) -> None:
         self.models = models
+        self.model_code_seconds = model_code_seconds
         self.handlers = dict(handlers)
         self.serializer = InstanceSerializer(models)
         self._stored_definitions: set[str] = set()
@@ -150,7 +158,9 @@ class WorkflowEngine:
             result = handler(ctx, dict(task.data))  # a copy: a handler cannot change task data behind the model
             return json.dumps(result, default=str)
 
-        workflow.script_engine = _ScriptEngine(RestrictedEnvironment(), call)
+        # One budget per operation (one transaction): its model code together stops within the time limit.
+        budget = Budget(self.model_code_seconds)
+        workflow.script_engine = _ScriptEngine(RestrictedEnvironment(budget=budget), call)
 
     def _advance(self, workflow: BpmnWorkflow, ctx: ServiceContext) -> None:
         """Run engine steps until the workflow waits on a person, a timer or nothing at all."""

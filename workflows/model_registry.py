@@ -26,6 +26,7 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
 from safeshare.errors import ModelError
+from workflows.model_check import check_model_code
 
 LANE_ROLES = {
     "Practitioner": "practitioner",
@@ -102,6 +103,7 @@ class ModelRegistry:
         for path in bpmn_files:
             self._add(parser.add_bpmn_file, path)
         claimed: set[int] = set()
+        dmn_sources = {path.name: path.read_text() for path in sorted(self.bpmn_dir.glob("*.dmn"))}
         for process_id in parser.get_process_ids():
             try:
                 spec = parser.get_spec(process_id)
@@ -112,6 +114,7 @@ class ModelRegistry:
             # each definition needs its own (a spec carries its definition's hash into saved states).
             spec = self._own(spec, claimed)
             subprocesses = {name: self._own(sub, claimed) for name, sub in subprocesses.items()}
+            check_model_code([spec, *subprocesses.values()], dmn_sources)  # a forbidden expression stops start-up
             model = self._model(process_id, spec, subprocesses)
             self._current[process_id] = model
             self._by_hash[model.content_hash] = model

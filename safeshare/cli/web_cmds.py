@@ -13,7 +13,10 @@ from safeshare.records import Role
 from safeshare.services import accounts
 from safeshare.services.directory import user_by_username
 
-user_app = typer.Typer(help="User accounts: add users, set passwords, issue API tokens.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="User accounts: add users, set passwords, issue, list and revoke API tokens, sign users out.",
+    no_args_is_help=True,
+)
 app.add_typer(user_app, name="user")
 
 
@@ -97,3 +100,54 @@ def token(username: str, name: str = typer.Option("API client", "--name"), datab
     with application.transaction() as session:
         issued = accounts.issue_token(application, session, user_by_username(session, username), name)
     typer.echo(issued)
+
+
+@user_app.command("tokens")
+@friendly_errors
+def tokens(
+    username: str | None = typer.Argument(None, help="Only this user's tokens (default: everyone's)"),
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """List API tokens: who, name, issued, expires, and whether active, expired or revoked (never the token)."""
+    application = build_app(database_url)
+    with application.db.read() as session:
+        user = user_by_username(session, username) if username else None
+        listed = accounts.list_tokens(application, session, None, user)
+    now = application.clock.now()
+    if not listed:
+        typer.echo("No API tokens.")
+    for t in listed:
+        typer.echo(
+            f"{t.id:>5}  {t.username:<16} {t.name:<24} issued {t.created_at:%Y-%m-%d %H:%M}  "
+            f"expires {t.expires_at:%Y-%m-%d %H:%M}  {t.state(now)}"
+        )
+
+
+@user_app.command("revoke-token")
+@friendly_errors
+def revoke_token(token_id: int, database_url: str | None = DatabaseOption) -> None:
+    """Revoke one API token by its number (from 'safeshare user tokens'); it stops working at once."""
+    application = build_app(database_url)
+    with application.transaction() as session:
+        revoked = accounts.revoke_token(application, session, None, token_id)
+    typer.echo(f"Token {revoked.id} ({revoked.name!r} of {revoked.username}) is revoked.")
+
+
+@user_app.command("sign-out")
+@friendly_errors
+def sign_out_everywhere(username: str, database_url: str | None = DatabaseOption) -> None:
+    """End every browser session and API token of USERNAME at once."""
+    application = build_app(database_url)
+    with application.transaction() as session:
+        user = accounts.revoke_access(application, session, None, user_by_username(session, username).id)
+    typer.echo(f"Every session and API token of {user.username} has ended.")
+
+
+@user_app.command("clear-failures")
+@friendly_errors
+def clear_failures(username: str, database_url: str | None = DatabaseOption) -> None:
+    """Let USERNAME sign in again at once after failed attempts slowed their sign-in down."""
+    application = build_app(database_url)
+    with application.transaction() as session:
+        accounts.clear_failed_sign_ins(application, session, None, user_by_username(session, username))
+    typer.echo(f"Failed sign-ins cleared for {username}: they can sign in again now.")

@@ -24,10 +24,13 @@ class ApiToken(Base):
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]
 
 
 class SignInAttempt(Base):
-    """One attempt to sign in, kept so repeated failures for a username can be slowed down."""
+    """One attempt to sign in, kept so repeated failures for a username from one address can be slowed
+    down. Attempts refused because of that slowing down are audited but not kept here: they must not
+    count as failures, or the slowing down would never end."""
 
     __tablename__ = "sign_in_attempt"
     __table_args__ = (Index("ix_sign_in_attempt_username_at", "username", "attempted_at"),)

@@ -37,6 +37,8 @@ class User(Base):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id"))
     password_hash: Mapped[str | None] = mapped_column(String(200))
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Raised to end every session of the user at once (sign-out, password change, deactivation, revoke).
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     team: Mapped[Team | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import can_view_case, require_case
+from safeshare.access import works_on_case
 from safeshare.audit import record_event, refusals_audited
-from safeshare.errors import DomainRuleError, SafeshareError
+from safeshare.errors import DomainRuleError, NotFoundError, SafeshareError
 from safeshare.records import (
     Case,
     ConsentRecord,
@@ -137,8 +137,12 @@ def _visible_case_ids(session: Session, user: User, query: ExportQuery) -> list[
             if query.case.isdigit() and 0 < int(query.case) < 2**31
             else session.scalar(select(Case).where(Case.reference == query.case))
         )
-        return [require_case(session, user, case.id if case else -1).id]
-    return [c.id for c in session.scalars(select(Case).order_by(Case.id)) if can_view_case(session, user, c)]
+        if case is None or not works_on_case(user, case):  # the same answer, echoing only what was asked
+            raise NotFoundError(
+                f"No case {query.case[:40]!r} that you can see", "Check the case number or reference"
+            )
+        return [case.id]
+    return [c.id for c in session.scalars(select(Case).order_by(Case.id)) if works_on_case(user, c)]
 
 
 def _in_range(stmt: Select[Any], column: Any, query: ExportQuery) -> Select[Any]:

@@ -12,9 +12,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import case, exists, or_, select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.elements import ColumnElement
 
 from safeshare.access import TEAM_ROLES, require_case, require_role
 from safeshare.audit import record_event
@@ -29,14 +28,12 @@ MANAGER_ROLES = {Role.MANAGER, Role.SENIOR_MANAGER}
 
 
 def visible_cases(session: Session, user: User) -> list[Case]:
-    """Cases the user may see: their team's (for team roles) and any with a task assigned to them."""
-    if not user.is_active:
+    """Cases the user works on: their team's (for team roles). A task assigned to someone outside the
+    team shows in their task list, not here (:mod:`safeshare.access`)."""
+    if not user.is_active or not user.roles & TEAM_ROLES or user.team_id is None:
         return []
-    assigned = exists().where(OpenTask.case_id == Case.id, OpenTask.assignee_id == user.id)
-    conditions: list[ColumnElement[bool]] = [assigned]
-    if user.roles & TEAM_ROLES and user.team_id is not None:
-        conditions.append(Case.team_id == user.team_id)
-    return list(session.scalars(select(Case).where(or_(*conditions)).order_by(Case.opened_at.desc(), Case.id)))
+    query = select(Case).where(Case.team_id == user.team_id).order_by(Case.opened_at.desc(), Case.id)
+    return list(session.scalars(query))
 
 
 def manager_queue(session: Session, user: User, now: datetime) -> list[OpenTask]:

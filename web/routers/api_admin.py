@@ -49,6 +49,35 @@ def change_user(user_id: PathId, body: UserChange, unit: WriteUnit) -> dict[str,
     return user_json(accounts.update_account(unit.app, unit.session, unit.user, user_id, **body.model_dump()))
 
 
+@router.get("/tokens", response_model=out.ApiTokenList)
+def all_tokens(unit: ReadUnit) -> dict[str, Any]:
+    """Every API token of every user (administrators only): never the tokens themselves."""
+    from web.routers.api_auth import token_json
+
+    return {"tokens": [token_json(t, unit.app) for t in accounts.list_tokens(unit.app, unit.session, unit.user)]}
+
+
+@router.post("/users/{user_id}/sign-out", response_model=out.SessionsEnded)
+def sign_out_everywhere(user_id: PathId, unit: WriteUnit) -> dict[str, Any]:
+    """End every browser session and API token of a user at once (administrators only)."""
+    user = accounts.revoke_access(unit.app, unit.session, unit.user, user_id)
+    return {"user_id": user.id, "username": user.username}
+
+
+@router.post("/users/{user_id}/clear-sign-in-failures", response_model=out.User)
+def clear_sign_in_failures(user_id: PathId, unit: WriteUnit) -> dict[str, Any]:
+    """Let a user whose sign-in is slowed down by failed attempts sign in again at once (administrators only)."""
+    from safeshare.errors import NotFoundError
+    from safeshare.records import User
+
+    accounts.require_administrator(unit.user)
+    user = unit.session.get(User, user_id)
+    if user is None:
+        raise NotFoundError(f"No user {user_id}", "Choose a user from the list")
+    accounts.clear_failed_sign_ins(unit.app, unit.session, unit.user, user)
+    return user_json(user)
+
+
 @router.get("/notifications/failed", response_model=out.FailedNotifications)
 def failed_notifications(unit: ReadUnit) -> dict[str, Any]:
     """Messages that failed after every retry (never dropped silently)."""

@@ -9,9 +9,9 @@ from pydantic import BaseModel, Field
 
 from safeshare.services import accounts
 from web import api_models as out
-from web.dependencies import AppDep, ReadUnit
-from web.params import BodyText
-from web.serializers import user_json
+from web.dependencies import AppDep, ReadUnit, WriteUnit
+from web.params import BodyText, PathId
+from web.serializers import iso, user_json
 
 router = APIRouter(prefix="/api", tags=["sign-in"])
 
@@ -40,3 +40,28 @@ def issue_token(body: TokenRequest, request: Request, app: AppDep) -> dict[str, 
 def me(unit: ReadUnit) -> dict[str, Any]:
     """The user the request acts as."""
     return user_json(unit.user)
+
+
+def token_json(token: accounts.TokenView, app: Any) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "username": token.username,
+        "name": token.name,
+        "created_at": iso(token.created_at),
+        "expires_at": iso(token.expires_at),
+        "revoked_at": iso(token.revoked_at) if token.revoked_at else None,
+        "state": token.state(app.clock.now()),
+    }
+
+
+@router.get("/auth/tokens", response_model=out.ApiTokenList, responses=out.SIGNED_IN_ERRORS)
+def my_tokens(unit: ReadUnit) -> dict[str, Any]:
+    """My API tokens: when each was issued, when it expires, whether it was revoked (never the token)."""
+    return {"tokens": [token_json(t, unit.app) for t in accounts.list_tokens(unit.app, unit.session, unit.user,
+                                                                            unit.user)]}
+
+
+@router.post("/auth/tokens/{token_id}/revoke", response_model=out.ApiTokenInfo, responses=out.SIGNED_IN_ERRORS)
+def revoke_token(token_id: PathId, unit: WriteUnit) -> dict[str, Any]:
+    """Revoke one of my tokens (an administrator may revoke anyone's); it stops working at once."""
+    return token_json(accounts.revoke_token(unit.app, unit.session, unit.user, token_id), unit.app)

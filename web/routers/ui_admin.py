@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
+from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import NotFoundError, SafeshareError
-from safeshare.records import Role
+from safeshare.records import Role, User
 from safeshare.services import accounts, queues
 from web.auth import acting, safeshare_app
 from web.params import PathId
@@ -84,6 +85,7 @@ def add_user(request: Request, form: FormData = Depends(posted_form)) -> Respons
 
 
 def _user_page(request: Request, user_id: int, errors: list[dict[str, str]], status: int = 200) -> Response:
+    now = safeshare_app(request).clock.now()
     with acting(request, write=False) as (session, actor):
         target = next((u for u in queues.list_users(session, actor) if u.id == user_id), None)
         if target is None:
@@ -100,6 +102,11 @@ def _user_page(request: Request, user_id: int, errors: list[dict[str, str]], sta
                            "active": target.is_active},
                 "teams": queues.list_teams(session, actor),
                 "all_roles": [r.value for r in Role],
+                "tokens": [
+                    {"id": t.id, "name": t.name, "created_at": f"{t.created_at:%d %B %Y %H:%M}",
+                     "expires_at": f"{t.expires_at:%d %B %Y %H:%M}", "state": t.state(now)}
+                    for t in accounts.list_tokens(safeshare_app(request), session, actor, target)
+                ],
                 "error_list": errors,
             },
             status_code=status,
@@ -125,6 +132,34 @@ def change_user(user_id: PathId, request: Request, form: FormData = Depends(post
             raise
         return _user_page(request, user_id, [{"text": exc.message, "href": "#roles"}], 422)
     return RedirectResponse("/admin/users", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/sign-out")
+def sign_out_everywhere(user_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """End every session and API token of the user at once."""
+    with acting(request) as (session, actor):
+        accounts.revoke_access(safeshare_app(request), session, actor, user_id)
+    return RedirectResponse(f"/admin/users/{user_id}#sign-in", status_code=303)
+
+
+@router.post("/admin/users/{user_id}/clear-sign-in-failures")
+def clear_sign_in_failures(user_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    with acting(request) as (session, actor):
+        accounts.require_administrator(actor)
+        target = session.get(User, user_id)
+        if target is None:
+            raise NotFoundError(f"No user {user_id}", "Choose a user from the list")
+        accounts.clear_failed_sign_ins(safeshare_app(request), session, actor, target)
+    return RedirectResponse(f"/admin/users/{user_id}#sign-in", status_code=303)
+
+
+@router.post("/admin/tokens/{token_id}/revoke")
+def revoke_token(token_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    with acting(request) as (session, actor):
+        accounts.require_administrator(actor)
+        revoked = accounts.revoke_token(safeshare_app(request), session, actor, token_id)
+        owner = session.scalar(select(User.id).where(User.username == revoked.username))
+    return RedirectResponse(f"/admin/users/{owner}#sign-in", status_code=303)
 
 
 @router.get("/admin/notifications")

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.services import accounts
-from web.auth import check_csrf, safeshare_app, sign_in_session, sign_out_session
+from web.auth import NotSignedInError, acting, check_csrf, safeshare_app, sign_in_session, sign_out_session
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +37,6 @@ def _page(request: Request, **context: Any) -> Response:
         "next": "/tasks",
         "error": "",
         "max_attempts": accounts.MAX_FAILED_ATTEMPTS,
-        "lockout_minutes": int(accounts.LOCKOUT_WINDOW.total_seconds() // 60),
         "error_list": [],
     }
     status = context.pop("status_code", 200)
@@ -59,6 +58,7 @@ def sign_in(request: Request, form: FormData = Depends(posted_form)) -> Response
     with app.transaction() as session:
         outcome = accounts.sign_in(app, session, username, password, remote)
         user_id = outcome.user.id if outcome.user else None
+        version = outcome.user.session_version if outcome.user else 0
     if outcome.error is not None or user_id is None:
         message = outcome.error.message if outcome.error else "Sign-in failed"
         hint = outcome.error.hint if outcome.error else ""
@@ -70,11 +70,18 @@ def sign_in(request: Request, form: FormData = Depends(posted_form)) -> Response
             error_list=[{"text": f"{message}. {hint}".strip(), "href": "#username"}],
             status_code=outcome.error.status_code if outcome.error else 401,
         )
-    sign_in_session(request, user_id)
+    sign_in_session(request, user_id, version)
     return RedirectResponse(target, status_code=303)
 
 
 @router.post("/sign-out")
 def sign_out(request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Sign out: every session and API token of the user ends, not only this browser's cookie."""
+    app = safeshare_app(request)
+    try:
+        with acting(request) as (session, user):
+            accounts.end_sessions(app, session, user, user, "they signed out")
+    except NotSignedInError:
+        pass  # already ended: clear the cookie all the same
     sign_out_session(request)
     return RedirectResponse("/sign-in", status_code=303)
