@@ -16,6 +16,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = PROJECT_ROOT / "bpmn"
 
 
+# The demo partnership's police force; a force sets SAFESHARE_FORCE_POSTAL_ADDRESS, lines separated by "|".
+DEFAULT_FORCE_ADDRESS = ("Public Protection Unit", "Northfield Police", "PO Box 100", "Northfield", "NF1 1AA")
+
+
+def _address_lines(name: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in os.environ.get(name, "").split("|") if line.strip())
+
+
 def default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'var' / 'safeshare.db'}"
 
@@ -28,6 +36,8 @@ class Settings:
     bpmn_dir: Path = BPMN_DIR
     # Timer sweep workers run at once on PostgreSQL (None: the sweep's default; SQLite always runs one).
     sweep_workers: int | None = None
+    # The police force's postal address, printed on scheme letters (one line per item).
+    force_postal_address: tuple[str, ...] = DEFAULT_FORCE_ADDRESS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,6 +45,7 @@ class Settings:
             database_url=os.environ.get("SAFESHARE_DATABASE_URL") or default_database_url(),
             bpmn_dir=Path(os.environ.get("SAFESHARE_BPMN_DIR") or BPMN_DIR),
             sweep_workers=_positive_int("SAFESHARE_SWEEP_WORKERS"),
+            force_postal_address=_address_lines("SAFESHARE_FORCE_POSTAL_ADDRESS") or DEFAULT_FORCE_ADDRESS,
         )
 
 

@@ -28,6 +28,7 @@ LANE_ROLES = {
     "Manager": "manager",
     "Senior manager": "senior_manager",
     "Police staff": "police_staff",
+    "Police supervisor": "police_supervisor",
 }
 
 

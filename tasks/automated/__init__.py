@@ -7,7 +7,7 @@ value. It raises :class:`~safeshare.errors.DomainRuleError` to refuse.
 
 from __future__ import annotations
 
-from tasks.automated import consent, scheduling
+from tasks.automated import consent, scheduling, scheme_outcomes
 from tasks.automated import schemes as scheme_steps
 from tasks.automated import sharing as sharing_steps
 from workflows.engine import Handler
@@ -25,6 +25,9 @@ HANDLERS: dict[str, Handler] = {
     "record_scheme_stage": scheme_steps.record_scheme_stage,
     "record_identity_check": scheme_steps.record_identity_check,
     "record_scheme_decision": scheme_steps.record_scheme_decision,
-    "record_scheme_disclosure": scheme_steps.record_scheme_disclosure,
-    "record_scheme_no_disclosure": scheme_steps.record_scheme_no_disclosure,
+    "prepare_undertaking": scheme_outcomes.prepare_undertaking,
+    "record_scheme_disclosure": scheme_outcomes.record_scheme_disclosure,
+    "record_unsigned_decision": scheme_outcomes.record_unsigned_decision,
+    "record_scheme_no_disclosure": scheme_outcomes.record_scheme_no_disclosure,
+    "record_time_limit_review": scheme_outcomes.record_time_limit_review,
 }

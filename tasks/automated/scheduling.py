@@ -44,8 +44,8 @@ def _recipients(ctx: ServiceContext, data: dict[str, Any], target: Any) -> list[
     if isinstance(target, int):
         user = ctx.session.get(User, target)
         return [user] if user else []
-    if isinstance(target, list):
-        return [u for t in target for u in _recipients(ctx, data, t)]
+    if isinstance(target, list):  # several roles: someone holding two of them is told once
+        return list({u.id: u for t in target for u in _recipients(ctx, data, t)}.values())
     if isinstance(target, str):
         if f"{target}_user_id" in data and data[f"{target}_user_id"]:
             return _recipients(ctx, data, int(data[f"{target}_user_id"]))
