@@ -285,6 +285,15 @@ class WorkflowEngine:
         self._save(session, clock, row, workflow, before)
         return workflow
 
+    def cancel(self, session: Session, clock: Clock, row: ProcessInstance, outcome: str) -> None:
+        """End an instance where it stands, with ``outcome`` (an application withdrawn or closed from any stage):
+        its open tasks and waiting timers go in the same transaction as the caller's record of why."""
+        workflow = self.load(session, row)
+        before = self._snapshot(workflow)
+        workflow.cancel()
+        self._save(session, clock, row, workflow, before)
+        row.status, row.outcome, row.completed_at = "completed", outcome, clock.now()
+
     # -- saving -------------------------------------------------------------------------
 
     def ready_user_tasks(self, workflow: BpmnWorkflow) -> list[Task]:

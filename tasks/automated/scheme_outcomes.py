@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from notifications.documents import store_document
+from safeshare.audit import record_event
+from safeshare.clock import Clock
 from safeshare.config import Settings
 from safeshare.errors import DomainRuleError
 from safeshare.records import Case, SchemeApplication, User
@@ -37,12 +41,21 @@ HELPLINES = {
 }
 
 
-def _document(ctx: ServiceContext, application: SchemeApplication, kind: str, title: str, **extra: Any) -> int:
-    officer = ctx.session.get(User, ctx.actor.id) if ctx.actor else None
-    linked = ctx.session.get(Case, application.linked_case_id) if application.linked_case_id else None
+def produce_document(
+    session: Session,
+    clock: Clock,
+    actor: User | None,
+    application: SchemeApplication,
+    kind: str,
+    title: str,
+    **extra: Any,
+) -> int:
+    """A scheme document, kept off every case file (police records), with its production audited."""
+    officer = session.get(User, actor.id) if actor else None
+    linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
     document = store_document(
-        ctx.session,
-        ctx.clock,
+        session,
+        clock,
         case_id=None,  # police records stay off the child's case file
         kind=kind,
         title=f"{title}, {application.reference}",
@@ -50,24 +63,28 @@ def _document(ctx: ServiceContext, application: SchemeApplication, kind: str, ti
             "application": application,
             "scheme_name": SCHEME_NAMES[application.scheme],
             "officer": officer,
-            "today": ctx.clock.now(),
+            "today": clock.now(),
             "force_address": Settings.from_env().force_postal_address,
             "helplines": HELPLINES[application.scheme],
             "linked_case_reference": linked.reference if linked else None,
             **extra,
         },
-        actor=ctx.actor,
+        actor=actor,
         source_record_id=application.id,
     )
-    audit(
-        ctx,
-        application,
+    record_event(
+        session,
+        clock,
+        actor,
         "document_produced",
-        f"{title} produced",
-        document_id=document.id,
-        sha256=document.sha256,
+        f"{application.reference}: {title} produced",
+        detail={"application_id": application.id, "document_id": document.id, "sha256": document.sha256},
     )
     return document.id
+
+
+def _document(ctx: ServiceContext, application: SchemeApplication, kind: str, title: str, **extra: Any) -> int:
+    return produce_document(ctx.session, ctx.clock, ctx.actor, application, kind, title, **extra)
 
 
 def _check_time_limit(ctx: ServiceContext, application: SchemeApplication, data: dict[str, Any]) -> None:
@@ -91,7 +108,7 @@ def _close(ctx: ServiceContext, application: SchemeApplication, outcome: str) ->
     application.completed_at = ctx.clock.now()
 
 
-def _letter_recipient(application: SchemeApplication, data: dict[str, Any]) -> dict[str, Any]:
+def letter_recipient(application: SchemeApplication, data: dict[str, Any]) -> dict[str, Any]:
     """Who a letter goes to and the safe way to reach them: the applicant, or for right to know the person
     at risk (R29), through the way recorded at first contact unless the form gives another (R36)."""
     party = application.person_at_risk if application.route == "right_to_know" else application.applicant
@@ -108,7 +125,7 @@ def _letter_recipient(application: SchemeApplication, data: dict[str, Any]) -> d
 
 def close_with_letter(ctx: ServiceContext, application: SchemeApplication, reason: str, data: dict[str, Any]) -> None:
     """An application closed because identity could not be verified: its reason, and a letter saying so."""
-    to = _letter_recipient(application, data)
+    to = letter_recipient(application, data)
     letter = {"to": to, "reason": reason}
     document_id = _document(ctx, application, "scheme_closure_letter", "Closure letter", letter=letter)
     application.outcome_detail = (application.outcome_detail or {}) | {
@@ -199,7 +216,7 @@ def record_scheme_no_disclosure(ctx: ServiceContext, data: dict[str, Any]) -> in
     application = application_of(ctx, data)
     if not text(data, "support_offered"):
         raise DomainRuleError("R36", "Support must be offered even when nothing is disclosed", "Record the support")
-    to = _letter_recipient(application, data)
+    to = letter_recipient(application, data)
     _check_time_limit(ctx, application, data)
     letter = {
         "to": to,
