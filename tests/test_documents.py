@@ -228,7 +228,7 @@ SCHEME_REQUIRED = {
         "DVDS disclosure record", "Alex Reed", "Lawful, necessary and proportionate Yes", "Pressing need",
         "Decided by The DVDS panel, meeting of 11 December 2026", "Jo Bright (IDVA service)",
         "Escalating threats", "IDVA referral, MARAC, target-hardening", "with the confidentiality warning",
-        "Undertaking Signed at the meeting", "Police national computer", "PNC/26/0412",
+        "Undertaking Signed at the meeting", "Police National Computer (PNC)", "Convictions found",
         "Two convictions for assault on former partners (2018, 2021)", "Referred to the IDVA",
     ],
     "non_disclosure_letter": [
