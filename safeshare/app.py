@@ -30,4 +30,5 @@ class App(_Runtime):
             upgrade_to_head(db)
         models = ModelRegistry(settings.bpmn_dir)
         OPERATORS.check(models)  # every service task against its operator's declaration, before anything runs
-        return cls(settings, db, models, WorkflowEngine(models, HANDLERS, model_code_seconds=settings.model_code_seconds), clock or SystemClock())
+        engine = WorkflowEngine(models, HANDLERS, model_code_seconds=settings.model_code_seconds)
+        return cls(settings, db, models, engine, clock or SystemClock())

@@ -16,6 +16,14 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BPMN_DIR = PROJECT_ROOT / "bpmn"
 
 
+# The demo partnership's police force; a force sets SAFESHARE_FORCE_POSTAL_ADDRESS, lines separated by "|".
+DEFAULT_FORCE_ADDRESS = ("Public Protection Unit", "Northfield Police", "PO Box 100", "Northfield", "NF1 1AA")
+
+
+def _address_lines(name: str) -> tuple[str, ...]:
+    return tuple(line.strip() for line in os.environ.get(name, "").split("|") if line.strip())
+
+
 def default_database_url() -> str:
     return f"sqlite:///{Path.cwd() / 'var' / 'safeshare.db'}"
 
@@ -32,6 +40,8 @@ class Settings:
     model_code_seconds: float = 1.0
     # Days an API token lasts from when it is issued (it can be revoked before then).
     token_days: int = 30
+    # The police force's postal address, printed on scheme letters (one line per item).
+    force_postal_address: tuple[str, ...] = DEFAULT_FORCE_ADDRESS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -41,6 +51,7 @@ class Settings:
             sweep_workers=_positive_int("SAFESHARE_SWEEP_WORKERS"),
             model_code_seconds=_positive_float("SAFESHARE_MODEL_CODE_SECONDS") or 1.0,
             token_days=_positive_int("SAFESHARE_TOKEN_DAYS") or 30,
+            force_postal_address=_address_lines("SAFESHARE_FORCE_POSTAL_ADDRESS") or DEFAULT_FORCE_ADDRESS,
         )
 
 

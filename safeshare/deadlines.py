@@ -57,10 +57,14 @@ DEFAULTS: dict[str, dict[str, Period]] = {
     # Police schemes (R32, R33), from the Home Office guidance.
     "dvds_initial_checks": {"*": Period(24, "hours")},
     "dvds_face_to_face": {"*": Period(10, "working_days")},
+    "dvds_face_to_face_immediate_risk": {"*": Period(24, "hours")},
     "dvds_completion": {"*": Period(28, "days")},
+    "dvds_completion_reminder": {"*": Period(7, "days")},
     "csor_initial_checks": {"*": Period(24, "hours")},
     "csor_face_to_face": {"*": Period(10, "working_days")},
+    "csor_face_to_face_immediate_risk": {"*": Period(24, "hours")},
     "csor_completion": {"*": Period(45, "days")},
+    "csor_completion_reminder": {"*": Period(7, "days")},
 }
 
 
@@ -76,6 +80,14 @@ SOURCES: dict[str, str] = {
     "csor_initial_checks": "CSOR police guidance 2023: checks within 24 hours",
     "csor_face_to_face": "CSOR police guidance 2023: face-to-face interview within 10 days (counted as working days)",
     "csor_completion": "CSOR police guidance 2023: whole process within 45 days",
+    "dvds_face_to_face_immediate_risk": "DVDS statutory guidance 2023: immediate risk at any stage means acting "
+    "at once (R32); the meeting is brought forward to this (project choice)",
+    "csor_face_to_face_immediate_risk": "CSOR police guidance 2023: immediate risk is acted on at once; the interview "
+    "is brought forward to this (project choice)",
+    "dvds_completion_reminder": "How long before the 28 days police staff are reminded (project choice; the "
+    "supervisor gets a task when the 28 days pass)",
+    "csor_completion_reminder": "How long before the 45 days police staff are reminded (project choice; the "
+    "supervisor gets a task when the 45 days pass)",
 }
 
 

@@ -127,6 +127,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             concern="New partner checks her phone and has threatened her",
         )
         app_id, reference = application.id, application.reference
+        officer_name, today = officer.display_name, clock.now().strftime("%-d %B %Y")
         echo(
             f"  [police staff: {officer.display_name}] recorded application {reference}; "
             f"complete by {application.completion_due_at:%d %B %Y} (R32)"
@@ -136,8 +137,15 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         runner,
         police,
         {
+            "checks": [
+                {"source": "police_national_computer", "checked_by": officer_name, "checked_on": today,
+                 "result": "convictions_found"},
+                {"source": "local_police_systems", "checked_by": officer_name, "checked_on": today,
+                 "result": "information_found"},
+            ],
             "crime_reported": False,
             "immediate_risk": False,
+            "risk_tool": "DASH",
             "initial_risk_level": "medium",
             "initial_checks_summary": "PNC and local systems checked",
         },
@@ -174,13 +182,18 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         police,
         {
             "forum": "marac",
+            "meeting_date": (clock.now() + timedelta(days=7)).strftime("%-d %B %Y"),
+            "attendees": [
+                {"name": "DC Priya Shah", "agency": "Police"},
+                {"name": "Ruth Adebayo", "agency": "IDVA service"},
+                {"name": "Tom Fry", "agency": "Probation"},
+            ],
             "disclose": True,
             "lawful": True,
             "necessary": True,
             "proportionate": True,
             "pressing_need": "She plans to move in with him",
-            "recipient_name": "Dana Wells",
-            "recipient_is": "person_at_risk",
+            "recipient": "person_at_risk",
             "safety_plan": "IDVA referral and MARAC safety plan",
             "decision_reasons": "Convictions for violence against former partners",
         },
@@ -190,7 +203,11 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         runner,
         police,
         {
-            "disclosed_in_person": True,
+            "recipient_identity_verified": True,
+            "recipient_identity_documents": [
+                {"document": "passport", "has_photo": True},
+                {"document": "bank_statement", "has_photo": False},
+            ],
             "warning_given": True,
             "undertaking_signed": True,
             "information_disclosed": "Two convictions for assault on former partners",
@@ -202,6 +219,6 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         done = session.get(SchemeApplication, app_id)
         assert done is not None
         echo(
-            f"  Application {reference}: outcome {done.outcome}; documents "
-            f"{', '.join(str(d) for d in (done.outcome_detail or {}).get('documents', []))} (undertaking, record)"
+            f"  Application {reference}: outcome {done.outcome}; the undertaking was printed before the meeting "
+            "and signed there, and the disclosure record kept"
         )

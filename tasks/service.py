@@ -27,12 +27,20 @@ if TYPE_CHECKING:
     from safeshare.runtime import App
 
 
+#: Roles whose tasks belong to no case and no team: the police schemes' (police records, R32, R33).
+POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value)
+
+
+def _is_police(roles: Any) -> bool:
+    return any(role.value in POLICE_ROLES for role in roles)
+
+
 def _inbox_clause(user_id: Any, roles: Any, team_id: Any, *, police: bool, has_team: bool) -> Any:
     """Assigned to the user, or unassigned for one of their roles in their team (police staff also
     take police tasks that belong to no team). The values may be literals or bound parameters."""
     team_scope = OpenTask.team_id == team_id if has_team else OpenTask.team_id.is_(None)
     if police:
-        team_scope = or_(team_scope, and_(OpenTask.role == Role.POLICE_STAFF.value, OpenTask.team_id.is_(None)))
+        team_scope = or_(team_scope, and_(OpenTask.role.in_(POLICE_ROLES), OpenTask.team_id.is_(None)))
     return or_(
         OpenTask.assignee_id == user_id,
         and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles), team_scope),
@@ -45,7 +53,7 @@ def inbox_filter(user: User) -> Any:
         user.id,
         [r.value for r in user.roles],
         user.team_id,
-        police=Role.POLICE_STAFF in user.roles,
+        police=_is_police(user.roles),
         has_team=user.team_id is not None,
     )
 
@@ -101,7 +109,7 @@ def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False)
     # One round trip: the row (locked if asked), whether it is in this user's inbox, and its
     # instance and case (they stay in the session's identity map for the callers).
     roles = user.roles
-    query = _task_query(police=Role.POLICE_STAFF in roles, has_team=user.team_id is not None, lock=lock)
+    query = _task_query(police=_is_police(roles), has_team=user.team_id is not None, lock=lock)
     params = {"task_id": task_id, "user_id": user.id, "roles": [r.value for r in roles], "team_id": user.team_id}
     found = session.execute(query, params).first()
     task, in_inbox = (found[0], bool(found[1])) if found is not None else (None, False)
@@ -133,7 +141,7 @@ def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False)
 def _may_know_about(session: Session, user: User, instance_id: int) -> bool:
     instance = session.get(ProcessInstance, instance_id)
     if instance is None or instance.case_id is None:
-        return Role.POLICE_STAFF in user.roles
+        return _is_police(user.roles)
     case_row = session.get(Case, instance.case_id)
     return case_row is not None and can_view_case(session, user, case_row)
 

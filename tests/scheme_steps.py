@@ -4,11 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from safeshare.records import SchemeApplication
-from safeshare.services import schemes
+from safeshare.records import Role, SchemeApplication, Team
+from safeshare.services import directory, schemes
 from tests.builders import Scenario
 
 CHECKS = {
+    "checks": [
+        {
+            "source": "police_national_computer",
+            "checked_by": "DC Priya Shah",
+            "checked_on": "4 December 2026",
+            "result": "convictions_found",
+            "reference": "PNC/26/0412",
+        },
+        {"source": "childrens_services", "checked_by": "DC Priya Shah", "checked_on": "4 December 2026",
+         "result": "nothing_found"},
+    ],
+    "risk_tool": "DASH",
     "crime_reported": False,
     "immediate_risk": False,
     "initial_risk_level": "medium",
@@ -30,15 +42,17 @@ RISK = {
     "risk_summary": "Two convictions for assault on former partners",
 }
 MEETING = {
-    "disclosed_in_person": True,
+    "recipient_identity_verified": True,
+    "recipient_identity_documents": [
+        {"document": "driving_licence", "has_photo": True},
+        {"document": "bank_statement", "has_photo": False},
+    ],
     "warning_given": True,
     "undertaking_signed": True,
     "information_disclosed": "Two convictions for assault on former partners (2018, 2021)",
     "support_offered": "Referred to the IDVA; safety plan agreed",
 }
 NO_DISCLOSURE = {
-    "letter_to": "Sam Taylor",
-    "outcome_explanation": "We will not be making a disclosure to you.",
     "support_offered": "Contact details for the local domestic abuse service",
 }
 
@@ -59,7 +73,10 @@ def start(scenario: Scenario, route: str, **overrides: Any) -> tuple[int, int]:
             "concern": "New partner has unsupervised access to my daughter",
         }
     if route == "right_to_know":
-        fields |= {"applicant": {"agency": "Northfield Children's Social Care"}}
+        fields |= {
+            "applicant": {"agency": "Northfield Children's Social Care"},
+            "person_at_risk": {"name": "Sam Taylor", "safe_contact": "through her GP surgery only"},
+        }
     fields |= overrides
     with scenario.app.transaction() as s:
         application, instance = schemes.start_application(
@@ -68,11 +85,22 @@ def start(scenario: Scenario, route: str, **overrides: Any) -> tuple[int, int]:
         return application.id, instance.id
 
 
+def add_supervisor(scenario: Scenario, username: str = "sian") -> None:
+    """A police supervisor (also police staff), who gets the task when a time limit passes."""
+    with scenario.app.transaction() as s:
+        police = s.get(Team, scenario.team_ids["police"])
+        user = directory.create_user(
+            s, username, "DS Sian Lewis", [Role.POLICE_STAFF, Role.POLICE_SUPERVISOR], team=police
+        )
+        scenario.users[username] = user.id
+
+
 def to_decision(
     scenario: Scenario, instance: int, identity: dict[str, Any] | None = None, risk: dict[str, Any] | None = None
 ) -> None:
     scenario.complete(instance, "initial_checks", "priya", CHECKS)
-    scenario.complete(instance, "face_to_face", "priya", identity or IDENTITY)
+    if any(t.task_spec == "face_to_face" for t in scenario.open_tasks(instance)):  # right to know has none
+        scenario.complete(instance, "face_to_face", "priya", identity or IDENTITY)
     scenario.complete(instance, "full_risk_assessment", "priya", risk or RISK)
 
 

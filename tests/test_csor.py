@@ -17,6 +17,7 @@ DECIDE = {
     "necessary": True,
     "proportionate": True,
     "in_childs_interests": True,
+    "recipient": "someone_else",
     "recipient_name": "Jo Taylor",
     "recipient_relationship": "parent",
     "recipient_best_placed": True,
@@ -29,7 +30,7 @@ def test_r24_r37_csor_application_to_disclosure_to_the_parent_best_placed(scenar
     app_id, instance = start(scenario, "csor")
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
-    row = scenario.complete(instance, "disclose_in_person", "priya", {**MEETING, "support_offered": "NSPCC leaflet"})
+    row = scenario.complete(instance, "disclosure_meeting", "priya", {**MEETING, "support_offered": "NSPCC leaflet"})
     assert (row.process_id, row.outcome) == ("csor_application", "disclosure_made")
     record = application(scenario, app_id)
     assert (record.scheme, record.outcome, record.reference[:5]) == ("csor", "disclosed", "CSOR-")
@@ -37,7 +38,7 @@ def test_r24_r37_csor_application_to_disclosure_to_the_parent_best_placed(scenar
     assert record.completion_due_at == record.received_at + timedelta(days=45)  # R33: 45 days
     with scenario.app.db.read() as s:
         kinds = [d.kind for d in s.scalars(select(Document).order_by(Document.id))]
-        assert kinds == ["confidentiality_undertaking", "scheme_disclosure_record"]
+        assert kinds == ["confidentiality_undertaking", "csor_disclosure_record"]
 
 
 def test_r24_an_application_must_name_the_children(scenario: Scenario) -> None:

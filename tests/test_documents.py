@@ -195,8 +195,9 @@ def test_rendering_fetches_nothing_from_outside(tmp_path: Path) -> None:
 
 DVDS_DECISION = {
     "forum": "dvds_panel", "disclose": True, "lawful": True, "necessary": True, "proportionate": True,
-    "pressing_need": "Escalating threats; she plans to move in with him", "recipient_name": "Sam Taylor",
-    "recipient_is": "person_at_risk", "safety_plan": "IDVA referral, MARAC, target-hardening",
+    "meeting_date": "11 December 2026", "attendees": [{"name": "Jo Bright", "agency": "IDVA service"}],
+    "pressing_need": "Escalating threats; she plans to move in with him",
+    "recipient": "person_at_risk", "safety_plan": "IDVA referral, MARAC, target-hardening",
     "decision_reasons": "Convictions for violence against two former partners",
 }  # fmt: skip
 
@@ -209,28 +210,31 @@ def scheme_documents(scenario: Scenario) -> dict[str, int]:
     _app_id, disclosed = start(scenario, "right_to_ask")
     to_decision(scenario, disclosed)
     scenario.complete(disclosed, "decide_disclosure", "priya", DVDS_DECISION)
-    scenario.complete(disclosed, "disclose_in_person", "priya", MEETING)
+    scenario.complete(disclosed, "disclosure_meeting", "priya", MEETING)
     _app_id, refused = start(scenario, "right_to_ask", applicant={"name": "Jo Brown", "safe_contact": "email"})
     to_decision(scenario, refused, risk={**RISK, "relevant_convictions": False, "information_indicates_risk": False})
     scenario.complete(refused, "decide_disclosure", "priya", {**DVDS_DECISION, "disclose": False})
-    scenario.complete(refused, "communicate_no_disclosure", "priya", {**NO_DISCLOSURE, "letter_to": "Jo Brown"})
+    scenario.complete(refused, "communicate_no_disclosure", "priya", NO_DISCLOSURE)
     with scenario.app.db.read() as s:
         return {d.kind: d.id for d in s.scalars(select(Document).where(Document.case_id.is_(None)))}
 
 
 SCHEME_REQUIRED = {
     "confidentiality_undertaking": [
-        "Undertaking of confidentiality", "Sam Taylor", "Identity verified",
-        "only so that you can", "confidential", "legal proceedings may follow", "Signed", "Witnessed by",
+        "Undertaking of confidentiality", "Sam Taylor", "Alex Reed", "To be checked at the meeting",
+        "Only so that you can", "confidential", "legal proceedings may follow", "Signed", "Witnessed by",
     ],
-    "scheme_disclosure_record": [
-        "DVDS disclosure record", "Alex Reed", "Lawful", "Necessary", "Proportionate", "Decided on", "Pressing need",
-        "Escalating threats", "IDVA referral, MARAC, target-hardening", "Warning given Yes", "Undertaking signed Yes",
+    "dvds_disclosure_record": [
+        "DVDS disclosure record", "Alex Reed", "Lawful, necessary and proportionate Yes", "Pressing need",
+        "Decided by The DVDS panel, meeting of 11 December 2026", "Jo Bright (IDVA service)",
+        "Escalating threats", "IDVA referral, MARAC, target-hardening", "with the confidentiality warning",
+        "Undertaking Signed at the meeting", "Police National Computer (PNC)", "Convictions found",
         "Two convictions for assault on former partners (2018, 2021)", "Referred to the IDVA",
     ],
     "non_disclosure_letter": [
-        "Dear Jo Brown", "no disclosure will be made", "Support",
-        "Contact details for the local domestic abuse service", "999",
+        "Dear Jo Brown", "no disclosure will be made", "Support", "Sent by: email", "PO Box 100",
+        "Contact details for the local domestic abuse service", "999", "0808 2000 247",
+        "does not mean that there is no risk",
     ],
 }  # fmt: skip
 

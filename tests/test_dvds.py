@@ -20,9 +20,10 @@ DECIDE = {
     "lawful": True,
     "necessary": True,
     "proportionate": True,
+    "meeting_date": "11 December 2026",
+    "attendees": [{"name": "DC Priya Shah", "agency": "Police"}, {"name": "Jo Bright", "agency": "IDVA service"}],
     "pressing_need": "Escalating threats; she plans to move in with him",
-    "recipient_name": "Sam Taylor",
-    "recipient_is": "person_at_risk",
+    "recipient": "person_at_risk",
     "safety_plan": "IDVA referral, MARAC, target-hardening",
     "decision_reasons": "Convictions for violence against two former partners",
 }
@@ -43,13 +44,13 @@ def test_r28_r35_right_to_ask_disclosed_in_person_with_a_signed_undertaking(scen
     assert scenario.task(instance, "initial_checks").role == "police_staff"
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
-    row = scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    row = scenario.complete(instance, "disclosure_meeting", "priya", MEETING)
     assert (row.status, row.outcome) == ("completed", "disclosure_made")
     record = application(scenario, app_id)
     assert (record.outcome, record.status, record.route) == ("disclosed", "closed", "right_to_ask")
     assert record.identity_check is not None and record.identity_check["verified"] is True
     assert record.decision is not None and record.decision["safety_plan"] == DECIDE["safety_plan"]
-    assert documents(scenario) == ["confidentiality_undertaking", "scheme_disclosure_record"]
+    assert documents(scenario) == ["confidentiality_undertaking", "dvds_disclosure_record"]
     with scenario.app.db.read() as s:
         told = s.scalars(select(Notification).where(Notification.template == "scheme_outcome_disclosure")).all()
         assert {n.context["recipient"]["name"] for n in told} == {"Priya Police"}
@@ -59,38 +60,59 @@ def test_r28_r35_right_to_ask_disclosed_in_person_with_a_signed_undertaking(scen
 
 
 def test_r27_unsigned_undertaking_police_disclose_anyway(scenario: Scenario) -> None:
+    """R27: the person will not sign; police decide on their own form to disclose anyway, with reasons."""
     app_id, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
-    unsigned = {
-        **MEETING,
-        "undertaking_signed": False,
-        "unsigned_police_decision": "disclose_anyway",
-        "unsigned_police_reasons": "Risk is high and imminent; she must know today",
-    }
-    row = scenario.complete(instance, "disclose_in_person", "priya", unsigned)
+    refused = {k: v for k, v in MEETING.items() if k not in ("information_disclosed", "support_offered")}
+    scenario.complete(instance, "disclosure_meeting", "priya", {**refused, "undertaking_signed": False})
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_unsigned"]
+    assert application(scenario, app_id).outcome is None  # nothing disclosed yet
+    with pytest.raises(FormValidationError, match="information_disclosed"):
+        scenario.complete(
+            instance,
+            "decide_unsigned",
+            "priya",
+            {"decision": "disclose_anyway", "reasons": "Risk is high and imminent; she must know today"},
+        )
+    row = scenario.complete(
+        instance,
+        "decide_unsigned",
+        "priya",
+        {
+            "decision": "disclose_anyway",
+            "reasons": "Risk is high and imminent; she must know today",
+            "information_disclosed": MEETING["information_disclosed"],
+            "support_offered": MEETING["support_offered"],
+        },
+    )
     assert row.outcome == "disclosure_made"
-    assert documents(scenario) == ["scheme_disclosure_record"]
-    assert application(scenario, app_id).outcome_detail["meeting"]["unsigned_police_decision"] == "disclose_anyway"
+    assert documents(scenario) == ["confidentiality_undertaking", "dvds_disclosure_record"]
+    meeting = application(scenario, app_id).outcome_detail["meeting"]
+    assert meeting["undertaking_signed"] is False and meeting["police_decision"]["decision"] == "disclose_anyway"
+    with scenario.app.db.read() as s:
+        record = s.scalars(select(Document).where(Document.kind == "dvds_disclosure_record")).one().content_html
+        assert "Not signed. Police decided to disclose anyway" in record and "she must know today" in record
 
 
 def test_r27_r36_unsigned_undertaking_police_withhold_then_non_disclosure_letter(scenario: Scenario) -> None:
+    """R27: withholding needs only the decision and its reasons; the record never says anything was disclosed."""
     app_id, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
-    withheld = {
-        **MEETING,
-        "undertaking_signed": False,
-        "unsigned_police_decision": "do_not_disclose",
-        "unsigned_police_reasons": "She intends to confront him with it",
-    }
-    scenario.complete(instance, "disclose_in_person", "priya", withheld)
+    refused = {k: v for k, v in MEETING.items() if k not in ("information_disclosed", "support_offered")}
+    scenario.complete(instance, "disclosure_meeting", "priya", {**refused, "undertaking_signed": False})
+    scenario.complete(
+        instance, "decide_unsigned", "priya", {"decision": "withhold", "reasons": "She intends to confront him with it"}
+    )
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["communicate_no_disclosure"]
     row = scenario.complete(instance, "communicate_no_disclosure", "priya", NO_DISCLOSURE)
     assert row.outcome == "no_disclosure"
     record = application(scenario, app_id)
+    meeting = record.outcome_detail["meeting"]
     assert record.outcome == "not_disclosed" and record.outcome_detail["letter"]["support_offered"]
-    assert documents(scenario) == ["non_disclosure_letter"]
+    assert meeting["police_decision"]["decision"] == "withhold" and "information_disclosed" not in meeting
+    assert documents(scenario) == ["confidentiality_undertaking", "non_disclosure_letter"]
 
 
 def test_r36_no_disclosure_is_communicated_by_letter_with_support(scenario: Scenario) -> None:
@@ -103,8 +125,14 @@ def test_r36_no_disclosure_is_communicated_by_letter_with_support(scenario: Scen
     assert row.outcome == "no_disclosure"
     with scenario.app.db.read() as s:
         letter = s.scalars(select(Document)).one()
-        assert letter.kind == "non_disclosure_letter" and "no\ndisclosure will be made" in letter.content_html
-        assert "domestic abuse service" in letter.content_html
+        text = " ".join(letter.content_html.split())
+        assert letter.kind == "non_disclosure_letter" and "no disclosure will be made" in text
+        assert "domestic abuse service" in text  # the support offered
+        assert "Sent by: mobile, texts only" in text  # the safe contact method recorded at first contact
+        assert "This does not mean that there is no risk" in text
+        assert "National Domestic Abuse Helpline (free, 24 hours): 0808 2000 247" in text
+        assert "If anything changes" in text and "contact us again" in text
+        assert "PO Box 100" in text  # the force's postal address, a setting
     assert application(scenario, app_id).outcome == "not_disclosed"
 
 
@@ -112,8 +140,14 @@ def test_r28_disclosure_to_someone_neither_at_risk_nor_able_to_safeguard_is_refu
     app_id, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
     before = count(scenario, AuditEvent)
-    with pytest.raises(DomainRuleError, match=r"only to the person at risk or someone in a position.*\(R28\)"):
-        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "recipient_is": "neither"})
+    with pytest.raises(FormValidationError, match=r"recipient_name"):
+        scenario.complete(
+            instance,
+            "decide_disclosure",
+            "priya",
+            {**DECIDE, "recipient": "someone_else", "recipient_name": "", "recipient_relationship": "friend",
+             "able_to_safeguard": "She is a friend"},
+        )
     assert application(scenario, app_id).decision is None and count(scenario, AuditEvent) == before
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_disclosure"]
 
@@ -141,39 +175,54 @@ def test_r30_test_met_but_not_disclosing_needs_full_reasons(scenario: Scenario) 
 def test_r35_a_disclosure_decision_needs_lawful_necessary_proportionate_and_a_safety_plan(scenario: Scenario) -> None:
     app_id, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
-    with pytest.raises(DomainRuleError, match=r"missing: proportionate, safety_plan.*\(R35\)"):
-        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "proportionate": False, "safety_plan": ""})
+    with pytest.raises(FormValidationError, match=r"safety_plan"):
+        without_plan = {k: v for k, v in DECIDE.items() if k != "safety_plan"}
+        scenario.complete(instance, "decide_disclosure", "priya", without_plan)
+    with pytest.raises(DomainRuleError, match=r"did not find it proportionate \(R35\)"):
+        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "proportionate": False})
     assert application(scenario, app_id).decision is None
 
 
 def test_r34_nothing_is_disclosed_before_identity_is_verified(scenario: Scenario) -> None:
     app_id, instance = start(scenario, "right_to_ask")
     scenario.complete(instance, "initial_checks", "priya", CHECKS)
-    with pytest.raises(DomainRuleError, match=r"two documents, at least one with a photo \(R34\)"):
+    with pytest.raises(FormValidationError, match=r"identity_documents"):
         scenario.complete(
             instance,
             "face_to_face",
             "priya",
             {**IDENTITY, "identity_documents": [{"document": "utility_bill", "has_photo": False}]},
         )
-    scenario.complete(instance, "face_to_face", "priya", {**IDENTITY, "identity_verified": False})
+    with pytest.raises(DomainRuleError, match=r"two documents, at least one with a photo \(R34\)"):
+        scenario.complete(
+            instance,
+            "face_to_face",
+            "priya",
+            {**IDENTITY, "identity_documents": [{"document": "utility_bill", "has_photo": False}] * 2},
+        )
+    scenario.complete(instance, "face_to_face", "priya", IDENTITY)
     scenario.complete(instance, "full_risk_assessment", "priya", RISK)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
     before = count(scenario, Document)
-    with pytest.raises(DomainRuleError, match=r"before identity is verified.*\(R34\)"):
-        scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    unverified = {"recipient_identity_verified": False}
+    with pytest.raises(FormValidationError, match=r"next_step"):
+        scenario.complete(instance, "disclosure_meeting", "priya", unverified)
+    with pytest.raises(DomainRuleError, match=r"recipient's identity is verified with two documents"):
+        scenario.complete(
+            instance, "disclosure_meeting", "priya",
+            {**MEETING, "recipient_identity_documents": [{"document": "bank_statement", "has_photo": False}] * 2},
+        )
     assert count(scenario, Document) == before and application(scenario, app_id).outcome is None
 
 
-def test_r26_r27_disclosure_without_a_signed_undertaking_and_no_police_decision_is_refused(scenario: Scenario) -> None:
+def test_r26_the_warning_comes_before_anything_is_disclosed(scenario: Scenario) -> None:
+    """R26: a meeting without the warning is refused; nothing is written."""
     app_id, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
     before = (count(scenario, Document), count(scenario, AuditEvent))
-    with pytest.raises(DomainRuleError, match=r"not signed and no police decision.*\(R27\)"):
-        scenario.complete(instance, "disclose_in_person", "priya", {**MEETING, "undertaking_signed": False})
-    with pytest.raises(DomainRuleError, match=r"in person, with the warning.*\(R26\)"):
-        scenario.complete(instance, "disclose_in_person", "priya", {**MEETING, "warning_given": False})
+    with pytest.raises(DomainRuleError, match=r"warning is given before anything is disclosed.*\(R26\)"):
+        scenario.complete(instance, "disclosure_meeting", "priya", {**MEETING, "warning_given": False})
     assert (count(scenario, Document), count(scenario, AuditEvent)) == before
     assert application(scenario, app_id).outcome is None
 
@@ -184,17 +233,19 @@ def test_r32_late_outcome_needs_an_exceptional_delay_reason(scenario: Scenario) 
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
     scenario.app.clock.advance(timedelta(days=29))
     with pytest.raises(DomainRuleError, match=r"passed its time limit.*\(R32\)"):
-        scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+        scenario.complete(instance, "disclosure_meeting", "priya", MEETING)
     late = {**MEETING, "exceptional_delay_reason": "Applicant was in hospital for three weeks"}
-    assert scenario.complete(instance, "disclose_in_person", "priya", late).outcome == "disclosure_made"
+    assert scenario.complete(instance, "disclosure_meeting", "priya", late).outcome == "disclosure_made"
     assert application(scenario, app_id).exceptional_delay_reason == late["exceptional_delay_reason"]
 
 
 def test_r32_immediate_risk_lets_police_decide_without_the_forum_but_only_then(scenario: Scenario) -> None:
     _, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
-    with pytest.raises(DomainRuleError, match=r"Only immediate risk.*\(R32\)"):
-        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "forum": "immediate_risk_police_decision"})
+    alone = {**DECIDE, "forum": "police_alone_on_immediate_risk",
+             "immediate_risk_justification": "He has been released today and she is at his address"}
+    with pytest.raises(DomainRuleError, match=r"only when the initial checks found someone at immediate risk.*\(R32\)"):
+        scenario.complete(instance, "decide_disclosure", "priya", alone)
 
 
 def test_r31_children_in_the_family_are_considered_and_the_case_linked(scenario: Scenario) -> None:
@@ -219,7 +270,7 @@ def test_r33_stage_deadline_tells_police_staff_and_keeps_the_task_open(scenario:
         assert row is not None
         scenario.app.engine.fire_due_timers(s, scenario.app.clock, row)
     with scenario.app.db.read() as s:
-        notes = s.scalars(select(Notification).where(Notification.template == "deadline_missed")).all()
+        notes = s.scalars(select(Notification).where(Notification.template == "scheme_deadline_missed")).all()
         assert {n.context["recipient"]["name"] for n in notes} == {"Priya Police"}
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["initial_checks"]
 
@@ -230,7 +281,7 @@ def test_r29_right_to_know_starts_from_an_agency_and_ends_in_disclosure(scenario
     app_id, instance = start(scenario, "right_to_know")
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "forum": "marac"})
-    row = scenario.complete(instance, "disclose_in_person", "priya", MEETING)
+    row = scenario.complete(instance, "disclosure_meeting", "priya", MEETING)
     assert (row.process_id, row.outcome) == ("dvds_right_to_know", "disclosure_made")
     assert application(scenario, app_id).reference.startswith("DVDS-")
 

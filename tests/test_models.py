@@ -36,7 +36,7 @@ DMN_NS = {
     "dmndi": "https://www.omg.org/spec/DMN/20191111/DMNDI/",
     "dc": "http://www.omg.org/spec/DMN/20180521/DC/",
 }
-LANE_ROLES = {"Practitioner", "Manager", "Senior manager", "Police staff"}
+LANE_ROLES = {"Practitioner", "Manager", "Senior manager", "Police staff", "Police supervisor"}
 FLOW_NODE_TAGS = {
     "task",
     "userTask",

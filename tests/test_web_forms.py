@@ -63,7 +63,7 @@ def block(html: str, start: str, end: str) -> str:
     return html.split(start, 1)[1].split(end, 1)[0]
 
 
-@pytest.mark.parametrize("route", ["csor", "right_to_ask", "right_to_know"])
+@pytest.mark.parametrize("route", ["csor", "right_to_ask"])  # right to know has no applicant to meet
 def test_the_face_to_face_meeting_is_completed_through_the_page(web: WebKit, route: str) -> None:
     application_id, instance, task_id, client = face_to_face(web, route)
     page = client.get(f"/tasks/{task_id}")
@@ -88,7 +88,7 @@ def test_the_face_to_face_meeting_is_completed_through_the_page(web: WebKit, rou
     done = client.post(f"/tasks/{task_id}", data=data)
 
     assert done.status_code == 200, block(done.text, "govuk-error-summary", "</ul>")
-    assert "Face-to-face meeting: verify identity: done" in done.text
+    assert "Face-to-face meeting with the applicant: done" in done.text
     stored = scheme_steps.application(web.scenario, application_id).identity_check
     assert stored is not None
     assert stored["verified"] is True and stored["notes"] == NOTES
@@ -107,7 +107,7 @@ def test_a_row_answer_left_out_is_shown_beside_it_and_what_was_chosen_is_kept(we
     assert r.status_code == 422
     summary = block(r.text, 'govuk-error-summary__list"', "</ul>")
     assert 'href="#identity_documents-1-document"' in summary  # the link goes to the question in the row
-    assert "Documents seen: Document 2 document: This field is required" in summary
+    assert "Identity documents seen: Document 2 document: This field is required" in summary
     assert "Must be boolean" not in r.text
     row = block(r.text, "Document 2</h3>", "Document 3</h3>")
     assert 'id="identity_documents-1-document-error"' in row and "This field is required" in row
@@ -129,7 +129,7 @@ def test_the_identity_rule_refusal_keeps_the_yes_and_no_answers(web: WebKit) -> 
     before = web.counts()
     r = client.post(f"/tasks/{task_id}", data=meeting(csrf, ("bank_statement", "no"), ("utility_bill", "no")))
     assert r.status_code == 422
-    assert "Identity is verified with two documents, at least one with a photo" in r.text
+    assert "The applicant&#39;s identity is verified with two documents, at least one with a photo" in r.text
     for row in (0, 1):
         assert "checked" in tag(r.text, "input", name=f"identity_documents-{row}-has_photo", value="no")
     assert "checked" in tag(r.text, "input", name="identity_verified", value="yes")

@@ -148,7 +148,9 @@ def _field(
     f = FormField(name=name, kind=kind, label=_label(name, spec), hint=str(spec.get("description", "")),
                   required=required, value=value, error=error)
     if kind in {"radios", "select"}:
-        f.options = [(str(v), str(v).replace("_", " ").capitalize()) for v in spec["enum"]]
+        # "x-labels" (value -> words) where plain capitalisation would mangle a name: "MARAC", "ViSOR".
+        labels = spec.get("x-labels") or {}
+        f.options = [(str(v), labels.get(str(v)) or str(v).replace("_", " ").capitalize()) for v in spec["enum"]]
         f.hint, f.option_hints = _option_hints(f.hint, [str(v) for v in spec["enum"]])
         if kind == "select" and f.option_hints:  # a drop-down cannot show a hint per choice: the hint lists them
             labels = dict(f.options)

@@ -8,6 +8,7 @@ tasks, the waiting timers with their due times, and what automated steps wrote.
 
 from __future__ import annotations
 
+import copy
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
@@ -271,7 +272,10 @@ class WorkflowEngine:
             raise SafeshareError(f"Task {task_id} is not waiting for anyone", "Refresh your task list")
         ctx = ServiceContext(session, clock, actor, row, self.models)
         self._bind(workflow, ctx)
-        task.task_spec.add_data_from_form(task, data)
+        # A form's answers replace the same top-level keys (docs/modelling.md), as a deep copy: SpiffWorkflow's
+        # own merge would fold a list answered again (documents seen at a re-arranged meeting) into the old
+        # one item by item, and keep sharing the caller's objects.
+        task.data.update(copy.deepcopy(data))
         with using_clock(clock):
             try:
                 task.run()
@@ -298,6 +302,15 @@ class WorkflowEngine:
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, before)
         return workflow
+
+    def cancel(self, session: Session, clock: Clock, row: ProcessInstance, outcome: str) -> None:
+        """End an instance where it stands, with ``outcome`` (an application withdrawn or closed from any stage):
+        its open tasks and waiting timers go in the same transaction as the caller's record of why."""
+        workflow = self.load(session, row)
+        before = self._snapshot(workflow)
+        workflow.cancel()
+        self._save(session, clock, row, workflow, before)
+        row.status, row.outcome, row.completed_at = "completed", outcome, clock.now()
 
     # -- saving -------------------------------------------------------------------------
 

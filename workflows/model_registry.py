@@ -33,6 +33,7 @@ LANE_ROLES = {
     "Manager": "manager",
     "Senior manager": "senior_manager",
     "Police staff": "police_staff",
+    "Police supervisor": "police_supervisor",
 }
 
 #: The task-data variable that names the one person holding a role in an instance, where the

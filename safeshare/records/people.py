@@ -18,6 +18,7 @@ class Role(StrEnum):
     MANAGER = "manager"
     SENIOR_MANAGER = "senior_manager"
     POLICE_STAFF = "police_staff"
+    POLICE_SUPERVISOR = "police_supervisor"  # receives a scheme's escalations at its time limits (R32, R33)
     ADMINISTRATOR = "administrator"
 
 

@@ -122,7 +122,9 @@ def fetch_document(
     content = b""
     try:
         html = verified_html(document)
-        footer = f"{document.title} · document {document.id} · SHA-256 {document.sha256[:16]}"
+        # A police scheme record (no case) carries its application reference in its title and no internal number.
+        number = f" · document {document.id}" if document.case_id is not None else ""
+        footer = f"{document.title}{number} · SHA-256 {document.sha256[:16]}"
         content = html_to_pdf(html, title=document.title, footer=footer) if fmt == "pdf" else html.encode()
     except DocumentIntegrityError as exc:
         problem = exc

@@ -72,6 +72,11 @@ def _check_application(
         )
 
 
+def require_police(user: User) -> None:
+    """Police staff and police supervisors read applications (the supervisor acts at the time limits)."""
+    require_role(user, Role.POLICE_STAFF, Role.POLICE_SUPERVISOR)
+
+
 def require_police_staff(user: User) -> None:
     """Only police staff record or read scheme applications; anyone else is told the role is needed (403).
 
@@ -125,7 +130,11 @@ def start_application(
     if linked_case_id is not None and session.get(Case, linked_case_id) is None:
         raise NotFoundError(f"No safeguarding case {linked_case_id} to link (R31)", "Check the case number")
     now = app.clock.now()
-    due = policy_for(session).deadline(completion_kind, None, now)
+    policy = policy_for(session)
+    due = policy.deadline(completion_kind, None, now)
+    # R32, R33: police staff are reminded this long before the time limit (a setting, like the limit).
+    before = policy.deadline(f"{completion_kind}_reminder", None, now) - now
+    reminder = max(now, due - before)
     serial = (
         session.scalar(select(func.count()).select_from(SchemeApplication).where(SchemeApplication.scheme == scheme))
         or 0
@@ -148,9 +157,11 @@ def start_application(
     session.flush()
     data = {
         "application_id": application.id,
+        "application_reference": application.reference,
         "scheme": scheme,
         "route": route,
         "completion_due_at": due.isoformat(),
+        "completion_reminder_at": reminder.isoformat(),
         "has_children": bool(kids),
     }
     instance = app.engine.start(session, app.clock, process_id, data, actor=user)
@@ -168,7 +179,7 @@ def start_application(
 
 def get_application(session: Session, user: User, application_id: int) -> SchemeApplication:
     """One application, for police staff only (anyone else is told it does not exist)."""
-    if Role.POLICE_STAFF not in user.roles:
+    if not user.roles & {Role.POLICE_STAFF, Role.POLICE_SUPERVISOR}:
         raise NotFoundError(f"No scheme application {application_id} that you can see", "Police records only")
     application = session.get(SchemeApplication, application_id)
     if application is None:

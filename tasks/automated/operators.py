@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.automated import consent, scheduling
+from tasks.automated import consent, scheduling, scheme_outcomes
 from tasks.automated import schemes as scheme_steps
 from tasks.automated import sharing as sharing_steps
 from tasks.operator_registry import Operator, OperatorRegistry, TaskData
@@ -92,46 +92,6 @@ class ApplicationData(TaskData):
     application_id: int
 
 
-class StageData(ApplicationData):
-    crime_reported: bool | None = None
-    immediate_risk: bool | None = None
-    relevant_convictions: bool | None = None
-    information_indicates_risk: bool | None = None
-    agencies_consulted: list[Any] | None = None
-
-
-class IdentityData(ApplicationData):
-    identity_verified: bool | None = None
-    identity_documents: list[dict[str, Any]] | None = None
-    meeting_notes: str | None = None
-
-
-class SchemeDecisionData(ApplicationData):
-    forum: str | None = None
-    disclose: bool | None = None
-    lawful: bool | None = None
-    necessary: bool | None = None
-    proportionate: bool | None = None
-    in_childs_interests: bool | None = None
-    recipient_best_placed: bool | None = None
-    tell_subject: bool | None = None
-
-
-class SchemeDisclosureData(ApplicationData):
-    disclosed_in_person: bool | None = None
-    warning_given: bool | None = None
-    undertaking_signed: bool | None = None
-    unsigned_police_decision: str | None = None
-    exceptional_delay_reason: str | None = None
-
-
-class NoDisclosureData(ApplicationData):
-    letter_to: str | None = None
-    outcome_explanation: str | None = None
-    support_offered: str | None = None
-    exceptional_delay_reason: str | None = None
-
-
 OPERATORS = OperatorRegistry(
     [
         Operator("record_consent", consent.record_consent, ConsentData),
@@ -143,10 +103,13 @@ OPERATORS = OperatorRegistry(
         Operator("record_informing", sharing_steps.record_informing, InformingData),
         Operator("record_disclosure", sharing_steps.record_disclosure, DisclosureData),
         Operator("record_received_information", sharing_steps.record_received_information, ReceivedData),
-        Operator("record_scheme_stage", scheme_steps.record_scheme_stage, StageData),
-        Operator("record_identity_check", scheme_steps.record_identity_check, IdentityData),
-        Operator("record_scheme_decision", scheme_steps.record_scheme_decision, SchemeDecisionData),
-        Operator("record_scheme_disclosure", scheme_steps.record_scheme_disclosure, SchemeDisclosureData),
-        Operator("record_scheme_no_disclosure", scheme_steps.record_scheme_no_disclosure, NoDisclosureData),
+        Operator("record_scheme_stage", scheme_steps.record_scheme_stage, ApplicationData),
+        Operator("record_identity_check", scheme_steps.record_identity_check, ApplicationData),
+        Operator("record_scheme_decision", scheme_steps.record_scheme_decision, ApplicationData),
+        Operator("prepare_undertaking", scheme_outcomes.prepare_undertaking, ApplicationData),
+        Operator("record_scheme_disclosure", scheme_outcomes.record_scheme_disclosure, ApplicationData),
+        Operator("record_unsigned_decision", scheme_outcomes.record_unsigned_decision, ApplicationData),
+        Operator("record_scheme_no_disclosure", scheme_outcomes.record_scheme_no_disclosure, ApplicationData),
+        Operator("record_time_limit_review", scheme_outcomes.record_time_limit_review, ApplicationData),
     ]
 )

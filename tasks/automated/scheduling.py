@@ -95,7 +95,9 @@ class NotifyData(TaskData):
 
 
 def _recipients(ctx: ServiceContext, data: dict[str, Any], roles: str | list[str]) -> list[User]:
-    return [user for role in ([roles] if isinstance(roles, str) else roles) for user in _holders(ctx, data, Role(role))]
+    named = [roles] if isinstance(roles, str) else roles
+    holders = [user for role in named for user in _holders(ctx, data, Role(role))]
+    return list({user.id: user for user in holders}.values())  # someone holding two of the roles is told once
 
 
 def _holders(ctx: ServiceContext, data: dict[str, Any], role: Role) -> list[User]:

@@ -73,7 +73,11 @@ def test_police_staff_move_a_dvds_right_to_ask_application_on(site: Site) -> Non
     page.locator("#crime_reported-2").check()  # No
     page.locator("#immediate_risk-2").check()  # No
     page.get_by_label("Medium").check()
-    page.get_by_label("Checks made").fill("PNC, local intelligence and children's services checked")
+    page.locator("#checks-0-source").select_option(label="Police National Computer (PNC)")
+    page.locator("#checks-0-checked_by").fill("DC Priya Shah")
+    page.locator("#checks-0-checked_on").fill("23 November 2026")
+    page.locator("#checks-0-result").select_option(label="Nothing found")
+    page.get_by_label("Summary").fill("PNC, local intelligence and children's services checked")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Initial checks and risk assessment: done").wait_for()
     page.goto(f"{site.base_url}/queues/police")

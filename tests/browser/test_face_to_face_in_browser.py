@@ -24,13 +24,13 @@ def test_police_staff_record_the_documents_seen_at_the_face_to_face_meeting(site
     page = site.page_as("priya")
     page.get_by_role("link", name="Police queue").click()
     page.get_by_role("link", name=reference).click()
-    page.get_by_role("link", name="Face-to-face meeting: verify identity").click()
-    page.get_by_role("heading", name="Face-to-face meeting: verify identity").wait_for()
+    page.get_by_role("link", name="Face-to-face meeting with the applicant").click()
+    page.get_by_role("heading", name="Face-to-face meeting with the applicant").wait_for()
     assert photo_question(page, 0).get_by_role("radio").count() == 2
     assert page.locator("#identity_documents-0-document option").first.inner_text() == "Choose one"
     shoot(page, "19-face-to-face-form")
 
-    page.get_by_role("group", name="Identity verified?").get_by_label("Yes").check()
+    page.get_by_role("group", name="Was the applicant's identity verified?").get_by_label("Yes").check()
     page.locator("#identity_documents-0-document").select_option(label="Passport")
     photo_question(page, 0).get_by_label("Yes").check()
     page.locator("#identity_documents-1-document").select_option(label="Utility bill")  # its photo left out
@@ -38,7 +38,8 @@ def test_police_staff_record_the_documents_seen_at_the_face_to_face_meeting(site
     page.get_by_role("button", name="Submit").click()
 
     page.get_by_role("heading", name="There is a problem").wait_for()
-    summary_link = page.locator(".govuk-error-summary").get_by_role("link", name="Documents seen: Document 2 has photo")
+    summary = page.locator(".govuk-error-summary")
+    summary_link = summary.get_by_role("link", name="Identity documents seen: Document 2 has photo")
     assert "This field is required" in summary_link.inner_text()
     assert photo_question(page, 0).get_by_label("Yes").is_checked()  # what was given is kept
     assert page.locator("#identity_documents-1-document").input_value() == "utility_bill"
@@ -50,7 +51,7 @@ def test_police_staff_record_the_documents_seen_at_the_face_to_face_meeting(site
     photo_question(page, 1).get_by_label("No").check()
     page.get_by_role("button", name="Submit").click()
 
-    page.get_by_text("Face-to-face meeting: verify identity: done").wait_for()
+    page.get_by_text("Face-to-face meeting with the applicant: done").wait_for()
     shoot(page, "21-face-to-face-done")
     check = scheme_steps.application(site.scenario, application_id).identity_check
     assert check is not None and check["verified"] is True and check["notes"] == NOTES

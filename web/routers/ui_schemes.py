@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError
 from safeshare.records import Case, OpenTask
-from safeshare.services import queues, schemes
+from safeshare.services import queues, scheme_closure, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
 from web.forms import FormField, build_fields, error_summary, parse_post
@@ -40,15 +40,15 @@ TIMESCALE_TAGS = {
 ROUTE_CHOICES = {
     "csor": (
         "Child Sex Offender Disclosure Scheme (CSOR)",
-        "A member of the public asks about someone who has unsupervised access to a child (R24).",
+        "A member of the public asks about someone who has unsupervised access to a child.",
     ),
     "right_to_ask": (
         "Domestic Violence Disclosure Scheme (DVDS): right to ask",
-        "Someone asks about their partner, or the partner of someone they know, because they fear violence (R28).",
+        "Someone asks about their partner, or the partner of someone they know, because they fear violence.",
     ),
     "right_to_know": (
         "Domestic Violence Disclosure Scheme (DVDS): right to know",
-        "Police or a partner agency hold information that someone is at risk from their partner (R29).",
+        "Police or a partner agency hold information that someone is at risk from their partner.",
     ),
 }
 
@@ -108,11 +108,15 @@ NEW_APPLICATION_FORM: dict[str, Any] = {
         "person_at_risk_relationship": _text(
             "Their relationship to the subject", "For example: partner, ex-partner, new partner."
         ),
+        "person_at_risk_safe_contact": _text(
+            "Safe way to contact the person at risk",
+            "How and when it is safe to get in touch with them, if known. Never a way the subject could see.",
+        ),
         "children": {
             "type": "array",
             "title": "Each child's details",
             "description": "For CSOR, each child the subject has unsupervised access to: at least one is needed. "
-            "For DVDS, any children in the family, so that the decision considers the impact on them (R31).",
+            "For DVDS, any children in the family, so that the decision considers the impact on them.",
             "items": {
                 "type": "object",
                 "title": "Child",
@@ -137,7 +141,7 @@ NEW_APPLICATION_FORM: dict[str, Any] = {
         "linked_case": _text(
             "Safeguarding case reference",
             "If a child in the family has a safeguarding case with the partnership, its reference, "
-            "for example C-12-1 (R31). Leave blank if there is none or you do not know it.",
+            "for example C-12-1. Leave blank if there is none or you do not know it.",
         ),
     },
     "required": ["route", "subject_name", "concern"],
@@ -154,7 +158,7 @@ SECTIONS: list[tuple[str, list[str]]] = [
     ("The scheme", ["route"]),
     ("The applicant", ["applicant_name", "applicant_agency", "applicant_relationship", "applicant_safe_contact"]),
     ("The subject", ["subject_name", "subject_other_names", "subject_date_of_birth", "subject_addresses"]),
-    ("The person at risk", ["person_at_risk_name", "person_at_risk_relationship"]),
+    ("The person at risk", ["person_at_risk_name", "person_at_risk_relationship", "person_at_risk_safe_contact"]),
     ("Children", ["children"]),
     ("The concern", ["concern"]),
     ("Link to a safeguarding case", ["linked_case"]),
@@ -224,13 +228,28 @@ def _new_application_page(
         )
 
 
+SCHEME_FILTERS = {"csor": "CSOR", "right_to_ask": "DVDS right to ask", "right_to_know": "DVDS right to know"}
+
+
 @router.get("/queues/police")
-def police_queue(request: Request) -> Response:
+def police_queue(request: Request, scheme: str = "", stage: str = "", overdue: str = "") -> Response:
+    """The queue, filtered by scheme, by the stage it waits at, and to the overdue ones only (issue 14, item 10)."""
     app = safeshare_app(request)
     with acting(request, write=False) as (session, user):
         rows = queues.police_queue(session, user, app.clock.now())
-        return render(request, "police_queue.html", {"title": "Police queue", "section": "police", "rows": rows,
-                                                      "tags": TIMESCALE_TAGS})
+        stages = sorted({r.stage for r in rows if r.status != "completed"})
+        shown = [
+            r
+            for r in rows
+            if (not scheme or r.application.route == scheme)
+            and (not stage or r.stage == stage)
+            and (overdue != "yes" or r.status == "overdue")
+        ]
+        return render(request, "police_queue.html", {
+            "title": "Police queue", "section": "police", "rows": shown, "tags": TIMESCALE_TAGS,
+            "filters": {"scheme": scheme, "stage": stage, "overdue": overdue == "yes"},
+            "scheme_choices": SCHEME_FILTERS, "stage_choices": stages, "filtered": len(shown) != len(rows),
+        })
 
 
 @router.get("/schemes/new")
@@ -271,6 +290,81 @@ def application_page(application_id: PathId, request: Request) -> Response:
         application = schemes.get_application(session, user, application_id)
         tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == application.instance_id)))
         linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
-        return render(request, "scheme.html", {"title": application.reference, "section": "police",
-                                               "a": application, "tasks": tasks,
-                                               "linked_case_reference": linked.reference if linked else None})
+        return render(request, "scheme.html", {
+            "title": application.reference, "section": "police", "a": application, "tasks": tasks,
+            "linked_case_reference": linked.reference if linked else None,
+            "timescale": scheme_view.timescale_in_words(application, safeshare_app(request).clock.now()),
+            "history": scheme_view.stage_history(session, application),
+            "documents": scheme_view.scheme_documents(session, application),
+        })
+
+
+CLOSE_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "who": {
+            "type": "string",
+            "enum": list(scheme_closure.WHO_CLOSES),
+            "title": "Who is ending the application?",
+            "description": "applicant_withdrew: the applicant asked us to stop. "
+            "police_closed: police are closing it, for example the subject has left the area.",
+        },
+        "reason": {
+            "type": "string",
+            "format": "textarea",
+            "minLength": 10,
+            "title": "Why is it ending?",
+            "description": "In plain words: this goes in the letter.",
+        },
+        "safe_contact": _text(
+            "Safe way to send the letter", "Leave blank to use the safe way recorded at first contact."
+        ),
+    },
+    "required": ["who", "reason"],
+    "additionalProperties": False,
+}
+
+
+def _close_page(
+    request: Request, application_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    with acting(request, write=False) as (session, user):
+        application = schemes.get_application(session, user, application_id)
+        schemes.require_police_staff(user)
+        fields = build_fields(CLOSE_FORM, values, errors)
+        for f in fields:
+            if f.name == "who":
+                f.options = [
+                    ("applicant_withdrew", "The applicant withdrew it"),
+                    ("police_closed", "Police are closing it"),
+                ]
+        return render(request, "scheme_close.html", {
+            "title": f"End application {application.reference}", "section": "police", "a": application,
+            "fields": fields, "error_list": error_summary(fields),
+        }, status_code=status_code)
+
+
+@router.get("/schemes/{application_id}/close")
+def close_page(application_id: PathId, request: Request) -> Response:
+    return _close_page(request, application_id, {}, {})
+
+
+@router.post("/schemes/{application_id}/close")
+def close_application(
+    application_id: PathId, request: Request, form: FormData = Depends(posted_form)
+) -> Response:
+    """Withdrawn or closed at any stage: the reason, the letter and the end of the process in one transaction."""
+    app = safeshare_app(request)
+    data = parse_post(CLOSE_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(CLOSE_FORM, data)
+            scheme_closure.close_application(
+                app, session, user, application_id, who=data["who"], reason=data["reason"],
+                safe_contact=data.get("safe_contact", ""),
+            )
+    except FormValidationError as exc:
+        return _close_page(request, application_id, data, exc.field_errors, 422)
+    except DomainRuleError as exc:
+        return _close_page(request, application_id, data, {"safe_contact": exc.message.rsplit(" (R", 1)[0]}, 422)
+    return RedirectResponse(f"/schemes/{application_id}", status_code=303)

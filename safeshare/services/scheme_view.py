@@ -1,0 +1,99 @@
+"""What the application page shows beyond the initial contact: its documents, its stage history and its
+timescale in words (issue 14, item 10), read for police staff only, never from police intelligence detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from safeshare.records import CompletedTask, Document, SchemeApplication, User
+
+SCHEME_DOCUMENTS = (
+    "confidentiality_undertaking",
+    "csor_disclosure_record",
+    "dvds_disclosure_record",
+    "non_disclosure_letter",
+    "scheme_closure_letter",
+)
+OUTCOMES = {
+    "disclosed": "disclosure made in person",
+    "not_disclosed": "no disclosure; letter sent and support offered",
+    "closed": "closed with a letter",
+    "withdrawn": "withdrawn by the applicant",
+}
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    what: str
+    who: str
+    when: datetime
+
+
+def _day(value: datetime) -> str:
+    return value.strftime("%-d %B %Y")
+
+
+def _days(n: int) -> str:
+    return "1 day" if n == 1 else f"{n} days"
+
+
+def timescale_in_words(application: SchemeApplication, now: datetime) -> str:
+    """Where the application stands against its time limit (R32: 28 days, R33: 45 days), as a sentence."""
+    due = application.completion_due_at
+    if application.completed_at is not None:
+        finished = f"Finished on {_day(application.completed_at)}: {OUTCOMES.get(application.outcome or '', 'closed')}"
+        if application.completed_at > due:
+            return f"{finished}, after the time limit ({application.exceptional_delay_reason})"
+        return f"{finished}."
+    left = (due - now).days
+    if now > due:
+        overdue = f"Overdue: the time limit passed on {_day(due)}, {_days(max((now - due).days, 0))} ago."
+        if application.exceptional_delay_reason:
+            return f"{overdue} Reason for the delay: {application.exceptional_delay_reason}"
+        return overdue
+    if due - now <= timedelta(days=1):
+        return f"Due within a day: finish by {_day(due)}."
+    return f"On track: {_days(left)} left to finish, by {_day(due)}."
+
+
+def stage_history(session: Session, application: SchemeApplication) -> list[HistoryEntry]:
+    """Each stage as it was done, by whom and when, from the application's receipt to now."""
+    received_by = session.get(User, application.received_by_id)
+    entries = [
+        HistoryEntry(
+            "Application received", received_by.display_name if received_by else "", application.received_at
+        )
+    ]
+    if application.instance_id is not None:
+        done = session.execute(
+            select(CompletedTask, User.display_name)
+            .join(User, User.id == CompletedTask.completed_by_id)
+            .where(CompletedTask.instance_id == application.instance_id)
+            .order_by(CompletedTask.completed_at, CompletedTask.id)
+        )
+        entries += [HistoryEntry(task.title, name, task.completed_at) for task, name in done]
+    closure = (application.outcome_detail or {}).get("closure") or {}
+    if application.outcome in ("withdrawn", "closed") and closure.get("who"):
+        what = "Withdrawn by the applicant" if closure["who"] == "applicant_withdrew" else "Closed by police"
+        entries.append(HistoryEntry(f"{what}: {closure.get('reason', '')}", closure.get("by", ""),
+                                    application.completed_at or application.received_at))
+    return entries
+
+
+def scheme_documents(session: Session, application: SchemeApplication) -> list[Document]:
+    """The application's documents (undertaking, record, letters), oldest first."""
+    return list(
+        session.scalars(
+            select(Document)
+            .where(
+                Document.source_record_id == application.id,
+                Document.case_id.is_(None),
+                Document.kind.in_(SCHEME_DOCUMENTS),
+            )
+            .order_by(Document.id)
+        )
+    )
