@@ -16,6 +16,7 @@ ITEMS = [
     {"content": "Seems tired and withdrawn in class", "kind": "opinion"},
 ]
 DISCLOSED = {
+    "made_at": "2026-11-23T09:00",
     "recipient_agency": "School nursing",
     "recipient_contact": "Oakfield school nurse",
     "disclosure_method": "secure_email",

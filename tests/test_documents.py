@@ -303,6 +303,7 @@ def register_extract(scenario: Scenario) -> tuple[int, int]:
     with scenario.app.transaction() as s:
         p4 = sharing.start_disclosure(scenario.app, s, scenario.user(s, "pat"), case_id).id
     scenario.complete(p4, "enter_disclosure", "pat", {
+        "made_at": "2026-11-23T09:00",
         "recipient_agency": "School nursing", "recipient_contact": "Oakfield school nurse",
         "disclosure_method": "secure_email", "disclosure_purpose": "To plan health support at school",
         "disclosed_items": [{"content": "Attendance 71% this term", "kind": "fact"},
@@ -310,11 +311,14 @@ def register_extract(scenario: Scenario) -> tuple[int, int]:
     with scenario.app.transaction() as s:
         p2 = sharing.start_share_without_consent(scenario.app, s, scenario.user(s, "pat"), case_id).id
     scenario.complete(p2, "decide_grounds", "pat", {
-        "grounds": ["a"], "share_recipients": [{"agency": "Children's Social Care"}],
+        "grounds": ["harm_to_child"], "share_recipients": [{"agency": "Children's Social Care"}],
         "what_to_share": "The bruising seen on Monday", "decision_reasons": "Risk of significant harm to the child",
-        "in_doubt": False})  # fmt: skip
+        "in_doubt": False, "practitioner_decision": "share", "weighing": {
+            "if_shared": "Social care can assess the risk today", "if_not_shared": "Further injury may go unseen",
+            "proportionate": True}})  # fmt: skip
     scenario.complete(p2, "enter_disclosure", "pat", {
-        "recipient_agency": "Children's Social Care", "disclosure_method": "phone",
+        "made_at": "2026-11-23T09:00", "recipient_agency": "Children's Social Care",
+        "recipient_contact": "Duty social worker", "disclosure_method": "phone",
         "disclosure_purpose": "Referral", "recipient_told_consent_status": True,
         "disclosed_items": [{"content": "Bruising to the left arm seen on Monday", "kind": "fact"}]})  # fmt: skip
     with scenario.app.transaction() as s:
@@ -332,7 +336,7 @@ def test_a_disclosure_register_extract_is_a_stored_document_with_every_r21_r22_f
         "School nursing: Oakfield school nurse", "Secure email", "Phone", "To plan health support at school",
         "Attendance 71% this term", "Fact", "Seems tired and withdrawn in class", "Opinion",
         "Children's Social Care", "Without consent", "share: Risk of significant harm",
-        "(a) Not sharing may harm the child or young person",
+        "Not sharing may result in harm to the child or young person",
         "Recipient told consent was refused or not sought Yes", "Bruising to the left arm seen on Monday",
     ]  # fmt: skip
     missing = [field for field in required if field not in text]

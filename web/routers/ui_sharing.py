@@ -39,7 +39,9 @@ def _start(request: Request, case_id: int, form: FormData, action: str) -> Respo
                 )
             elif action == "shares-without-consent":
                 instance = sharing.start_share_without_consent(
-                    app, session, user, case_id, episode_id=_optional_int(form, "episode_id")
+                    app, session, user, case_id, episode_id=_optional_int(form, "episode_id"),
+                    not_sought_ground=str(form.get("not_sought_ground", "")).strip() or None,
+                    not_sought_reason=str(form.get("not_sought_reason", "")).strip() or None,
                 )
             elif action == "disclosures":
                 instance = sharing.start_disclosure(
