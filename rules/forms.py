@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rules import Breach
+from rules.consent import restrictions_are_consistent
 from rules.sharing import (
     lawful_basis_for_sharing_without_consent,
     person_told_before_share,
@@ -43,7 +44,18 @@ def _informing(data: Mapping[str, Any], now: datetime) -> list[Breach]:
     return person_told_before_share(data.get("inform_outcome"), data.get("inform_note"))
 
 
+def _consent(data: Mapping[str, Any], now: datetime) -> list[Breach]:
+    if data.get("consent_outcome") not in ("given", "given_with_restrictions"):
+        return []
+    return restrictions_are_consistent(
+        list(data.get("recipients") or []),
+        list(data.get("restriction_choices") or []),
+        [str(n) for n in data.get("restrictions") or []],
+    )
+
+
 FORM_RULES: dict[str, FormRules] = {
+    "seek_consent.schema.json": _consent,
     "decide_share_without_consent.schema.json": _share_decision,
     "inform_individual.schema.json": _informing,
 }

@@ -205,7 +205,10 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
                 {"agency": "School nursing service", "contact": "Northfield Academy school nurse"},
                 {"agency": "Northfield Family Hub"},
             ],
-            "restrictions": ["Not to be shared with Darren Clarke's employer or his probation officer"],
+            "restriction_choices": [
+                {"kind": "not_to_person", "person": "Darren Clarke's employer"},
+                {"kind": "not_to_agency", "agency": "Probation Service"},
+            ],
         },
         "explained, confirmed understanding, recorded Joanne Clarke's written consent with a restriction",
     )

@@ -9,7 +9,6 @@ shared to this audience?" (R23): exports and views must ask it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue
 from rules import enforce
+from rules.consent import overlaps, restriction_text, share_respects_restrictions
 from rules.sharing import (
     consent_considered_first,
     disclosure_entry_complete,
@@ -109,21 +109,14 @@ def received_information_for(
 
 # -- checking a share --------------------------------------------------------------------
 
-_RESTRICTION_TARGET = re.compile(
-    r"^\s*not\s+(?:to\s+be\s+)?(?:shared|disclosed|given|passed|sent)\s+(?:on\s+)?(?:with|to)\s+(?:the\s+)?(.+?)\s*\.?$",
-    re.IGNORECASE,
-)
-
-
 def _overlaps(a: str | None, b: str | None) -> bool:
-    x, y = _norm(a), _norm(b)
-    return bool(x and y and (x in y or y in x))
+    return overlaps(a, b)
 
 
-def restriction_target(restriction: str) -> str | None:
-    """The party a consent restriction such as 'Not to be shared with the school' names, if it names one."""
-    match = _RESTRICTION_TARGET.match(restriction)
-    return match.group(1) if match else None
+def consent_notes(consent: ConsentRecord) -> list[str]:
+    """What the person asked for in their own words: the consent's restrictions that are not its choices."""
+    chosen = {restriction_text(c) for c in consent.restriction_choices or []}
+    return [r for r in consent.restrictions or [] if r not in chosen]
 
 
 @dataclass
@@ -187,23 +180,8 @@ def check_recipient(
         )
     if consent is None:
         return
-    unclear = []
-    for restriction in consent.restrictions or []:
-        target = restriction_target(restriction)
-        if target is None:
-            unclear.append(restriction)
-        elif _overlaps(target, agency) or _overlaps(target, contact):
-            raise DomainRuleError(
-                "R7",
-                f"The consent restricts this share: '{restriction}'",
-                "Do not share with this recipient; the person's restriction stands",
-            )
-    if unclear and not acknowledged:
-        raise DomainRuleError(
-            "R7",
-            f"The consent has restrictions that need a person to check: {'; '.join(unclear)}",
-            "Confirm on the form that this share respects each restriction",
-        )
+    enforce(share_respects_restrictions(consent.restriction_choices or [], consent_notes(consent), agency, contact,
+                                        acknowledged))
 
 
 def _maker(session: Session, case_id: int, recorder: User, data: dict[str, Any]) -> User | None:
@@ -271,8 +249,18 @@ def check_disclosure(
         told_consent_status=told if decision is not None else None,
         made_at=as_utc(datetime.fromisoformat(str(data["made_at"]))),
         made_by=maker,
-        restrictions_on_use=list(data.get("restrictions_on_use") or []),
+        restrictions_on_use=_passed_on(consent, list(data.get("restrictions_on_use") or [])),
     )
+
+
+def _passed_on(consent: ConsentRecord | None, given: list[str]) -> list[str]:
+    """The restrictions the recipient is told of: those entered, and "not to the person themselves" (R7)."""
+    for choice in (consent.restriction_choices or []) if consent else []:
+        if choice.get("kind") == "not_to_the_person_themselves":
+            text = "Not to be disclosed to the person themselves"
+            if text not in given:
+                given = [*given, text]
+    return given
 
 
 def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: int, c: CheckedDisclosure) -> Disclosure:

@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from notifications.documents import store_document
+from rules import enforce
+from rules.consent import restriction_text, restrictions_are_consistent
 from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError
 from safeshare.records import Case, ConsentRecord, Episode, Person, User
@@ -63,12 +65,15 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
             "Consent must name the recipients; silence is not consent",
             "List each agency the information may go to",
         )
-    if outcome == "given_with_restrictions" and not data.get("restrictions"):
+    choices = list(data.get("restriction_choices") or []) if outcome in GIVEN else []
+    notes = [str(n) for n in data.get("restrictions") or []] if outcome in GIVEN else []
+    if outcome == "given_with_restrictions" and not (choices or notes):
         raise DomainRuleError(
             "R7",
             "Consent with restrictions needs the restrictions recorded",
-            "Write each restriction, e.g. 'Not to be shared with the school'",
+            "Choose each restriction, or write what the person asked for",
         )
+    enforce(restrictions_are_consistent(data.get("recipients") or [], choices, notes))
     if outcome != "not_sought":
         _check_consenting_person(data)
     episode = ctx.session.get(Episode, data["episode_id"])
@@ -100,7 +105,8 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
         consent_from=data["consent_from"],
         consenting_person_id=data.get("consenting_person_id") if outcome != "not_sought" else None,
         recipients=data.get("recipients", []) if outcome in GIVEN else [],
-        restrictions=data.get("restrictions", []) if outcome in GIVEN else [],
+        restrictions=[restriction_text(c) for c in choices] + notes,
+        restriction_choices=choices or None,
         explanation={k: data.get(f"explained_{k}") for k in ("what", "how", "why", "with_whom", "when")},
         understanding_confirmed=bool(data.get("understanding_confirmed")),
         competence=competence,

@@ -44,7 +44,7 @@ def test_practitioner_signs_in_and_completes_a_consent_task(site: Site) -> None:
     page.locator("#understanding_confirmed").check()
     page.get_by_label("Parent 1 (parent)").check()
     page.locator("#recipients-0-agency").fill("School nursing service")
-    page.get_by_label("Restrictions the person set").fill("Not to be disclosed to service user")
+    page.get_by_label("Anything else the person asked for, in their words").fill("Not to be disclosed to service user")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("The process has finished.").wait_for()
     shoot(page, "04-task-done")

@@ -1,4 +1,5 @@
-"""Sharing decisions and the register as they happened (issue 13): the share decision's weighing
+"""Sharing decisions and the register as they happened (issue 13): consent restrictions as structured
+choices; the share decision's weighing
 (proportionality and the risk of not sharing), its statute or court order, and the reason consent was
 not sought when the decision starts without it; the register's entered time and maker kept apart
 from who recorded the entry and when.
@@ -30,6 +31,8 @@ def _json() -> Any:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("consent_record") as batch:
+        batch.add_column(sa.Column("restriction_choices", _json(), nullable=True))
     with op.batch_alter_table("share_decision") as batch:
         batch.add_column(sa.Column("weighing", _json(), nullable=True))
         batch.add_column(sa.Column("legal_basis", _json(), nullable=True))
@@ -44,6 +47,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("consent_record") as batch:
+        batch.drop_column("restriction_choices")
     with op.batch_alter_table("disclosure") as batch:
         batch.drop_constraint(op.f("fk_disclosure_recorded_by_id_app_user"), type_="foreignkey")
         batch.drop_column("recorded_by_id")
