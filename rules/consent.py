@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from datetime import date
 from typing import Any
 
 from rules import Breach, rule
@@ -125,3 +126,55 @@ def share_respects_restrictions(
                        "Confirm on the form that this share respects each restriction",
                        field="restrictions_respected")]
     return []
+
+
+SIGNATURE_METHODS = ("typed_name", "verbal_with_witness")
+COPY_GIVEN = ("in_person", "post", "email")
+
+
+def _day(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        return None
+
+
+@rule("R8")
+def consent_in_writing(
+    outcome: str,
+    method: str | None,
+    signed_name: str | None,
+    signed_on: Any,
+    witness_name: str | None,
+    copy_given: str | None,
+    person_name: str | None,
+    today: date,
+) -> list[Breach]:
+    """Consent is not in force until it is signed: the person types their name in the page, with the date
+    (today or before), or gives it out loud with a named witness; how they were given their copy is recorded."""
+    if outcome not in ("given", "given_with_restrictions"):
+        return []
+    breaches: list[Breach] = []
+    if method == "typed_name":
+        if len(norm(signed_name)) < 2:
+            breaches.append(Breach("R8", "Ask the person to type their name to sign", field="signed_name"))
+        elif person_name and norm(signed_name) != norm(person_name):
+            breaches.append(Breach("R8", f"The name typed to sign must be the name of the person consenting, "
+                                   f"{person_name}", field="signed_name"))
+        day = _day(signed_on)
+        if day is None:
+            breaches.append(Breach("R8", "Enter the date they signed, for example 2026-11-23", field="signed_on"))
+        elif day > today:
+            breaches.append(Breach("R8", "The date they signed must be today or in the past", field="signed_on"))
+    elif method == "verbal_with_witness":
+        if len(norm(witness_name)) < 2:
+            breaches.append(Breach("R8", "Enter who witnessed the consent given out loud", field="witness_name"))
+        elif person_name and norm(witness_name) == norm(person_name):
+            breaches.append(Breach("R8", "The witness must be someone other than the person consenting",
+                                   field="witness_name"))
+    else:
+        breaches.append(Breach("R8", "Say how the person signed their consent", field="consent_signature"))
+    if copy_given not in COPY_GIVEN:
+        breaches.append(Breach("R8", "Say how the person was given their copy of the consent form",
+                               field="copy_given"))
+    return breaches

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from rules import Breach
-from rules.consent import restrictions_are_consistent
+from rules.consent import consent_in_writing, restrictions_are_consistent
 from rules.sharing import (
     lawful_basis_for_sharing_without_consent,
     person_told_before_share,
@@ -47,11 +47,17 @@ def _informing(data: Mapping[str, Any], now: datetime) -> list[Breach]:
 def _consent(data: Mapping[str, Any], now: datetime) -> list[Breach]:
     if data.get("consent_outcome") not in ("given", "given_with_restrictions"):
         return []
-    return restrictions_are_consistent(
-        list(data.get("recipients") or []),
-        list(data.get("restriction_choices") or []),
-        [str(n) for n in data.get("restrictions") or []],
-    )
+    return [
+        *restrictions_are_consistent(
+            list(data.get("recipients") or []),
+            list(data.get("restriction_choices") or []),
+            [str(n) for n in data.get("restrictions") or []],
+        ),
+        *consent_in_writing(
+            str(data.get("consent_outcome")), data.get("consent_signature"), data.get("signed_name"),
+            data.get("signed_on"), data.get("witness_name"), data.get("copy_given"), None, now.date(),
+        ),
+    ]
 
 
 FORM_RULES: dict[str, FormRules] = {

@@ -70,13 +70,13 @@ def test_the_consent_form_downloads_as_pdf_with_every_required_field(scenario: S
         "Consent to share information",
         "Child Test",  # the child
         "young person",  # who may consent (R2)
-        *EXPLAINED.values(),  # what, how, why, with whom, when (R5)
+        *(v for k, v in EXPLAINED.items() if k.startswith("explained_")),  # what, how, why, with whom, when (R5)
         "Understanding confirmed Yes",
         "School nursing: Nurse Jones",  # the named recipients (R6)
         "CAMHS",
         "Not to be shared with the father",  # the restriction (R7)
-        "Signed",  # signatures, in writing (R8)
-        "A copy of this form is given to the person",  # a copy for the person (R8)
+        "gave consent out loud, witnessed by Jo Witness, family support worker",  # signed, in writing (R8)
+        "was given to Child Test in person",  # the person's copy, and how (R8)
         "Pat Practitioner",
         "Changing your mind",  # how to withdraw consent, and fresh consent on a significant change (R9)
         "pat@example.org",  # whom to tell

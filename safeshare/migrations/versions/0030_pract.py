@@ -1,5 +1,5 @@
 """Sharing decisions and the register as they happened (issue 13): consent restrictions as structured
-choices; the share decision's weighing
+choices and its signature and copy; the share decision's weighing
 (proportionality and the risk of not sharing), its statute or court order, and the reason consent was
 not sought when the decision starts without it; the register's entered time and maker kept apart
 from who recorded the entry and when.
@@ -33,6 +33,8 @@ def _json() -> Any:
 def upgrade() -> None:
     with op.batch_alter_table("consent_record") as batch:
         batch.add_column(sa.Column("restriction_choices", _json(), nullable=True))
+        batch.add_column(sa.Column("signature", _json(), nullable=True))
+        batch.add_column(sa.Column("copy_given", sa.String(length=20), nullable=True))
     with op.batch_alter_table("share_decision") as batch:
         batch.add_column(sa.Column("weighing", _json(), nullable=True))
         batch.add_column(sa.Column("legal_basis", _json(), nullable=True))
@@ -48,6 +50,8 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("consent_record") as batch:
+        batch.drop_column("copy_given")
+        batch.drop_column("signature")
         batch.drop_column("restriction_choices")
     with op.batch_alter_table("disclosure") as batch:
         batch.drop_constraint(op.f("fk_disclosure_recorded_by_id_app_user"), type_="foreignkey")
