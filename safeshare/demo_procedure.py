@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from rules.sharing import ground_label
 from safeshare.clock import FixedClock
 from safeshare.demo_runner import DemoPeople, DemoRunner, Echo
 from safeshare.records import Case, Disclosure, ManagerAdvice, ProcessInstance, SchemeApplication, ShareDecision
@@ -49,20 +50,18 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
                 ProcessInstance.case_id == case_id, ProcessInstance.process_id == "consent_seeking"
             )
         )
-    echo("\n== Case 2 continued: sharing Ben's information without consent (P2, P3, P4) ==")
+    echo("\n== Case 2 continued: sharing Ben's information without consent ==")
     runner.do_next_task(
         people.practitioner2,
         case_id,
         {
-            "grounds": ["a"],
-            "share_recipients": [{"agency": "Northfield Young Carers Service", "contact": "Duty worker"}],
-            "what_to_share": "That Ben cares for his father most nights and is missing school",
-            "decision_reasons": "Ben is exhausted and missing school; not sharing may harm him",
             "in_doubt": True,
             "urgency": "urgent",
-            "question": "Is ground (a) enough to share against Ben's refusal?",
+            "question": "Is the harm to Ben from his caring role enough to share against his refusal?",
+            "grounds": ["harm_to_child"],
+            "decision_reasons": "Ben is exhausted and missing school; not sharing may harm him",
         },
-        "selected ground (a) but is in doubt, so asked a manager (R10, R13)",
+        "thinks not sharing may harm Ben but is unsure, so asked a manager for advice",
     )
     runner.do_next_task(
         people.manager,
@@ -71,12 +70,31 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             "advice_decision": "share",
             "advice_reasons": "Ben's welfare overrides his refusal; share only the caring role and attendance",
         },
-        "advised: share, with reasons, within the one-working-day deadline (R16, R18)",
+        "advised sharing, with reasons, within the one-working-day deadline",
     )
     runner.do_next_task(
         people.practitioner2,
         case_id,
         {
+            "in_doubt": False,
+            "practitioner_decision": "share",
+            "grounds": ["harm_to_child"],
+            "weighing": {
+                "if_shared": "Ben gets a young carers assessment; he may feel his wishes were ignored",
+                "if_not_shared": "Ben keeps caring alone most nights and falls further behind at school",
+                "proportionate": True,
+            },
+            "share_recipients": [{"agency": "Northfield Young Carers Service", "contact": "Duty worker"}],
+            "what_to_share": "That Ben cares for his father most nights and is missing school",
+            "decision_reasons": "Ben is exhausted and missing school; not sharing may harm him. Manager agrees.",
+        },
+        "decided to share, having weighed the risk of not sharing",
+    )
+    runner.do_next_task(
+        people.practitioner2,
+        case_id,
+        {
+            "made_at": runner.clock.now().isoformat(timespec="minutes"),
             "recipient_agency": "Northfield Young Carers Service",
             "recipient_contact": "Duty worker",
             "disclosure_method": "secure_email",
@@ -88,7 +106,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             ],
             "recipient_told_consent_status": True,
         },
-        "recorded the disclosure item by item, told the service Ben had refused consent (R20 to R22)",
+        "recorded the disclosure item by item and told the service Ben had refused consent",
     )
     assert consent_instance is not None
     runner.report_outcome(consent_instance)
@@ -96,8 +114,8 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         decision = session.scalars(select(ShareDecision).where(ShareDecision.case_id == case_id)).one()
         advice = session.get(ManagerAdvice, decision.manager_advice_id) if decision.manager_advice_id else None
         echo(
-            f"  Share decision {decision.id}: {decision.outcome} on grounds {', '.join(decision.grounds)}; "
-            f"{decision.reasons}"
+            f"  Share decision {decision.id}: {decision.outcome}, because: "
+            f"{'; '.join(ground_label(g) for g in decision.grounds)}. {decision.reasons}"
         )
         if advice is not None:
             echo(

@@ -64,6 +64,11 @@ class DomainRuleError(SafeshareError):
     def __init__(self, rule: str, message: str, hint: str = "") -> None:
         super().__init__(f"{message} ({rule})", hint)
         self.rule = rule
+        self.plain = message
+
+    def for_people(self) -> str:
+        """What a page shows: the message and what to do, without the rule id (kept for logs and the API)."""
+        return f"{self.plain}. {self.hint}".strip() if self.hint else self.plain
 
 
 class ModelError(SafeshareError):

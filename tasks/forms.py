@@ -42,6 +42,10 @@ def _message(error: ValidationError, schema: dict[str, Any]) -> str:
         return f"Give at least {error.validator_value}"
     if error.validator == "enum":
         return "Choose one of: " + ", ".join(str(v) for v in error.validator_value)
+    if error.validator == "anyOf":
+        return "Answer at least one of the questions this choice needs"
+    if error.validator in ("oneOf", "const"):
+        return "Choose one of the options given"
     if error.validator == "type":
         return f"Must be {error.validator_value}"
     return error.message

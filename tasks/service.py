@@ -16,6 +16,8 @@ from sqlalchemy import Select, and_, bindparam, case, insert, or_, select
 from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue, task_message_context
+from rules import enforce_on_form
+from rules.forms import form_breaches
 from safeshare.access import can_view_case
 from safeshare.audit import record_event
 from safeshare.errors import ConflictError, NotFoundError, PermissionDeniedError
@@ -164,6 +166,7 @@ def complete_task(app: App, session: Session, user: User, task_id: str, data: An
     """Validate ``data`` against the task's form and complete it; raises a clear error otherwise."""
     view = show_task(app, session, user, task_id, lock=True)
     form_data = validate_form(view.form_schema, data)
+    enforce_on_form(form_breaches(view.task.form_schema, form_data, app.clock.now()))
     task = view.task
     instance = view.instance
     title, role, spec = task.title, task.role, task.task_spec

@@ -23,6 +23,10 @@ EXPLAINED = {
     "explained_why": "To plan support together",
     "explained_with_whom": "The school nursing service",
     "explained_when": "During this episode of work",
+    # How consent given is signed and the copy given (ignored for other outcomes).
+    "consent_signature": "verbal_with_witness",
+    "witness_name": "Jo Witness, family support worker",
+    "copy_given": "in_person",
 }
 
 

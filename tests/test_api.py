@@ -469,7 +469,10 @@ def test_start_a_manager_consultation(web: WebKit, episode: dict[str, int]) -> N
 
 def test_start_share_without_consent_and_disclosure_register(web: WebKit, episode: dict[str, int]) -> None:
     case = episode["case"]
-    r = web.post("pat", f"/api/cases/{case}/shares-without-consent", {})
+    # Consent was never sought on this case: the decision starts only with the reason it is not sought.
+    assert_error(web.post("pat", f"/api/cases/{case}/shares-without-consent", {}), 422, "Seek consent first")
+    reason = {"not_sought_ground": "crime_investigation", "not_sought_reason": "Police advise it would alert him"}
+    r = web.post("pat", f"/api/cases/{case}/shares-without-consent", reason)
     assert r.status_code == 201 and r.json()["process"] == "share_without_consent"
     assert_error(web.post("pat", f"/api/cases/{case}/shares-without-consent", {"episode_id": 999}), 404, "episode")
     assert web.get("max", f"/api/cases/{case}/disclosures").json() == {"disclosures": []}

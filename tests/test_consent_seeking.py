@@ -333,3 +333,36 @@ def test_r9_one_active_consent_per_episode(scenario: Scenario) -> None:
     with pytest.raises(DomainRuleError, match="R9"):
         scenario.complete(second, "seek_consent", "pat", form)
     assert consent_count(scenario) == 1
+
+
+def test_r8_consent_is_not_in_force_until_signed_and_the_copy_given_is_recorded(scenario: Scenario) -> None:
+    """R8: consent given is signed in the page (the person types their own name, with a date not in the
+    future) or given out loud with a named witness; how the person got their copy is recorded and printed."""
+    case_id, ids = scenario.open_case(16)
+    instance = scenario.start_episode(case_id)
+    unsigned = {k: v for k, v in EXPLAINED.items() if k not in ("consent_signature", "witness_name", "copy_given")}
+    given = {**unsigned, "understanding_confirmed": True, "consent_outcome": "given",
+             "consenting_person_id": ids["child"], "recipients": [{"agency": "CAMHS"}]}
+    with pytest.raises(FormValidationError) as refused:
+        scenario.complete(instance, "seek_consent", "pat", given)
+    assert set(refused.value.field_errors) == {"consent_signature", "copy_given"}
+    typed = {**given, "consent_signature": "typed_name", "signed_name": "Child Test", "copy_given": "email"}
+    with pytest.raises(FormValidationError) as refused:
+        scenario.complete(instance, "seek_consent", "pat", {**typed, "signed_on": "2026-12-01"})
+    assert refused.value.field_errors == {"signed_on": "The date they signed must be today or in the past"}
+    with pytest.raises(DomainRuleError, match="must be the name of the person consenting, Child Test"):
+        scenario.complete(instance, "seek_consent", "pat",
+                          {**typed, "signed_name": "Parent 1", "signed_on": "2026-11-23"})
+    with pytest.raises(DomainRuleError, match="witness must be someone other than the person consenting"):
+        scenario.complete(instance, "seek_consent", "pat",
+                          {**given, "consent_signature": "verbal_with_witness", "witness_name": "child test",
+                           "copy_given": "post"})
+    assert consent_count(scenario) == 0
+    scenario.complete(instance, "seek_consent", "pat", {**typed, "signed_on": "2026-11-23"})
+    with scenario.app.db.read() as s:
+        record = s.scalars(select(ConsentRecord)).one()
+        assert record.signature == {"method": "typed_name", "name": "Child Test", "on": "2026-11-23"}
+        assert record.copy_given == "email"
+        form = s.scalars(select(Document).where(Document.kind == "consent_form")).one()
+        assert 'typed their name as "Child Test" on 2026-11-23' in form.content_html
+        assert "was given to Child Test by email" in form.content_html

@@ -22,8 +22,10 @@ def test_demo_runs_end_to_end_and_leaves_its_data(tmp_path: Path) -> None:
     assert "consent from young_person" in out
     assert "restrictions: Not to be shared" in out
     assert "Audit chain verified" in out and "intact=True" in out
-    # Issue #3's scene: Ben's refusal -> share without consent on ground (a) after a manager's advice -> disclosure.
-    assert "Share decision 1: share on grounds a" in out and "Manager advice 1: share (within the deadline)" in out
+    # Ben's refusal -> the practitioner, unsure, asks a manager, then decides to share -> disclosure.
+    assert "Share decision 1: share, because: Not sharing may result in harm to the child" in out
+    assert "Manager advice 1: share (within the deadline)" in out
+    assert "decided to share, having weighed the risk of not sharing" in out
     assert "- [opinion] Ben seems exhausted and withdrawn" in out
     assert "Application DVDS-2026-0001: outcome disclosed" in out
     # Issue #4's scene: a consultation left alone is reminded, then escalated, by the scheduler's sweep.

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from rules.consent import share_respects_restrictions
 from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.records import AuditEvent, Disclosure, Notification, ReceivedInformation
+from safeshare.records import AuditEvent, ConsentRecord, Disclosure, Notification, ReceivedInformation
 from safeshare.services import sharing
 from safeshare.services.sharing import Audience
 from tests.builders import EXPLAINED, Scenario
@@ -16,6 +17,7 @@ ITEMS = [
     {"content": "Seems tired and withdrawn in class", "kind": "opinion"},
 ]
 DISCLOSED = {
+    "made_at": "2026-11-23T09:00",
     "recipient_agency": "School nursing",
     "recipient_contact": "Oakfield school nurse",
     "disclosure_method": "secure_email",
@@ -29,8 +31,11 @@ def count(scenario: Scenario, model: type) -> int:
         return s.scalar(select(func.count()).select_from(model)) or 0
 
 
-def consent_given(scenario: Scenario, restrictions: list[str] | None = None) -> int:
-    """A 16-year-old consents to sharing with the school nursing service (with ``restrictions``)."""
+def consent_given(
+    scenario: Scenario, restrictions: list[str] | None = None, choices: list[dict[str, str]] | None = None
+) -> int:
+    """A 16-year-old consents to sharing with the school nursing service and Oakfield School (with
+    ``restrictions`` in her words, or ``choices`` of restriction)."""
     case_id, ids = scenario.open_case(16)
     instance = scenario.start_episode(case_id)
     scenario.complete(
@@ -40,10 +45,11 @@ def consent_given(scenario: Scenario, restrictions: list[str] | None = None) -> 
         {
             **EXPLAINED,
             "understanding_confirmed": True,
-            "consent_outcome": "given_with_restrictions" if restrictions else "given",
+            "consent_outcome": "given_with_restrictions" if restrictions or choices else "given",
             "consenting_person_id": ids["child"],
             "recipients": [{"agency": "School nursing"}, {"agency": "Oakfield School"}],
             **({"restrictions": restrictions} if restrictions else {}),
+            **({"restriction_choices": choices} if choices else {}),
         },
     )
     return case_id
@@ -85,17 +91,59 @@ def test_r6_share_to_a_recipient_the_consent_does_not_name_is_refused(scenario: 
 
 
 def test_r7_a_restriction_on_the_consent_blocks_a_share_that_breaks_it(scenario: Scenario) -> None:
-    case_id = consent_given(scenario, ["Not to be shared with Oakfield School"])
+    """R7: a restriction chosen on the consent (a named person, an agency) blocks every share to them, by
+    the recipient's agency or the person who receives it; a note in the person's words naming someone too."""
+    case_id = consent_given(
+        scenario,
+        ["Not to be shared with the Oakfield head teacher"],
+        [{"kind": "not_to_person", "person": "Darren Clarke"},
+         {"kind": "not_to_agency", "agency": "Probation Service"}],
+    )
     instance = start_p4(scenario, case_id)
-    with pytest.raises(DomainRuleError, match=r"restricts this share: 'Not to be shared with Oakfield School' \(R7\)"):
-        scenario.complete(instance, "enter_disclosure", "pat", {**DISCLOSED, "recipient_agency": "Oakfield School"})
+    blocked = pytest.raises(DomainRuleError, match=r"restricts this share: 'Not to be shared with Darren Clarke' \(R")
+    with blocked:
+        scenario.complete(instance, "enter_disclosure", "pat", {**DISCLOSED, "recipient_contact": "Darren Clarke"})
+    head = {**DISCLOSED, "recipient_agency": "Oakfield School", "recipient_contact": "Oakfield head teacher"}
+    with pytest.raises(DomainRuleError, match=r"'Not to be shared with the Oakfield head teacher' \(R7\)"):
+        scenario.complete(instance, "enter_disclosure", "pat", head)
     assert count(scenario, Disclosure) == 0
-    # The restriction also reads the contact: the Oakfield School nurse is at Oakfield School.
-    with pytest.raises(DomainRuleError, match=r"R7"):
-        scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
-    other = {**DISCLOSED, "recipient_contact": "Community school nursing team"}
-    scenario.complete(instance, "enter_disclosure", "pat", other)  # the other named recipient is fine
+    scenario.complete(instance, "enter_disclosure", "pat", {**DISCLOSED, "restrictions_respected": True})
     assert count(scenario, Disclosure) == 1
+    assert share_respects_restrictions([{"kind": "not_to_agency", "agency": "Probation Service"}], [],
+                                       "Probation Service", "", True)[0].rule_id == "R7"
+
+
+def test_r7_a_restriction_that_contradicts_a_named_recipient_is_refused_with_the_consent(scenario: Scenario) -> None:
+    """R7: "not to police" on a consent that names the police is a contradiction: refused when the consent is
+    recorded, with a message saying which, not overridden later by ticking "restrictions checked"."""
+    case_id, ids = scenario.open_case(16)
+    instance = scenario.start_episode(case_id)
+    consent = {**EXPLAINED, "understanding_confirmed": True, "consent_outcome": "given_with_restrictions",
+               "consenting_person_id": ids["child"], "recipients": [{"agency": "Police"}, {"agency": "CAMHS"}]}
+    for restriction in ({"restrictions": ["not to police"]},
+                        {"restriction_choices": [{"kind": "not_to_agency", "agency": "police"}]}):
+        with pytest.raises(FormValidationError) as refused:
+            scenario.complete(instance, "seek_consent", "pat", {**consent, **restriction})
+        assert "agreed to sharing with Police but also asked" in refused.value.field_errors["restriction_choices"]
+    with pytest.raises(FormValidationError) as refused:  # a restriction chosen without its detail
+        scenario.complete(instance, "seek_consent", "pat",
+                          {**consent, "restriction_choices": [{"kind": "not_to_person"}]})
+    assert set(refused.value.field_errors) == {"restriction_choices.0.person"}
+    with scenario.app.db.read() as s:
+        assert s.scalar(select(func.count()).select_from(ConsentRecord)) == 0
+
+
+def test_r7_not_to_the_person_themselves_is_passed_on_with_every_share(scenario: Scenario) -> None:
+    case_id = consent_given(scenario, choices=[{"kind": "not_to_the_person_themselves"}])
+    instance = start_p4(scenario, case_id)
+    scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
+    with scenario.app.db.read() as s:
+        assert s.scalars(select(Disclosure)).one().restrictions_on_use == [
+            "Not to be disclosed to the person themselves"
+        ]
+        consent = s.scalars(select(ConsentRecord)).one()
+    assert consent.restrictions == ["Not to be shared with the person themselves"]
+    assert consent.restriction_choices == [{"kind": "not_to_the_person_themselves"}]
 
 
 def test_r7_a_restriction_the_system_cannot_read_needs_a_person_to_confirm_it(scenario: Scenario) -> None:

@@ -70,13 +70,13 @@ def test_the_consent_form_downloads_as_pdf_with_every_required_field(scenario: S
         "Consent to share information",
         "Child Test",  # the child
         "young person",  # who may consent (R2)
-        *EXPLAINED.values(),  # what, how, why, with whom, when (R5)
+        *(v for k, v in EXPLAINED.items() if k.startswith("explained_")),  # what, how, why, with whom, when (R5)
         "Understanding confirmed Yes",
         "School nursing: Nurse Jones",  # the named recipients (R6)
         "CAMHS",
         "Not to be shared with the father",  # the restriction (R7)
-        "Signed",  # signatures, in writing (R8)
-        "A copy of this form is given to the person",  # a copy for the person (R8)
+        "gave consent out loud, witnessed by Jo Witness, family support worker",  # signed, in writing (R8)
+        "was given to Child Test in person",  # the person's copy, and how (R8)
         "Pat Practitioner",
         "Changing your mind",  # how to withdraw consent, and fresh consent on a significant change (R9)
         "pat@example.org",  # whom to tell
@@ -307,6 +307,7 @@ def register_extract(scenario: Scenario) -> tuple[int, int]:
     with scenario.app.transaction() as s:
         p4 = sharing.start_disclosure(scenario.app, s, scenario.user(s, "pat"), case_id).id
     scenario.complete(p4, "enter_disclosure", "pat", {
+        "made_at": "2026-11-23T09:00",
         "recipient_agency": "School nursing", "recipient_contact": "Oakfield school nurse",
         "disclosure_method": "secure_email", "disclosure_purpose": "To plan health support at school",
         "disclosed_items": [{"content": "Attendance 71% this term", "kind": "fact"},
@@ -314,11 +315,14 @@ def register_extract(scenario: Scenario) -> tuple[int, int]:
     with scenario.app.transaction() as s:
         p2 = sharing.start_share_without_consent(scenario.app, s, scenario.user(s, "pat"), case_id).id
     scenario.complete(p2, "decide_grounds", "pat", {
-        "grounds": ["a"], "share_recipients": [{"agency": "Children's Social Care"}],
+        "grounds": ["harm_to_child"], "share_recipients": [{"agency": "Children's Social Care"}],
         "what_to_share": "The bruising seen on Monday", "decision_reasons": "Risk of significant harm to the child",
-        "in_doubt": False})  # fmt: skip
+        "in_doubt": False, "practitioner_decision": "share", "weighing": {
+            "if_shared": "Social care can assess the risk today", "if_not_shared": "Further injury may go unseen",
+            "proportionate": True}})  # fmt: skip
     scenario.complete(p2, "enter_disclosure", "pat", {
-        "recipient_agency": "Children's Social Care", "disclosure_method": "phone",
+        "made_at": "2026-11-23T09:00", "recipient_agency": "Children's Social Care",
+        "recipient_contact": "Duty social worker", "disclosure_method": "phone",
         "disclosure_purpose": "Referral", "recipient_told_consent_status": True,
         "disclosed_items": [{"content": "Bruising to the left arm seen on Monday", "kind": "fact"}]})  # fmt: skip
     with scenario.app.transaction() as s:
@@ -336,7 +340,7 @@ def test_a_disclosure_register_extract_is_a_stored_document_with_every_r21_r22_f
         "School nursing: Oakfield school nurse", "Secure email", "Phone", "To plan health support at school",
         "Attendance 71% this term", "Fact", "Seems tired and withdrawn in class", "Opinion",
         "Children's Social Care", "Without consent", "share: Risk of significant harm",
-        "(a) Not sharing may harm the child or young person",
+        "Not sharing may result in harm to the child or young person",
         "Recipient told consent was refused or not sought Yes", "Bruising to the left arm seen on Monday",
     ]  # fmt: skip
     missing = [field for field in required if field not in text]

@@ -45,7 +45,7 @@ def consented_case(scenario: Scenario, by: str = "pat", age: int = 16) -> tuple[
             "consent_outcome": "given_with_restrictions",
             "consenting_person_id": ids["child"],
             "recipients": [{"agency": "CAMHS"}, {"agency": "School nursing"}],
-            "restrictions": ["Not to be shared with the father"],
+            "restriction_choices": [{"kind": "not_to_person", "person": "the father"}],
         },
     )
     with scenario.app.db.read() as s:

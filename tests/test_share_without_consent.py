@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from safeshare.errors import DomainRuleError, FormValidationError
+from rules.sharing import decided_by_the_practitioner, in_doubt_consults, lawful_basis_for_sharing_without_consent
+from safeshare.errors import DomainRuleError, FormValidationError, PermissionDeniedError
 from safeshare.records import (
     AuditEvent,
     Disclosure,
@@ -123,13 +124,34 @@ def test_r18_a_manager_cannot_record_advice_without_reasons(scenario: Scenario) 
 
 # ---------------------------------------------------------------- P2 sharing without consent
 
+WEIGHED = {
+    "if_shared": "The school nurse can check on him and the family may feel let down",
+    "if_not_shared": "Further injuries may go unnoticed for weeks",
+    "proportionate": True,
+}
 DECISION = {
+    "in_doubt": False,
+    "practitioner_decision": "share",
+    "weighing": WEIGHED,
     "share_recipients": [{"agency": "School nursing", "contact": "Oakfield school nurse"}],
     "what_to_share": "Bruising seen on the child's arms on two visits",
     "decision_reasons": "Unexplained injuries to a 14-year-old: a concern about significant harm",
-    "in_doubt": False,
 }
+IN_DOUBT = {
+    "in_doubt": True,
+    "urgency": "urgent",
+    "question": "Is the risk of harm enough to share against the refusal?",
+    "decision_reasons": "Unexplained injuries, but the family are engaging well",
+}
+COURT_ORDER = {
+    "kind": "court_order",
+    "reference": "ZW26C00412",
+    "court": "Family Court at Leeds",
+    "made_on": "2026-11-20",
+}
+MADE_AT = "2026-11-23T09:00"  # the test clock's start: not after now, not before the decision
 DISCLOSED = {
+    "made_at": MADE_AT,
     "recipient_agency": "School nursing",
     "recipient_contact": "Oakfield school nurse",
     "disclosure_method": "secure_email",
@@ -140,16 +162,32 @@ DISCLOSED = {
     ],
     "recipient_told_consent_status": True,
 }
+NOT_SOUGHT = {
+    "not_sought_ground": "immediate_risk_to_child",
+    "not_sought_reason": "Asking the father would put the child at risk",
+}
 
 
-def start_p2(scenario: Scenario, case_id: int) -> int:
+def start_p2(scenario: Scenario, case_id: int, **reason: str) -> int:
+    """P2 started on its own, with the reason consent is not being sought (consent is the first option)."""
     with scenario.app.transaction() as s:
-        return sharing.start_share_without_consent(scenario.app, s, scenario.user(s, "pat"), case_id).id
+        return sharing.start_share_without_consent(
+            scenario.app, s, scenario.user(s, "pat"), case_id, **(reason or NOT_SOUGHT)
+        ).id
 
 
 def decision(scenario: Scenario) -> ShareDecision:
     with scenario.app.db.read() as s:
         return s.scalars(select(ShareDecision)).one()
+
+
+def form_errors(scenario: Scenario, instance: int, spec: str, who: str, data: dict[str, object]) -> dict[str, str]:
+    """The field errors a form is refused with; nothing is written."""
+    before = count(scenario, AuditEvent)
+    with pytest.raises(FormValidationError) as refused:
+        scenario.complete(instance, spec, who, data)
+    assert count(scenario, AuditEvent) == before
+    return refused.value.field_errors
 
 
 def refuse_consent(scenario: Scenario) -> tuple[int, int]:
@@ -179,119 +217,230 @@ def refuse_consent(scenario: Scenario) -> tuple[int, int]:
     return case_id, instance
 
 
-def test_r12_refusal_then_share_on_ground_a_and_disclosure_recorded(scenario: Scenario) -> None:
+def test_r12_refusal_then_share_on_a_ground_and_disclosure_recorded(scenario: Scenario) -> None:
     """R12, R10: a refusal does not stop a share where the child may be harmed; P2 runs inside consent seeking."""
     case_id, instance = refuse_consent(scenario)
-    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["a"]})
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["harm_to_child"]})
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["enter_disclosure"]
     row = scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
     assert (row.status, row.outcome) == ("completed", "consent_refused")
     made = decision(scenario)
-    assert (made.outcome, made.grounds, made.consent_status) == ("share", ["a"], "refused")
+    assert (made.outcome, made.grounds, made.consent_status) == ("share", ["harm_to_child"], "refused")
     assert made.recipients == DECISION["share_recipients"] and made.consent_record_id is not None
     with scenario.app.db.read() as s:
         register = s.scalars(select(Disclosure)).one()
-        assert (register.basis, register.share_decision_id, register.grounds) == ("without_consent", made.id, ["a"])
+        assert (register.basis, register.share_decision_id) == ("without_consent", made.id)
+        assert register.grounds == ["harm_to_child"]
         assert register.recipient_told_consent_status is True  # R22
         assert [(i.kind, i.position) for i in register.items] == [("fact", 1), ("opinion", 2)]  # R20
 
 
-def test_r13_in_doubt_a_manager_is_consulted_then_the_share_goes_ahead(scenario: Scenario) -> None:
+def test_r11_a_share_with_no_ground_and_no_public_interest_judgement_is_refused(scenario: Scenario) -> None:
+    """R11: "none is possible with neither": the form asks for a judgement when no ground is chosen, and the
+    decision step refuses it again; nothing is decided or shared."""
     case_id, _ = scenario.open_case(14)
     instance = start_p2(scenario, case_id)
-    scenario.complete(
-        instance,
-        "decide_grounds",
-        "pat",
-        {**DECISION, "grounds": ["a"], "in_doubt": True, "urgency": "urgent", "question": "Is ground (a) enough here?"},
-    )
-    assert scenario.task(instance, "give_advice").role == "manager"  # the call activity's task (P3)
-    scenario.complete(instance, "give_advice", "max", ADVICE)
-    scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
-    row = scenario.instance(instance)
-    assert (row.status, row.outcome) == ("completed", "shared_without_consent")
-    made = decision(scenario)
-    with scenario.app.db.read() as s:
-        advice = s.scalars(select(ManagerAdvice)).one()
-    assert (made.outcome, made.manager_advice_id, advice.case_id) == ("share", advice.id, case_id)
+    errors = form_errors(scenario, instance, "decide_grounds", "pat", {**DECISION, "grounds": []})
+    assert errors == {"public_interest": "This field is required"}
+    assert lawful_basis_for_sharing_without_consent([], None, WEIGHED)[0].field == "grounds"
+    assert count(scenario, ShareDecision) == 0 and count(scenario, Disclosure) == 0
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_grounds"]
 
 
-@pytest.mark.parametrize(
-    ("advice", "end"), [("do_not_share", "not_shared_on_advice"), ("seek_consent_first", "seek_consent_first")]
-)
-def test_r18_the_managers_advice_not_to_share_ends_the_process(scenario: Scenario, advice: str, end: str) -> None:
+def test_r11_proportionality_and_the_risk_of_not_sharing_are_asked_even_with_a_ground(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(14)
     instance = start_p2(scenario, case_id)
-    scenario.complete(
-        instance,
-        "decide_grounds",
-        "pat",
-        {**DECISION, "grounds": ["a"], "in_doubt": True, "urgency": "standard", "question": "Should I share this?"},
-    )
-    row = scenario.complete(
-        instance, "give_advice", "max", {"advice_decision": advice, "advice_reasons": "Talk to the family first"}
-    )
-    assert (row.status, row.outcome) == ("completed", end)
+    with_ground = {**DECISION, "grounds": ["harm_to_child"]}
+    unweighed = {k: v for k, v in with_ground.items() if k != "weighing"}
+    assert form_errors(scenario, instance, "decide_grounds", "pat", unweighed) == {"weighing": "This field is required"}
+    out_of_proportion = {**with_ground, "weighing": {**WEIGHED, "proportionate": False}}
+    errors = form_errors(scenario, instance, "decide_grounds", "pat", out_of_proportion)
+    assert errors["weighing"].startswith("Information can be shared without consent only if sharing is in proportion")
+    scenario.complete(instance, "decide_grounds", "pat", with_ground)
     made = decision(scenario)
-    assert made.outcome == end and "Talk to the family first" in made.reasons and made.recipients == []
-    assert count(scenario, Disclosure) == 0
-
-
-def test_r14_r15_court_order_must_share_and_informing_withheld_for_an_investigation(scenario: Scenario) -> None:
-    case_id, _ = scenario.open_case(14)
-    instance = start_p2(scenario, case_id)
-    scenario.complete(
-        instance,
-        "decide_grounds",
-        "pat",
-        {**DECISION, "grounds": ["g"], "in_doubt": True, "urgency": "urgent", "question": "Must I really share this?"},
-    )
-    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["enter_disclosure"]  # no consultation (R14)
-    scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
-    with pytest.raises(FormValidationError, match="inform_note"):
-        scenario.complete(instance, "inform_individual", "pat", {"inform_outcome": "not_informed_crime_prejudice"})
-    row = scenario.complete(
-        instance,
-        "inform_individual",
-        "pat",
-        {"inform_outcome": "not_informed_crime_prejudice", "inform_note": "Police advise it would alert the suspect"},
-    )
-    assert (row.status, row.outcome) == ("completed", "shared_under_duty")
-    made = decision(scenario)
-    assert (made.outcome, made.informed_outcome) == ("must_share", "not_informed_crime_prejudice")
-    assert made.informed_note == "Police advise it would alert the suspect"
+    assert (made.outcome, made.weighing) == ("share", WEIGHED)
+    assert made.weighing is not None and made.weighing["if_not_shared"] == WEIGHED["if_not_shared"]
 
 
 def test_r11_public_interest_judgement_supports_a_share(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(14)
     instance = start_p2(scenario, case_id)
     judgement = {
-        "if_shared": "The school can watch for further injuries",
-        "if_not_shared": "Further harm may go unnoticed for weeks",
-        "proportionate": True,
+        "interests": ["protect_from_harm", "promote_welfare"],
         "judgement": "Sharing two facts with the school nurse is proportionate to the risk",
     }
-    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": [], "public_interest": judgement})
+    errors = form_errors(
+        scenario, instance, "decide_grounds", "pat", {**DECISION, "public_interest": {"judgement": "Too short"}}
+    )
+    assert set(errors) == {"public_interest.interests", "public_interest.judgement"}
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "public_interest": judgement})
     scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
     assert scenario.instance(instance).outcome == "shared_without_consent"
     made = decision(scenario)
-    assert (made.outcome, made.grounds, made.public_interest) == ("share", [], judgement)
+    assert (made.outcome, made.grounds, made.public_interest, made.weighing) == ("share", [], judgement, WEIGHED)
 
 
-def test_r10_no_ground_and_no_public_interest_case_blocks_the_share(scenario: Scenario) -> None:
-    """R10, R11: share without a ground: blocked, and the reason is recorded; nothing is disclosed."""
+def test_r14_a_court_order_is_named_by_reference_court_and_date(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(14)
     instance = start_p2(scenario, case_id)
-    row = scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": []})
-    assert (row.status, row.outcome) == ("completed", "share_blocked")
+    statutory = {**DECISION, "grounds": ["statutory_duty_or_court_order"]}
+    assert form_errors(scenario, instance, "decide_grounds", "pat", statutory) == {
+        "legal_basis": "This field is required"
+    }
+    vague = {**statutory, "legal_basis": {"kind": "court_order", "reference": "ZW26C00412"}}
+    assert set(form_errors(scenario, instance, "decide_grounds", "pat", vague)) == {
+        "legal_basis.court", "legal_basis.made_on"
+    }
+    future = {**statutory, "legal_basis": {**COURT_ORDER, "made_on": "2026-12-25"}}
+    errors = form_errors(scenario, instance, "decide_grounds", "pat", future)
+    assert errors == {"legal_basis": "The date of the order must be today or in the past"}
+    scenario.complete(instance, "decide_grounds", "pat", {**statutory, "legal_basis": COURT_ORDER})
     made = decision(scenario)
-    assert made.outcome == "blocked" and "no ground" in made.reasons.lower() and made.recipients == []
+    assert (made.outcome, made.legal_basis) == ("must_share", COURT_ORDER)
+
+
+def test_r14_the_person_is_told_before_the_share_under_a_court_order(scenario: Scenario) -> None:
+    """R14: the person is told what will be shared, why and with whom before the disclosure, not after;
+    a disclosure on the decision is refused until that is recorded."""
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {**DECISION, "grounds": ["statutory_duty_or_court_order"], "legal_basis": COURT_ORDER},
+    )
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["inform_individual"]  # before the share
+    made = decision(scenario)
+    with scenario.app.transaction() as s:  # another route to the register: refused until the person is told
+        other = sharing.start_disclosure(scenario.app, s, scenario.user(s, "pat"), case_id, share_decision_id=made.id)
+    with pytest.raises(DomainRuleError, match=r"Tell the person what will be shared, why and with whom .*\(R14\)"):
+        scenario.complete(other.id, "enter_disclosure", "pat", DISCLOSED)
     assert count(scenario, Disclosure) == 0
-    # ... and the blocked decision cannot be used to disclose (R10): refused, nothing written.
-    before = count(scenario, AuditEvent)
-    with pytest.raises(DomainRuleError, match=r"does not allow sharing \(R10\)"), scenario.app.transaction() as s:
-        sharing.start_disclosure(scenario.app, s, scenario.user(s, "pat"), case_id, share_decision_id=made.id)
-    assert count(scenario, AuditEvent) == before and count(scenario, Disclosure) == 0
+    scenario.complete(
+        instance, "inform_individual", "pat", {"inform_outcome": "told", "inform_note": "Told his mother by phone"}
+    )
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["enter_disclosure"]
+    row = scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
+    assert (row.status, row.outcome) == ("completed", "shared_under_duty")
+    made = decision(scenario)
+    assert made.informed_outcome == "told" and made.informed_recorded_at is not None
+
+
+def test_r14_r15_not_told_because_it_would_prejudice_a_crime_investigation(scenario: Scenario) -> None:
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {**DECISION, "grounds": ["statutory_duty_or_court_order"], "legal_basis": COURT_ORDER},
+    )
+    errors = form_errors(
+        scenario, instance, "inform_individual", "pat", {"inform_outcome": "not_told_crime_investigation"}
+    )
+    assert set(errors) == {"inform_note"}
+    scenario.complete(
+        instance,
+        "inform_individual",
+        "pat",
+        {"inform_outcome": "not_told_crime_investigation", "inform_note": "Police advise it would alert the suspect"},
+    )
+    row = scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
+    assert (row.status, row.outcome) == ("completed", "shared_under_duty")
+    made = decision(scenario)
+    assert (made.outcome, made.informed_outcome) == ("must_share", "not_told_crime_investigation")
+    assert made.informed_note == "Police advise it would alert the suspect"
+
+
+def test_r13_in_doubt_a_manager_is_consulted_even_under_a_court_order(scenario: Scenario) -> None:
+    """R13: "in doubt" always consults: a statutory duty does not skip the manager's advice."""
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {**IN_DOUBT, "grounds": ["statutory_duty_or_court_order"], "legal_basis": COURT_ORDER},
+    )
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["give_advice"]
+    assert count(scenario, ShareDecision) == 0  # nothing decided while in doubt
+    assert in_doubt_consults(True)[0].rule_id == "R13"
+
+
+def test_r22_the_practitioner_decides_after_the_managers_advice(scenario: Scenario) -> None:
+    """R22: the manager advises, the practitioner decides; the decision is credited to the practitioner."""
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(instance, "decide_grounds", "pat", {**IN_DOUBT, "grounds": ["harm_to_child"]})
+    scenario.complete(instance, "give_advice", "max", ADVICE)
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_grounds"]  # back to the practitioner
+    assert scenario.task(instance, "decide_grounds").role == "practitioner"
+    with pytest.raises(PermissionDeniedError):  # the manager cannot take the decision
+        scenario.complete(instance, "decide_grounds", "max", {**DECISION, "grounds": ["harm_to_child"]})
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["harm_to_child"]})
+    scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
+    assert scenario.instance(instance).outcome == "shared_without_consent"
+    made = decision(scenario)
+    with scenario.app.db.read() as s:
+        advice = s.scalars(select(ManagerAdvice)).one()
+    assert (made.decided_by_id, advice.advised_by_id) == (scenario.users["pat"], scenario.users["max"])
+    assert (made.outcome, made.manager_advice_id) == ("share", advice.id)
+    assert decided_by_the_practitioner({"manager"}, scenario.users["max"], scenario.users["max"])
+
+
+@pytest.mark.parametrize(
+    ("choice", "end"), [("do_not_share", "not_shared"), ("seek_consent_first", "seek_consent_first")]
+)
+def test_r22_the_practitioner_may_decide_not_to_share_after_advice(scenario: Scenario, choice: str, end: str) -> None:
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(instance, "decide_grounds", "pat", {**IN_DOUBT, "grounds": ["harm_to_child"]})
+    scenario.complete(
+        instance, "give_advice", "max", {"advice_decision": "do_not_share", "advice_reasons": "Talk to the family"}
+    )
+    row = scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {"in_doubt": False, "practitioner_decision": choice, "decision_reasons": "As advised: talk to the family"},
+    )
+    assert (row.status, row.outcome) == ("completed", end)
+    made = decision(scenario)
+    assert (made.outcome, made.decided_by_id, made.recipients) == (end, scenario.users["pat"], [])
+    assert count(scenario, Disclosure) == 0
+
+
+def test_r1_no_decision_without_consent_sought_or_a_reason_for_not_seeking_it(scenario: Scenario) -> None:
+    """R1: consent is the first option: P2 does not start on a case where consent was never sought and no
+    reason is given; R15: the reason (a crime investigation) can be given from the share decision itself."""
+    case_id, _ = scenario.open_case(14)
+    before = (count(scenario, AuditEvent), count(scenario, ProcessInstance))
+    not_first = pytest.raises(DomainRuleError, match=r"Seek consent first, or say why consent is not .*\(R1\)")
+    with not_first, scenario.app.transaction() as s:
+        sharing.start_share_without_consent(scenario.app, s, scenario.user(s, "pat"), case_id)
+    with pytest.raises(DomainRuleError, match=r"R15"), scenario.app.transaction() as s:
+        sharing.start_share_without_consent(
+            scenario.app, s, scenario.user(s, "pat"), case_id, not_sought_reason="Police are investigating"
+        )
+    assert (count(scenario, AuditEvent), count(scenario, ProcessInstance)) == before
+    instance = start_p2(
+        scenario,
+        case_id,
+        not_sought_ground="crime_investigation",
+        not_sought_reason="Police advise that asking the father would alert him",
+    )
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["crime_undetected"]})
+    made = decision(scenario)
+    assert (made.consent_status, made.not_sought_ground) == ("not_sought", "crime_investigation")
+    assert made.not_sought_reason == "Police advise that asking the father would alert him"
+
+
+def test_r1_a_decision_starts_once_consent_was_sought(scenario: Scenario) -> None:
+    case_id, _ = refuse_consent(scenario)
+    with scenario.app.transaction() as s:
+        instance = sharing.start_share_without_consent(scenario.app, s, scenario.user(s, "pat"), case_id)
+    assert scenario.task(instance.id, "decide_grounds").role == "practitioner"
 
 
 def test_r10_disclosure_without_consent_or_decision_is_refused(scenario: Scenario) -> None:
@@ -306,7 +455,7 @@ def test_r10_disclosure_without_consent_or_decision_is_refused(scenario: Scenari
 def test_r19_r22_a_share_without_consent_only_to_covered_recipients_who_are_told(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(14)
     instance = start_p2(scenario, case_id)
-    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["c"]})
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["crime_committed"]})
     before = count(scenario, AuditEvent)
     with pytest.raises(DomainRuleError, match=r"does not cover Housing .*\(R19\)"):
         scenario.complete(instance, "enter_disclosure", "pat", {**DISCLOSED, "recipient_agency": "Housing"})
@@ -314,6 +463,41 @@ def test_r19_r22_a_share_without_consent_only_to_covered_recipients_who_are_told
         scenario.complete(instance, "enter_disclosure", "pat", {**DISCLOSED, "recipient_told_consent_status": False})
     assert count(scenario, Disclosure) == 0 and count(scenario, AuditEvent) == before
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["enter_disclosure"]
+
+
+def test_r21_when_and_by_whom_the_disclosure_was_made_are_entered(scenario: Scenario) -> None:
+    """R21: when it was made is entered (not after now, not before the decision), who made it is a member of
+    staff (by default the recorder), and the receiving person and agency are required."""
+    case_id, _ = scenario.open_case(14)
+    scenario.app.clock.advance(timedelta(hours=2))  # the decision at 11:00
+    instance = start_p2(scenario, case_id)
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["harm_to_child"]})
+    refused = [
+        ({**DISCLOSED, "made_at": "2026-11-23T12:00"}, "must be now or in the past"),
+        ({**DISCLOSED, "made_at": "2026-11-23T10:30"}, "cannot have been shared before the decision"),
+        ({**DISCLOSED, "made_at": "2026-11-23T11:00", "made_by_user_id": scenario.users["olu"]}, "a member of staff"),
+    ]
+    for data, message in refused:
+        with pytest.raises(DomainRuleError, match=message):
+            scenario.complete(instance, "enter_disclosure", "pat", data)
+    no_person = {k: v for k, v in DISCLOSED.items() if k != "recipient_contact"}
+    assert form_errors(scenario, instance, "enter_disclosure", "pat", no_person) == {
+        "recipient_contact": "This field is required"
+    }
+    assert count(scenario, Disclosure) == 0
+    scenario.app.clock.advance(timedelta(hours=3))  # recorded at 14:00, shared by Pip at 11:30
+    scenario.complete(
+        instance,
+        "enter_disclosure",
+        "pat",
+        {**DISCLOSED, "made_at": "2026-11-23T11:30", "made_by_user_id": scenario.users["pip"]},
+    )
+    with scenario.app.db.read() as s:
+        entry = s.scalars(select(Disclosure)).one()
+    assert entry.made_at == datetime(2026, 11, 23, 11, 30, tzinfo=UTC)
+    assert (entry.made_by_id, entry.recorded_by_id) == (scenario.users["pip"], scenario.users["pat"])
+    assert entry.recorded_at == datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
+    assert entry.recipient_contact == "Oakfield school nurse"
 
 
 def test_r15_consent_not_sought_then_the_share_decision_ends_consent_seeking(scenario: Scenario) -> None:
@@ -331,8 +515,8 @@ def test_r15_consent_not_sought_then_the_share_decision_ends_consent_seeking(sce
             "not_sought_reason": "Police advise that asking would alert the suspect",
         },
     )
-    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["d"]})
+    scenario.complete(instance, "decide_grounds", "pat", {**DECISION, "grounds": ["crime_undetected"]})
     row = scenario.complete(instance, "enter_disclosure", "pat", DISCLOSED)
     assert (row.status, row.outcome) == ("completed", "consent_not_sought")
     made = decision(scenario)
-    assert (made.outcome, made.grounds, made.consent_status) == ("share", ["d"], "not_sought")
+    assert (made.outcome, made.grounds, made.consent_status) == ("share", ["crime_undetected"], "not_sought")

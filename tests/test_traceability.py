@@ -68,3 +68,18 @@ def test_every_cited_test_exists() -> None:
             if current is None or name not in tests.get(current, {}):
                 missing.append(f"{rule}: {current}::{name}")
     assert not missing, f"the table cites tests that do not exist: {missing}"
+
+
+def test_every_rule_unit_is_named_in_its_rules_row() -> None:
+    """The rule layer's units (rules/) each appear, by module and name, in the row of the rule id they carry."""
+    import rules.consent
+    import rules.sharing  # noqa: F401  (importing registers their units)
+    from rules import REGISTRY
+
+    rows = _rows()
+    unnamed = []
+    for qualified, unit in REGISTRY.items():
+        rule_id = unit.rule_id  # type: ignore[attr-defined]
+        if rule_id in rows and qualified not in rows[rule_id][0]:
+            unnamed.append(f"{rule_id}: {qualified}")
+    assert not unnamed, f"rule units their row of docs/traceability.md does not name: {unnamed}"

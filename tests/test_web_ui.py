@@ -147,7 +147,8 @@ def test_a_rule_refusal_is_shown_in_the_summary(web: WebKit) -> None:
     data = {**EXPLAINED, "csrf_token": csrf, "understanding_confirmed": "yes", "consent_outcome": "given",
             "consenting_person_id": str(ids["parent1"]), "recipients-0-agency": "CAMHS"}
     r = client.post(f"/tasks/{tid}", data=data)
-    assert r.status_code == 422 and "(R2)" in r.text
+    assert r.status_code == 422 and "Only the young person may give or withhold consent here" in r.text
+    assert "(R2)" not in r.text  # rule ids stay in the code and the traceability table, never on a page
     with web.app.db.read() as s:
         assert s.scalar(select(func.count()).select_from(ConsentRecord)) == 0
 
@@ -251,6 +252,23 @@ def test_demo_users_can_sign_in_with_the_documented_password(app: App) -> None:
     assert accounts.DEMO_PASSWORD in (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
+def test_r1_r15_deciding_to_share_without_consent_from_the_case_page(web: WebKit) -> None:
+    """R1: no decision starts where consent was never sought unless the page says why it is not (R15)."""
+    case_id, _ = web.scenario.open_case(12)
+    client = sign_in(web, "pat")
+    page = client.get(f"/cases/{case_id}").text
+    assert "Why is consent not being sought?" in page
+    csrf = csrf_of(page)
+    url = f"/cases/{case_id}/start/shares-without-consent"
+    refused = client.post(url, data={"csrf_token": csrf})
+    assert refused.status_code == 422 and "Seek consent first, or say why consent is not being sought" in refused.text
+    reason = {"csrf_token": csrf, "not_sought_ground": "crime_investigation",
+              "not_sought_reason": "Police advise that asking would alert the father"}
+    started = client.post(url, data=reason, follow_redirects=False)
+    assert started.status_code == 303 and started.headers["location"].startswith("/tasks/")
+    assert "Decide whether to share without consent" in client.get(started.headers["location"]).text
+
+
 def make_webkit_app(app: App) -> object:
     from web.app import create_app
 
@@ -270,7 +288,7 @@ def test_starting_work_from_the_case_page(web: WebKit) -> None:
     assert 'href="#start-disclosures"' in refused.text
     short = client.post(f"/cases/{case_id}/start/consultations",
                         data={"csrf_token": csrf, "urgency": "urgent", "question": "help"})
-    assert short.status_code == 422 and "(R13)" in short.text
+    assert short.status_code == 422 and "Say what you need advice on" in short.text and "(R13)" not in short.text
     assert client.post(f"/cases/{case_id}/start/anything", data={"csrf_token": csrf}).status_code == 404
     before = web.counts()
     manager = sign_in(web, "max")

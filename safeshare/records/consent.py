@@ -39,6 +39,13 @@ class ConsentRecord(Base):
     consenting_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     recipients: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     restrictions: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    #: The restrictions chosen from the form's kinds (R7), enforced exactly; ``restrictions`` holds them in
+    #: words followed by anything the person asked for in their own words (notes, confirmed on each share).
+    restriction_choices: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonDoc)
+    #: How consent given was signed (R8): ``{"method": "typed_name", "name", "on"}`` or
+    #: ``{"method": "verbal_with_witness", "witness"}``; and how the person got their copy of the form.
+    signature: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    copy_given: Mapped[str | None] = mapped_column(String(20))
     explanation: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     understanding_confirmed: Mapped[bool]
     competence: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)

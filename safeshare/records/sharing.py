@@ -43,9 +43,12 @@ class ShareDecision(Base):
 
     ``outcome``: ``share`` (a ground or the public-interest test supports it),
     ``must_share`` (statutory duty or court order, R14), ``blocked`` (no ground and no
-    public-interest case), ``not_shared_on_advice`` or ``seek_consent_first`` (after a
-    manager's advice). Only ``share`` and ``must_share`` authorise a disclosure, and
-    only to ``recipients`` (R19).
+    public-interest case), ``not_shared`` or ``seek_consent_first`` (the practitioner's
+    choice, with or without a manager's advice). Only ``share`` and ``must_share``
+    authorise a disclosure, and only to ``recipients`` (R19). ``decided_by_id`` is the
+    practitioner who decided (R22), never the manager who advised. ``weighing`` holds
+    what may happen if shared and if not, and whether sharing is proportionate (R11);
+    ``legal_basis`` the statute or court order (R14).
     """
 
     __tablename__ = "share_decision"
@@ -58,6 +61,10 @@ class ShareDecision(Base):
     outcome: Mapped[str] = mapped_column(String(30))
     grounds: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     public_interest: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    weighing: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    legal_basis: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    not_sought_ground: Mapped[str | None] = mapped_column(String(60))
+    not_sought_reason: Mapped[str | None] = mapped_column(Text)
     recipients: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     what_to_share: Mapped[str] = mapped_column(Text, default="")
     reasons: Mapped[str] = mapped_column(Text, default="")
@@ -71,7 +78,11 @@ class ShareDecision(Base):
 
 class Disclosure(Base):
     """One entry of the disclosure register: when, who, to whom, how, what (R21), and without
-    consent the decision, its grounds or judgement, and that the recipient was told (R22)."""
+    consent the decision, its grounds or judgement, and that the recipient was told (R22).
+
+    ``made_at`` and ``made_by_id`` are when and by whom the information was shared, as entered;
+    ``recorded_at`` and ``recorded_by_id`` when and by whom the entry was written.
+    """
 
     __tablename__ = "disclosure"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -82,6 +93,8 @@ class Disclosure(Base):
     share_decision_id: Mapped[int | None] = mapped_column(ForeignKey("share_decision.id"))
     made_at: Mapped[datetime]
     made_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    recorded_at: Mapped[datetime | None]
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     recipient_agency: Mapped[str] = mapped_column(String(200))
     recipient_contact: Mapped[str | None] = mapped_column(String(200))
     method: Mapped[str] = mapped_column(String(40))

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session
 
 from notifications.documents import store_document
 from notifications.pdf import html_to_pdf
+from rules.sharing import ALL_GROUND_LABELS
 from safeshare.access import can_view_case, require_case
 from safeshare.audit import record_event, refusals_audited
 from safeshare.errors import NotFoundError, SafeshareError
 from safeshare.records import Case, Document, Role, User
 from safeshare.services.exports import ExportQuery, disclosure_rows
-from safeshare.services.sharing import GROUND_LABELS
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
@@ -178,7 +178,7 @@ def produce_register_extract(app: App, session: Session, user: User, case_id: in
             "produced_at": app.clock.now(),
             "produced_by": user.display_name,
             "period": "",
-            "ground_labels": GROUND_LABELS,
+            "ground_labels": ALL_GROUND_LABELS,
         },
         actor=user,
     )

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from rules.sharing import GROUND_LABELS, LEGACY_GROUNDS
 from safeshare.access import can_view_case, require_role
 from safeshare.audit import record_event, refusals_audited
 from safeshare.errors import SafeshareError
@@ -46,7 +47,6 @@ from safeshare.records import (
     User,
 )
 from safeshare.records.schemes import SchemeApplication
-from safeshare.services.sharing import GROUND_LABELS
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
@@ -300,11 +300,10 @@ def shares_without_consent(session: Session, p: Period) -> Table:
     by_ground: Counter[str] = Counter()
     for d in sharing:
         for g in d.grounds or []:
-            by_ground[g] += 1
+            by_ground[LEGACY_GROUNDS.get(g, g)] += 1
         if not d.grounds and d.public_interest:
             by_ground["public_interest"] += 1
-    labels = {**{g: f"({g}) {text}" for g, text in GROUND_LABELS.items()},
-              "public_interest": "Public-interest test, proportionate (R11)"}  # fmt: skip
+    labels = {**GROUND_LABELS, "public_interest": "No listed reason: justified in the public interest"}
     rows: list[list[Any]] = [[labels[k], by_ground[k]] for k in labels]
     outcomes = Counter(d.outcome for d in decisions)
     note = (
@@ -313,7 +312,8 @@ def shares_without_consent(session: Session, p: Period) -> Table:
         if decisions
         else "No decisions in the period"
     )
-    short = [f"({g})" for g in GROUND_LABELS] + ["R11"]
+    short = ["Harm to child", "Harm to adult", "Crime committed", "Crime undetected", "Cannot withhold",
+             "Overrides parent", "Law or court", "Public interest"]
     return Table(
         "shares",
         "Shares without consent, by ground",

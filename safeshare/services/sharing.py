@@ -9,17 +9,25 @@ shared to this audience?" (R23): exports and views must ask it.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue
+from rules import enforce
+from rules.consent import overlaps, restriction_text, share_respects_restrictions
+from rules.sharing import (
+    consent_considered_first,
+    disclosure_entry_complete,
+    reason_for_not_seeking,
+    told_before_disclosure,
+)
 from safeshare.access import require_case, require_role
 from safeshare.audit import record_event
-from safeshare.clock import Clock
+from safeshare.clock import Clock, as_utc
 from safeshare.errors import DomainRuleError, NotFoundError
 from safeshare.records import (
     Case,
@@ -39,16 +47,6 @@ from safeshare.records import (
 if TYPE_CHECKING:
     from safeshare.runtime import App
 
-GROUND_LABELS: dict[str, str] = {
-    "a": "Not sharing may harm the child or young person",
-    "b": "Not sharing may cause serious harm to an adult",
-    "c": "Not sharing may let a crime be committed",
-    "d": "Not sharing may let a crime go undetected (including where seeking consent could interfere with an "
-    "investigation)",
-    "e": "The young person lacks the understanding to withhold consent, so cannot override parental consent",
-    "f": "The young person has the understanding to override a parental refusal",
-    "g": "A statutory duty or court order requires it",
-}
 RESTRICTION_LABELS: dict[str, str] = {
     "not_to_service_user": "Not to be disclosed to service user",
     "not_to_named_person": "Not to be disclosed to a named person",
@@ -111,21 +109,14 @@ def received_information_for(
 
 # -- checking a share --------------------------------------------------------------------
 
-_RESTRICTION_TARGET = re.compile(
-    r"^\s*not\s+(?:to\s+be\s+)?(?:shared|disclosed|given|passed|sent)\s+(?:on\s+)?(?:with|to)\s+(?:the\s+)?(.+?)\s*\.?$",
-    re.IGNORECASE,
-)
-
-
 def _overlaps(a: str | None, b: str | None) -> bool:
-    x, y = _norm(a), _norm(b)
-    return bool(x and y and (x in y or y in x))
+    return overlaps(a, b)
 
 
-def restriction_target(restriction: str) -> str | None:
-    """The party a consent restriction such as 'Not to be shared with the school' names, if it names one."""
-    match = _RESTRICTION_TARGET.match(restriction)
-    return match.group(1) if match else None
+def consent_notes(consent: ConsentRecord) -> list[str]:
+    """What the person asked for in their own words: the consent's restrictions that are not its choices."""
+    chosen = {restriction_text(c) for c in consent.restriction_choices or []}
+    return [r for r in consent.restrictions or [] if r not in chosen]
 
 
 @dataclass
@@ -142,6 +133,8 @@ class CheckedDisclosure:
     purpose: str
     items: list[dict[str, Any]]
     told_consent_status: bool | None
+    made_at: datetime
+    made_by: User
     restrictions_on_use: list[str] = field(default_factory=list)
 
 
@@ -154,7 +147,7 @@ def _basis(session: Session, case_id: int, data: dict[str, Any]) -> tuple[Consen
             raise DomainRuleError(
                 "R10",
                 f"The recorded decision ({decision.outcome.replace('_', ' ')}) does not allow sharing",
-                "Record a new decision with a ground (R10) or public-interest judgement (R11)",
+                "Record a new decision, with the reason for sharing without consent or a public-interest judgement",
             )
         return None, decision
     consent = session.get(ConsentRecord, int(data["consent_record_id"])) if data.get("consent_record_id") else None
@@ -162,7 +155,7 @@ def _basis(session: Session, case_id: int, data: dict[str, Any]) -> tuple[Consen
         raise DomainRuleError(
             "R10",
             "There is no active consent and no recorded decision to share without consent",
-            "Seek consent (R1), or decide whether a ground to share without consent applies (R10, R11)",
+            "Seek consent, or decide whether the information may be shared without consent",
         )
     return consent, None
 
@@ -187,32 +180,39 @@ def check_recipient(
         )
     if consent is None:
         return
-    unclear = []
-    for restriction in consent.restrictions or []:
-        target = restriction_target(restriction)
-        if target is None:
-            unclear.append(restriction)
-        elif _overlaps(target, agency) or _overlaps(target, contact):
-            raise DomainRuleError(
-                "R7",
-                f"The consent restricts this share: '{restriction}'",
-                "Do not share with this recipient; the person's restriction stands",
-            )
-    if unclear and not acknowledged:
-        raise DomainRuleError(
-            "R7",
-            f"The consent has restrictions that need a person to check: {'; '.join(unclear)}",
-            "Confirm on the form that this share respects each restriction",
-        )
+    enforce(share_respects_restrictions(consent.restriction_choices or [], consent_notes(consent), agency, contact,
+                                        acknowledged))
 
 
-def check_disclosure(session: Session, case_id: int, data: dict[str, Any]) -> CheckedDisclosure:
-    """Every rule a share must pass (R6, R7, R10, R19, R20, R22, R23), or a ``DomainRuleError`` naming it."""
+def _maker(session: Session, case_id: int, recorder: User, data: dict[str, Any]) -> User | None:
+    """Who made the disclosure: the member of staff named, or the person recording it. None if the one
+    named is not an active member of the case's team (or the recorder)."""
+    chosen = data.get("made_by_user_id")
+    if chosen in (None, "", recorder.id):
+        return recorder
+    maker = session.get(User, int(chosen)) if str(chosen).isdigit() else None
+    case = session.get(Case, case_id)
+    if maker is None or not maker.is_active or case is None or maker.team_id != case.team_id:
+        return None
+    return maker
+
+
+def check_disclosure(
+    session: Session, case_id: int, data: dict[str, Any], recorder: User, now: datetime
+) -> CheckedDisclosure:
+    """Every rule a share must pass (R6, R7, R10, R14, R19 to R23), or a ``DomainRuleError`` naming it."""
     consent, decision = _basis(session, case_id, data)
     agency = str(data.get("recipient_agency") or "").strip()
     contact = str(data.get("recipient_contact") or "").strip()
-    if not agency:
-        raise DomainRuleError("R21", "Say who the disclosure was made to", "Fill in the recipient agency")
+    maker = _maker(session, case_id, recorder, data)
+    enforce(
+        disclosure_entry_complete(
+            data.get("made_at"), now, decision.decided_at if decision else None, maker is not None, agency, contact
+        )
+    )
+    assert maker is not None
+    if decision is not None:
+        enforce(told_before_disclosure(decision.outcome, decision.informed_outcome))
     check_recipient(consent, decision, agency, contact, bool(data.get("restrictions_respected")))
     items = list(data.get("disclosed_items") or [])
     if not items:
@@ -247,8 +247,20 @@ def check_disclosure(session: Session, case_id: int, data: dict[str, Any]) -> Ch
         purpose=str(data.get("disclosure_purpose") or ""),
         items=items,
         told_consent_status=told if decision is not None else None,
-        restrictions_on_use=list(data.get("restrictions_on_use") or []),
+        made_at=as_utc(datetime.fromisoformat(str(data["made_at"]))),
+        made_by=maker,
+        restrictions_on_use=_passed_on(consent, list(data.get("restrictions_on_use") or [])),
     )
+
+
+def _passed_on(consent: ConsentRecord | None, given: list[str]) -> list[str]:
+    """The restrictions the recipient is told of: those entered, and "not to the person themselves" (R7)."""
+    for choice in (consent.restriction_choices or []) if consent else []:
+        if choice.get("kind") == "not_to_the_person_themselves":
+            text = "Not to be disclosed to the person themselves"
+            if text not in given:
+                given = [*given, text]
+    return given
 
 
 def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: int, c: CheckedDisclosure) -> Disclosure:
@@ -260,8 +272,10 @@ def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: i
         basis=c.basis,
         consent_record_id=c.consent.id if c.consent else None,
         share_decision_id=decision.id if decision else None,
-        made_at=clock.now(),
-        made_by_id=actor.id,
+        made_at=c.made_at,
+        made_by_id=c.made_by.id,
+        recorded_at=clock.now(),
+        recorded_by_id=actor.id,
         recipient_agency=c.recipient_agency,
         recipient_contact=c.recipient_contact,
         method=c.method,
@@ -311,11 +325,11 @@ def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: i
             "case_reference": case.reference,
             "case_id": case.id,
             "disclosure_id": disclosure.id,
-            "made_by": actor.display_name,
-            "made_at": clock.now().strftime("%d %B %Y %H:%M UTC"),
+            "made_by": c.made_by.display_name,
+            "made_at": c.made_at.strftime("%d %B %Y %H:%M UTC"),
             "without_consent": c.basis == "without_consent",
         },
-        recipients=list({u.id: u for u in [actor, *managers]}.values()),
+        recipients=list({u.id: u for u in [actor, c.made_by, *managers]}.values()),
         case_id=case.id,
         dedupe_key=f"disclosure:{disclosure.id}",
     )
@@ -372,21 +386,41 @@ def start_manager_consultation(
 
 
 def start_share_without_consent(
-    app: App, session: Session, user: User, case_id: int, *, episode_id: int | None = None
+    app: App,
+    session: Session,
+    user: User,
+    case_id: int,
+    *,
+    episode_id: int | None = None,
+    not_sought_ground: str | None = None,
+    not_sought_reason: str | None = None,
 ) -> ProcessInstance:
-    """Decide whether to share without consent (P2), on its own rather than from consent seeking."""
+    """Decide whether to share without consent (P2), on its own rather than from consent seeking.
+
+    Consent is the first option (R1): the decision starts once consent has been sought on the case,
+    or with the reason it is not being sought, such as prejudice to a crime investigation (R15).
+    """
     require_role(user, Role.PRACTITIONER)
     case = require_case(session, user, case_id)
     if episode_id is not None:
         episode = session.get(Episode, episode_id)
         if episode is None or episode.case_id != case.id:
             raise NotFoundError(f"No episode {episode_id} on case {case.reference}", "Check the episode number")
+    sought = session.scalars(
+        select(ConsentRecord.outcome).where(ConsentRecord.case_id == case.id)
+    ).all()  # sought (given or refused), or not sought with its reason recorded by consent seeking
+    reason = (not_sought_reason or "").strip() or None
+    enforce(consent_considered_first(sought, reason))
+    if reason is not None or not_sought_ground is not None:
+        enforce(reason_for_not_seeking(not_sought_ground, reason))
     consent = active_consent(session, case.id, episode_id)
     data = {
         "case_id": case.id,
         "episode_id": episode_id,
         "consent_record_id": consent.id if consent else None,
-        "consent_outcome": consent.outcome if consent else None,
+        "consent_outcome": consent.outcome if consent else ("not_sought" if reason else None),
+        "not_sought_ground": not_sought_ground if reason else None,
+        "not_sought_reason": reason,
         "practitioner_user_id": user.id,
     }
     return _start(app, session, user, "share_without_consent", case, data, episode_id)

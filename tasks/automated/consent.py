@@ -7,6 +7,8 @@ from typing import Any
 from sqlalchemy import select
 
 from notifications.documents import store_document
+from rules import enforce
+from rules.consent import consent_in_writing, restriction_text, restrictions_are_consistent
 from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError
 from safeshare.records import Case, ConsentRecord, Episode, Person, User
@@ -42,6 +44,12 @@ def _check_consenting_person(data: dict[str, Any]) -> None:
         raise DomainRuleError("R2", "Who may consent has not been decided", "Run the consent-authority decision")
 
 
+def _signature(data: dict[str, Any]) -> dict[str, Any]:
+    if data.get("consent_signature") == "typed_name":
+        return {"method": "typed_name", "name": data.get("signed_name"), "on": data.get("signed_on")}
+    return {"method": "verbal_with_witness", "witness": data.get("witness_name")}
+
+
 def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """Write the consent record for this episode, refusing anything the procedure forbids."""
     outcome = data["consent_outcome"]
@@ -63,14 +71,30 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
             "Consent must name the recipients; silence is not consent",
             "List each agency the information may go to",
         )
-    if outcome == "given_with_restrictions" and not data.get("restrictions"):
+    choices = list(data.get("restriction_choices") or []) if outcome in GIVEN else []
+    notes = [str(n) for n in data.get("restrictions") or []] if outcome in GIVEN else []
+    if outcome == "given_with_restrictions" and not (choices or notes):
         raise DomainRuleError(
             "R7",
             "Consent with restrictions needs the restrictions recorded",
-            "Write each restriction, e.g. 'Not to be shared with the school'",
+            "Choose each restriction, or write what the person asked for",
         )
+    enforce(restrictions_are_consistent(data.get("recipients") or [], choices, notes))
     if outcome != "not_sought":
         _check_consenting_person(data)
+    person = ctx.session.get(Person, data.get("consenting_person_id")) if data.get("consenting_person_id") else None
+    enforce(
+        consent_in_writing(
+            outcome,
+            data.get("consent_signature"),
+            data.get("signed_name"),
+            data.get("signed_on"),
+            data.get("witness_name"),
+            data.get("copy_given"),
+            person.full_name if person else None,
+            ctx.clock.now().date(),
+        )
+    )
     episode = ctx.session.get(Episode, data["episode_id"])
     if episode is None or episode.case_id != ctx.case_id:
         raise DomainRuleError("R9", "The episode of work for this consent no longer exists", "Start a new episode")
@@ -100,7 +124,10 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
         consent_from=data["consent_from"],
         consenting_person_id=data.get("consenting_person_id") if outcome != "not_sought" else None,
         recipients=data.get("recipients", []) if outcome in GIVEN else [],
-        restrictions=data.get("restrictions", []) if outcome in GIVEN else [],
+        restrictions=[restriction_text(c) for c in choices] + notes,
+        restriction_choices=choices or None,
+        signature=_signature(data) if outcome in GIVEN else None,
+        copy_given=data.get("copy_given") if outcome in GIVEN else None,
         explanation={k: data.get(f"explained_{k}") for k in ("what", "how", "why", "with_whom", "when")},
         understanding_confirmed=bool(data.get("understanding_confirmed")),
         competence=competence,

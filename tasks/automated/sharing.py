@@ -11,13 +11,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from rules import enforce
+from rules.sharing import (
+    STATUTORY,
+    decided_by_the_practitioner,
+    ground_label,
+    in_doubt_consults,
+    lawful_basis_for_sharing_without_consent,
+    person_told_before_share,
+    statutory_duty_or_order_named,
+)
 from safeshare.audit import record_event
 from safeshare.clock import as_utc
 from safeshare.errors import DomainRuleError
 from safeshare.records import ManagerAdvice, ReceivedInformation, Role, ShareDecision
 from safeshare.services.sharing import (
-    GROUND_LABELS,
     RESTRICTION_LABELS,
+    SHARING_OUTCOMES,
     check_disclosure,
     write_disclosure,
 )
@@ -72,73 +82,70 @@ def record_manager_advice(ctx: ServiceContext, data: dict[str, Any]) -> int:
 
 def _share_outcome(data: dict[str, Any]) -> str:
     route = data.get("share_route")
-    if route in ("share", "must_share", "blocked", "not_shared_on_advice", "seek_consent_first"):
+    if route in ("share", "must_share", "blocked", "not_shared", "seek_consent_first"):
         return str(route)
-    if route == "consult":
-        advice = data.get("advice_decision")
-        if advice == "do_not_share":
-            return "not_shared_on_advice"
-        if advice == "seek_consent_first":
-            return "seek_consent_first"
     raise DomainRuleError(
-        "R10",
-        "The decision to share without consent could not be worked out from the grounds and advice",
-        "Record the grounds (R10) or the public-interest judgement (R11) again",
+        "R11",
+        "The decision to share without consent could not be worked out from your answers",
+        "Answer the decision again",
     )
 
 
-def _public_interest(data: dict[str, Any]) -> dict[str, Any] | None:
-    judgement = data.get("public_interest")
-    return dict(judgement) if isinstance(judgement, dict) and judgement else None
+def _object(data: dict[str, Any], name: str) -> dict[str, Any] | None:
+    value = data.get(name)
+    return dict(value) if isinstance(value, dict) and value else None
 
 
 def record_share_decision(ctx: ServiceContext, data: dict[str, Any]) -> int:
-    """R10 to R14: write the decision, its grounds or public-interest judgement, and why; refuse a share
-    with neither (R10, R11) and a share with no named recipient (R19)."""
+    """The practitioner's decision (R22), written with its grounds or public-interest judgement, its
+    weighing (R11), the statute or order (R14), recipients (R19) and reasons; a share with no basis, no
+    proportionality, or while the practitioner is in doubt (R13) is refused."""
     if ctx.actor is None or ctx.case_id is None:
-        raise DomainRuleError("R10", "A decision to share is made by a practitioner on a case", "Open it from a case")
+        raise DomainRuleError("R22", "A decision to share is made by a practitioner on a case", "Open it from a case")
+    enforce(in_doubt_consults(bool(data.get("in_doubt"))))
+    advice = ctx.session.get(ManagerAdvice, data["manager_advice_id"]) if data.get("manager_advice_id") else None
+    enforce(
+        decided_by_the_practitioner(
+            {r.value for r in ctx.actor.roles}, ctx.actor.id, advice.advised_by_id if advice else None
+        )
+    )
     outcome = _share_outcome(data)
     grounds = sorted(set(data.get("grounds") or []))
-    unknown = [g for g in grounds if g not in GROUND_LABELS]
-    if unknown:
-        raise DomainRuleError("R10", f"Unknown grounds {unknown}", f"Choose from {', '.join(GROUND_LABELS)}")
-    judgement = _public_interest(data)
-    proportionate = bool(judgement and judgement.get("proportionate"))
+    judgement = _object(data, "public_interest")
+    weighing = _object(data, "weighing")
+    legal_basis = _object(data, "legal_basis")
     recipients = list(data.get("share_recipients") or [])
-    if outcome in ("share", "must_share"):
-        if not grounds and not proportionate:
-            raise DomainRuleError(
-                "R10",
-                "Information cannot be shared without consent unless a ground applies or sharing is a "
-                "proportionate response in the public interest",
-                "Select a ground (R10 a to g) or record the public-interest judgement (R11)",
-            )
+    if outcome in SHARING_OUTCOMES:
+        enforce(lawful_basis_for_sharing_without_consent(grounds, judgement, weighing))
+        enforce(statutory_duty_or_order_named(grounds, legal_basis, ctx.clock.now().date()))
         if not recipients:
             raise DomainRuleError(
                 "R19", "A share without consent must name who receives it", "List each recipient who needs it"
             )
-    if outcome == "must_share" and "g" not in grounds:
-        raise DomainRuleError("R14", "Only a statutory duty or court order makes sharing mandatory", "Select ground g")
+    if outcome == "must_share" and STATUTORY not in grounds:
+        raise DomainRuleError("R14", "Only a statutory duty or court order makes sharing required", "Choose it")
     reasons = str(data.get("decision_reasons") or "").strip()
     if outcome == "blocked":
         reasons = (reasons + " " if reasons else "") + (
-            "Blocked: no ground from R10 applies and no proportionate public-interest case (R11) was made."
+            "Blocked: no ground applies and no public-interest judgement was made."
         )
-    elif outcome in ("not_shared_on_advice", "seek_consent_first"):
-        reasons = (reasons + " " if reasons else "") + f"Manager's advice: {data.get('advice_reasons', '')}"
     decision = ShareDecision(
         case_id=ctx.case_id,
         episode_id=data.get("episode_id"),
         instance_id=ctx.instance.id,
         consent_record_id=data.get("consent_record_id"),
-        consent_status=str(data.get("consent_outcome") or "none"),
+        consent_status=str(data.get("consent_outcome") or ("not_sought" if data.get("not_sought_reason") else "none")),
         outcome=outcome,
         grounds=grounds,
         public_interest=judgement,
-        recipients=recipients if outcome in ("share", "must_share") else [],
+        weighing=weighing if outcome in SHARING_OUTCOMES else None,
+        legal_basis=legal_basis if STATUTORY in grounds else None,
+        not_sought_ground=data.get("not_sought_ground"),
+        not_sought_reason=data.get("not_sought_reason"),
+        recipients=recipients if outcome in SHARING_OUTCOMES else [],
         what_to_share=str(data.get("what_to_share") or ""),
         reasons=reasons,
-        manager_advice_id=data.get("manager_advice_id"),
+        manager_advice_id=advice.id if advice else None,
         decided_by_id=ctx.actor.id,
         decided_at=ctx.clock.now(),
     )
@@ -149,9 +156,10 @@ def record_share_decision(ctx: ServiceContext, data: dict[str, Any]) -> int:
         ctx.clock,
         ctx.actor,
         "share_decision_recorded",
-        f"Decision on sharing without consent: {outcome.replace('_', ' ')}"
-        + (f" on grounds {', '.join(grounds)}" if grounds else "")
-        + (" (public-interest judgement)" if proportionate and not grounds else ""),
+        f"{ctx.actor.display_name} decided on sharing without consent: {outcome.replace('_', ' ')}"
+        + (f" ({'; '.join(ground_label(g) for g in grounds)})" if grounds else "")
+        + (" (public-interest judgement)" if judgement and not grounds and outcome in SHARING_OUTCOMES else "")
+        + (" after a manager's advice" if advice else ""),
         case_id=ctx.case_id,
         detail={"share_decision_id": decision.id, "outcome": outcome, "grounds": grounds},
     )
@@ -159,18 +167,13 @@ def record_share_decision(ctx: ServiceContext, data: dict[str, Any]) -> int:
 
 
 def record_informing(ctx: ServiceContext, data: dict[str, Any]) -> str:
-    """R14, R15: after a share under duty, the individual is told what, why and to whom, unless
-    telling them would prejudice a crime investigation or is impossible: either way it is recorded."""
+    """R14, R15: before a share the law requires, the person is told what will be shared, why and with
+    whom, unless that would prejudice a crime investigation or put someone at risk: recorded either way."""
     decision = ctx.session.get(ShareDecision, data["share_decision_id"])
     assert decision is not None
-    outcome = data["inform_outcome"]
+    outcome = str(data.get("inform_outcome") or "")
     note = str(data.get("inform_note") or "").strip()
-    if outcome != "informed" and len(note) < 10:
-        raise DomainRuleError(
-            "R15" if outcome == "not_informed_crime_prejudice" else "R14",
-            "Say why the individual was not told about the share",
-            "Record the reason, e.g. what the police advised",
-        )
+    enforce(person_told_before_share(outcome, note))
     decision.informed_outcome = outcome
     decision.informed_note = note or None
     decision.informed_recorded_at = ctx.clock.now()
@@ -178,23 +181,24 @@ def record_informing(ctx: ServiceContext, data: dict[str, Any]) -> str:
         ctx.session,
         ctx.clock,
         ctx.actor,
-        "individual_informed" if outcome == "informed" else "individual_not_informed",
+        "individual_informed" if outcome == "told" else "individual_not_informed",
         {
-            "informed": "The individual was told what was shared, why and to whom",
-            "not_informed_crime_prejudice": "The individual was not told: it would prejudice a crime investigation",
-            "not_possible": "The individual could not be told",
+            "told": "The person was told, before the share, what will be shared, why and with whom",
+            "not_told_crime_investigation": "The person was not told: it would prejudice a crime investigation",
+            "not_told_risk_of_harm": "The person was not told: it would put someone at risk of harm",
+            "not_possible": "The person could not be told before the share",
         }[outcome],
         case_id=decision.case_id,
         detail={"share_decision_id": decision.id, "outcome": outcome},
     )
-    return str(outcome)
+    return outcome
 
 
 def record_disclosure(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """R6, R7, R19 to R22: check the share against consent or the decision, then write the register entry."""
     if ctx.actor is None or ctx.case_id is None:
         raise DomainRuleError("R21", "A disclosure is recorded by the person who made it, on a case", "Use a case")
-    checked = check_disclosure(ctx.session, ctx.case_id, data)
+    checked = check_disclosure(ctx.session, ctx.case_id, data, ctx.actor, ctx.clock.now())
     disclosure = write_disclosure(ctx.session, ctx.clock, ctx.actor, ctx.instance.id, checked)
     return disclosure.id
 

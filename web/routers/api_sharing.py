@@ -31,7 +31,11 @@ def start_consultation(case_id: PathId, body: Consultation, unit: WriteUnit) -> 
 
 
 class ShareWithoutConsent(BaseModel):
+    """Consent is the first option: on a case where consent was never sought, say why it is not being sought."""
+
     episode_id: BodyId = None
+    not_sought_ground: Literal["crime_investigation", "immediate_risk_to_child", "statutory_duty"] | None = None
+    not_sought_reason: BodyText | None = Field(default=None, max_length=4000)
 
 
 @router.post("/shares-without-consent", status_code=201, response_model=out.Instance)

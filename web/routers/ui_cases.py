@@ -7,6 +7,7 @@ import json
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from rules.sharing import ALL_GROUND_LABELS
 from safeshare.records import Case, Role
 from safeshare.services import queues, sharing
 from safeshare.services.case_view import view_case
@@ -50,7 +51,7 @@ def render_case(
                 "received": sharing.received_information_for(session, user, case_id),
                 "decisions": sharing.share_decisions(session, user, case_id),
                 "advice": sharing.manager_advice(session, user, case_id),
-                "ground_labels": sharing.GROUND_LABELS,
+                "ground_labels": ALL_GROUND_LABELS,
                 "is_practitioner": Role.PRACTITIONER in user.roles,
                 "error_list": error_list or [],
             },

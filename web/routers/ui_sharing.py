@@ -8,7 +8,7 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import SafeshareError
+from safeshare.errors import DomainRuleError, SafeshareError
 from safeshare.records import ProcessInstance
 from safeshare.services import cases, queues, sharing
 from web.auth import acting, safeshare_app
@@ -39,7 +39,9 @@ def _start(request: Request, case_id: int, form: FormData, action: str) -> Respo
                 )
             elif action == "shares-without-consent":
                 instance = sharing.start_share_without_consent(
-                    app, session, user, case_id, episode_id=_optional_int(form, "episode_id")
+                    app, session, user, case_id, episode_id=_optional_int(form, "episode_id"),
+                    not_sought_ground=str(form.get("not_sought_ground", "")).strip() or None,
+                    not_sought_reason=str(form.get("not_sought_reason", "")).strip() or None,
                 )
             elif action == "disclosures":
                 instance = sharing.start_disclosure(
@@ -53,7 +55,9 @@ def _start(request: Request, case_id: int, form: FormData, action: str) -> Respo
     except SafeshareError as exc:
         if exc.status_code in (401, 403, 404):
             raise
-        text = f"{exc.message}. {exc.hint}".strip() if exc.hint else exc.message
+        text = exc.for_people() if isinstance(exc, DomainRuleError) else (
+            f"{exc.message}. {exc.hint}".strip() if exc.hint else exc.message
+        )
         return render_case(request, case_id, error_list=[{"text": text, "href": f"#start-{action}"}], status_code=422)
     return RedirectResponse(target, status_code=303)
 

@@ -84,7 +84,7 @@ def complete_task(task_id: str, request: Request, form: FormData = Depends(poste
     except FormValidationError as exc:
         return _task_page(request, task_id, data, exc.field_errors, 422)
     except DomainRuleError as exc:
-        text = f"{exc.message}. {exc.hint}".strip() if exc.hint else exc.message
+        text = exc.for_people()
         return _task_page(request, task_id, data, {}, 422, [{"text": text, "href": "#main-content"}])
     message = "The process has finished." if finished else "The next step is with whoever it belongs to."
     return render(request, "done.html", {"title": f"{title}: done", "message": message, "case_id": case_id})
