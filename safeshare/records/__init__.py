@@ -15,6 +15,7 @@ from safeshare.records.sharing import (
     ReceivedInformation,
     ShareDecision,
 )
+from safeshare.records.sso import SsoIdentity
 from safeshare.records.workflow_state import (
     CompletedTask,
     OpenTask,
@@ -26,6 +27,7 @@ from safeshare.records.workflow_state import (
 __all__ = [
     "ApiToken",
     "SignInAttempt",
+    "SsoIdentity",
     "AuditChainHead",
     "AuditEvent",
     "Base",

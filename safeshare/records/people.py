@@ -19,6 +19,7 @@ class Role(StrEnum):
     SENIOR_MANAGER = "senior_manager"
     POLICE_STAFF = "police_staff"
     ADMINISTRATOR = "administrator"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
 
 
 class Team(Base):
