@@ -311,3 +311,22 @@ def test_the_schedule_is_configurable_and_checked(tmp_path) -> None:  # type: ig
         with_years({"audit": 0})
     with pytest.raises(ConfigurationError, match="whole number"):
         with_years({"audit": None})
+
+
+def test_the_command_prints_the_schedule_and_lists_due_records(app: App, scenario: Scenario, database_url: str) -> None:
+    from typer.testing import CliRunner
+
+    from safeshare.cli import _register
+    from safeshare.cli import app as cli
+
+    _register()
+    runner = CliRunner()
+    printed = runner.invoke(cli, ["retention", "schedule"])
+    assert (
+        printed.exit_code == 0
+        and "Children's case records: kept 25 years from the child's date of birth" in printed.output
+    )
+    assert "Management of Police Information" in printed.output
+    listed = runner.invoke(cli, ["retention", "list-due", "--database-url", database_url])
+    assert listed.exit_code == 0, listed.output
+    assert "Nothing new is past its keeping period." in listed.output

@@ -34,6 +34,7 @@ from web.routers import (
     ui_cases,
     ui_queues,
     ui_reports,
+    ui_retention,
     ui_schemes,
     ui_sharing,
     ui_tasks,
@@ -85,6 +86,7 @@ def create_app(
         ui_schemes.router,
         ui_admin.router,
         ui_reports.router,
+        ui_retention.router,
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

@@ -411,7 +411,8 @@ def decide_review(
     undecided = [i.description for i in pending if i.id not in decisions]
     if undecided:
         raise SafeshareError(
-            f"Decide every record before signing off: {len(undecided)} still need a decision",
+            f"Decide every record before signing off: {len(undecided)} still "
+            + ("needs a decision" if len(undecided) == 1 else "need a decision"),
             f"Start with: {undecided[0]}",
         )
     unexplained = [i.description for i in pending if not decisions[i.id].remove and not decisions[i.id].reason.strip()]
