@@ -29,6 +29,10 @@ if TYPE_CHECKING:
     from safeshare.db import Database
 
 GENESIS_HASH = "0" * 64
+#: The event that vouches for events whose content was removed under the retention schedule.
+REDACTION_EVENT = "audit_redacted"
+#: What a removed event's summary says instead.
+REDACTED_SUMMARY = "Content removed under the retention schedule"
 
 
 def _event_hash(event: AuditEvent | dict[str, Any]) -> str:
@@ -157,11 +161,16 @@ def describe(event: AuditEvent) -> str:
 def verify_chain(session: Session, anchors: dict[int, str] | None = None) -> ChainReport:
     """Walk the chain in order; report the first event that was edited, deleted or reordered.
 
+    An event whose content the retention schedule removed (``redacted_at`` set) keeps its hash and its
+    links; its content cannot be checked any more, so it counts only if a later, intact
+    ``audit_redacted`` event names it with that very hash (see :func:`redact_events`).
+
     ``anchors`` maps sequence numbers to hashes noted earlier outside the database
     (``head_seq``/``head_hash`` of an earlier report): a chain rewritten wholesale,
     every hash recomputed, still fails there.
     """
     anchors = anchors or {}
+    unvouched: dict[int, str] = {}
     expected_prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
@@ -182,10 +191,17 @@ def verify_chain(session: Session, anchors: dict[int, str] | None = None) -> Cha
                 "its link to the previous event is broken (events reordered, swapped or removed?)",
                 describe(event),
             )
-        if _event_hash(event) != event.hash:
+        if event.redacted_at is not None:
+            unvouched[event.seq] = event.hash  # content removed: a later redaction event must name it
+        elif _event_hash(event) != event.hash:
             return ChainReport(
                 False, checked, event.seq, "its content no longer matches its hash (edited?)", describe(event)
             )
+        elif event.event_type == REDACTION_EVENT:
+            vouched = event.detail.get("events", {}) if isinstance(event.detail, dict) else {}
+            for seq_text, original_hash in vouched.items():
+                if unvouched.get(int(seq_text)) == original_hash:
+                    del unvouched[int(seq_text)]
         if event.seq in anchors and anchors[event.seq] != event.hash:
             return ChainReport(
                 False,
@@ -197,6 +213,14 @@ def verify_chain(session: Session, anchors: dict[int, str] | None = None) -> Cha
         expected_prev = event.hash
         expected_seq += 1
         checked += 1
+    if unvouched:
+        first = min(unvouched)
+        return ChainReport(
+            False,
+            checked,
+            first,
+            f"the content of event {first} was removed, but no later event records that removal and its reason",
+        )
     missing = sorted(seq for seq in anchors if seq > checked)
     if missing:
         return ChainReport(False, checked, missing[0], f"event {missing[0]} was noted earlier but is gone")
@@ -255,3 +279,38 @@ def refusals_audited(
     except (NotFoundError, PermissionDeniedError) as exc:
         record_refusal(db, clock, actor, action, exc, detail=detail)
         raise
+
+
+def redact_events(
+    session: Session, clock: Clock, actor: User | None, seqs: list[int], reason: str
+) -> None:
+    """Remove the content (summary and detail) of events ``seqs`` in the caller's transaction, keeping
+    each event, its place and its hash; then record one event naming each removed event's sequence
+    number and hash, and the reason. ``verify_chain`` accepts a removed event only with that record.
+
+    The database's guard (migration 0060) lets exactly this change through, once per event.
+    """
+    if not seqs:
+        return
+    table = Base.metadata.tables[AuditEvent.__tablename__]
+    now = clock.now()
+    hashes: dict[str, str] = {}
+    for seq, event_hash in session.execute(
+        select(table.c.seq, table.c.hash).where(table.c.seq.in_(seqs), table.c.redacted_at.is_(None))
+    ):
+        hashes[str(seq)] = event_hash
+    if not hashes:
+        return
+    session.execute(
+        update(table)
+        .where(table.c.seq.in_([int(s) for s in hashes]), table.c.redacted_at.is_(None))
+        .values(summary=f"{REDACTED_SUMMARY}: {reason}"[:500], detail={}, redacted_at=now)
+    )
+    record_event(
+        session,
+        clock,
+        actor,
+        REDACTION_EVENT,
+        f"Content of {len(hashes)} audit event(s) removed under the retention schedule: {reason}",
+        detail={"events": hashes, "reason": reason},
+    )

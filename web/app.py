@@ -16,7 +16,8 @@ from starlette.staticfiles import StaticFiles
 
 from safeshare.app import App
 from safeshare.config import PROJECT_ROOT
-from web import errors, observability
+from safeshare.services.sso import SsoSettings
+from web import errors, observability, oidc
 from web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from web.routers import (
     api_admin,
@@ -33,6 +34,7 @@ from web.routers import (
     ui_cases,
     ui_queues,
     ui_reports,
+    ui_retention,
     ui_schemes,
     ui_sharing,
     ui_tasks,
@@ -46,8 +48,13 @@ SESSION_COOKIE = "safeshare_session"
 SESSION_MAX_AGE = 8 * 60 * 60  # a working day
 
 
-def create_app(application: App, *, key: str | None = None, https_only: bool = False) -> FastAPI:
-    """Build the web app around ``application`` (its database, models, engine and clock)."""
+def create_app(
+    application: App, *, key: str | None = None, https_only: bool = False, sso: SsoSettings | None = None
+) -> FastAPI:
+    """Build the web app around ``application`` (its database, models, engine and clock).
+
+    ``sso`` (default: read from the environment) turns on single sign-on, which replaces passwords.
+    """
     web = FastAPI(
         title="safeshare",
         summary="Safeguarding information sharing: tasks, cases, consent and disclosures",
@@ -58,6 +65,9 @@ def create_app(application: App, *, key: str | None = None, https_only: bool = F
     )
     web.state.safeshare = application
     errors.install(web)
+    web.state.sso = sso if sso is not None else SsoSettings.from_env()
+    if web.state.sso is not None:
+        web.include_router(oidc.router)  # first, so its sign-in answers instead of the password one
     for router in (
         api_auth.router,
         api_tasks.router,
@@ -76,6 +86,7 @@ def create_app(application: App, *, key: str | None = None, https_only: bool = F
         ui_schemes.router,
         ui_admin.router,
         ui_reports.router,
+        ui_retention.router,
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

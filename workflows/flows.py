@@ -26,6 +26,7 @@ from notifications.channels.email import EmailChannel, SmtpSettings  # noqa: E40
 from notifications.delivery import RetryPolicy, deliver_due  # noqa: E402
 from notifications.template_check import check_templates  # noqa: E402
 from safeshare.app import App  # noqa: E402
+from safeshare.services.retention import list_due_for_review  # noqa: E402
 from workflows.timer_sweep import sweep_due_timers  # noqa: E402
 
 _configured: dict[str, Any] = {}
@@ -100,3 +101,18 @@ async def deliver_notifications(limit: int = 200) -> dict[str, Any]:
 @flow(name="safeshare-tick", description="One scheduler tick: fire due timers, then deliver what they queued.")
 async def tick() -> dict[str, Any]:
     return {"timers": await sweep_timers(), "notifications": await deliver_notifications()}
+
+
+@flow(
+    name="safeshare-retention-review",
+    description="List the records past their keeping period for the data protection officer to review.",
+)
+async def retention_review() -> dict[str, Any]:
+    """Run daily: nothing is removed here, only listed; removal needs the officer's sign-off."""
+    logger = get_run_logger()
+    review = await asyncio.to_thread(list_due_for_review, current_app())
+    if review is None:
+        logger.info("nothing new is past its keeping period")
+        return {"review_id": None, "listed": 0}
+    logger.info("retention review %s lists %d record(s)", review.id, len(review.item_ids))
+    return {"review_id": review.id, "listed": len(review.item_ids)}

@@ -17,6 +17,7 @@ def _register() -> None:
         case_cmds,
         demo_cmd,
         report_cmds,
+        retention_cmds,
         scheduler_cmds,
         task_cmds,
         web_cmds,

@@ -6,6 +6,7 @@ from safeshare.records.base import Base
 from safeshare.records.consent import ConsentRecord, Document
 from safeshare.records.notification import Notification
 from safeshare.records.people import Case, Episode, ParentalResponsibility, Person, Role, Team, User, UserRole
+from safeshare.records.retention import RetentionHold, RetentionItem, RetentionReview
 from safeshare.records.scheduling import DeadlineSetting, TimerIncident
 from safeshare.records.schemes import SchemeApplication
 from safeshare.records.sharing import (
@@ -15,6 +16,7 @@ from safeshare.records.sharing import (
     ReceivedInformation,
     ShareDecision,
 )
+from safeshare.records.sso import SsoIdentity
 from safeshare.records.workflow_state import (
     CompletedTask,
     OpenTask,
@@ -26,6 +28,7 @@ from safeshare.records.workflow_state import (
 __all__ = [
     "ApiToken",
     "SignInAttempt",
+    "SsoIdentity",
     "AuditChainHead",
     "AuditEvent",
     "Base",
@@ -45,6 +48,9 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "ReceivedInformation",
+    "RetentionHold",
+    "RetentionItem",
+    "RetentionReview",
     "Role",
     "SchemeApplication",
     "ShareDecision",

@@ -29,6 +29,9 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(JsonDoc, default=dict)
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    #: Set when the retention schedule removed the event's content (summary and detail). Not hashed: the
+    #: event keeps its hash, and a later ``audit_redacted`` event vouches for it (see ``verify_chain``).
+    redacted_at: Mapped[datetime | None]
 
 
 class AuditChainHead(Base):

@@ -20,6 +20,7 @@ class Role(StrEnum):
     POLICE_STAFF = "police_staff"
     POLICE_SUPERVISOR = "police_supervisor"  # receives a scheme's escalations at its time limits (R32, R33)
     ADMINISTRATOR = "administrator"
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
 
 
 class Team(Base):
