@@ -224,8 +224,9 @@ def callback(request: Request) -> Response:
             clock=app.clock,
         )
         with app.transaction() as session:
-            user_id = sign_in_with_claims(session, app.clock, settings, issuer, claims).id
+            user = sign_in_with_claims(session, app.clock, settings, issuer, claims)
+            user_id, version = user.id, user.session_version
     except SsoRefusedError as exc:
         return _refused(request, exc, issuer)
-    sign_in_session(request, user_id)
+    sign_in_session(request, user_id, version)
     return RedirectResponse(_safe_next(str(pending.get("next"))), status_code=303)

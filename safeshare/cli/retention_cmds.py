@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from safeshare.cli import app, friendly_errors
 from safeshare.cli.common import DatabaseOption, build_app
+from safeshare.cli.root import app, friendly_errors
 from safeshare.services.retention import list_due_for_review
 from safeshare.services.retention_schedule import load_schedule
 

@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from safeshare.audit import record_event
 from safeshare.errors import ConflictError, DomainRuleError
 from safeshare.records import ProcessInstance, SchemeApplication, User
+from safeshare.services.scheme_letters import letter_recipient, produce_document
 from safeshare.services.schemes import get_application, require_police_staff
-from tasks.automated.scheme_outcomes import letter_recipient, produce_document
 
 if TYPE_CHECKING:
     from safeshare.app import App

@@ -9,78 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from notifications.documents import store_document
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.config import Settings
 from safeshare.errors import DomainRuleError
-from safeshare.records import Case, SchemeApplication, User
+from safeshare.records import SchemeApplication
+from safeshare.services.scheme_letters import letter_recipient, produce_document
 from tasks.automated.schemes import (
-    SCHEME_NAMES,
     actor_stamp,
     application_of,
     audit,
     check_identity_documents,
+    close_application,
     not_verified_next_step,
     text,
 )
 from workflows.context import ServiceContext
-
-# National helplines printed on every letter (the force may add its own local services in the letter).
-HELPLINES = {
-    "dvds": [
-        ("National Domestic Abuse Helpline (free, 24 hours)", "0808 2000 247"),
-        ("Men's Advice Line", "0808 8010 327"),
-    ],
-    "csor": [
-        ("NSPCC Helpline", "0808 800 5000"),
-        ("Stop It Now", "0808 1000 900"),
-    ],
-}
-
-
-def produce_document(
-    session: Session,
-    clock: Clock,
-    actor: User | None,
-    application: SchemeApplication,
-    kind: str,
-    title: str,
-    **extra: Any,
-) -> int:
-    """A scheme document, kept off every case file (police records), with its production audited."""
-    officer = session.get(User, actor.id) if actor else None
-    linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
-    document = store_document(
-        session,
-        clock,
-        case_id=None,  # police records stay off the child's case file
-        kind=kind,
-        title=f"{title}, {application.reference}",
-        context={
-            "application": application,
-            "scheme_name": SCHEME_NAMES[application.scheme],
-            "officer": officer,
-            "today": clock.now(),
-            "force_address": Settings.from_env().force_postal_address,
-            "helplines": HELPLINES[application.scheme],
-            "linked_case_reference": linked.reference if linked else None,
-            **extra,
-        },
-        actor=actor,
-        source_record_id=application.id,
-    )
-    record_event(
-        session,
-        clock,
-        actor,
-        "document_produced",
-        f"{application.reference}: {title} produced",
-        detail={"application_id": application.id, "document_id": document.id, "sha256": document.sha256},
-    )
-    return document.id
 
 
 def _document(ctx: ServiceContext, application: SchemeApplication, kind: str, title: str, **extra: Any) -> int:
@@ -102,39 +43,6 @@ def _check_time_limit(ctx: ServiceContext, application: SchemeApplication, data:
         )
 
 
-def _close(ctx: ServiceContext, application: SchemeApplication, outcome: str) -> None:
-    application.outcome = outcome
-    application.status = "closed"
-    application.completed_at = ctx.clock.now()
-
-
-def letter_recipient(application: SchemeApplication, data: dict[str, Any]) -> dict[str, Any]:
-    """Who a letter goes to and the safe way to reach them: the applicant, or for right to know the person
-    at risk (R29), through the way recorded at first contact unless the form gives another (R36)."""
-    party = application.person_at_risk if application.route == "right_to_know" else application.applicant
-    party = party or {}
-    safe = text(data, "safe_contact") or str(party.get("safe_contact") or "").strip()
-    if not safe:
-        raise DomainRuleError(
-            "R36",
-            "No safe way to send the letter is recorded",
-            "Enter a safe way to send the letter, as agreed with them",
-        )
-    return {"name": party.get("name") or "", "safe_contact": safe}
-
-
-def close_with_letter(ctx: ServiceContext, application: SchemeApplication, reason: str, data: dict[str, Any]) -> None:
-    """An application closed because identity could not be verified: its reason, and a letter saying so."""
-    to = letter_recipient(application, data)
-    letter = {"to": to, "reason": reason}
-    document_id = _document(ctx, application, "scheme_closure_letter", "Closure letter", letter=letter)
-    application.outcome_detail = (application.outcome_detail or {}) | {
-        "closure": letter | {"document_id": document_id} | actor_stamp(ctx)
-    }
-    _close(ctx, application, "closed")
-    audit(ctx, application, "scheme_application_closed", "application closed with a letter", reason=reason)
-
-
 def prepare_undertaking(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """R26, R27: the undertaking is printed before the meeting, for the named recipient to sign there."""
     application = application_of(ctx, data)
@@ -151,7 +59,7 @@ def _disclosed(ctx: ServiceContext, application: SchemeApplication, meeting: dic
     application.outcome_detail = detail
     detail = detail | {"disclosure_record_document_id": _document(ctx, application, kind, "Disclosure record")}
     application.outcome_detail = detail
-    _close(ctx, application, "disclosed")
+    close_application(ctx, application, "disclosed")
     audit(ctx, application, "scheme_disclosure_made", "disclosure made in person", signed=meeting["undertaking_signed"])
     return "disclosed"
 
@@ -229,7 +137,7 @@ def record_scheme_no_disclosure(ctx: ServiceContext, data: dict[str, Any]) -> in
         "letter": letter | actor_stamp(ctx),
         "letter_document_id": document_id,
     }
-    _close(ctx, application, "not_disclosed")
+    close_application(ctx, application, "not_disclosed")
     audit(ctx, application, "scheme_no_disclosure", "non-disclosure letter sent in a safe way; support offered")
     return document_id
 

@@ -16,10 +16,10 @@ from notifications.outbox import enqueue
 from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError, ModelError
 from safeshare.records import Role, SchemeApplication, User, UserRole
+from safeshare.services.scheme_letters import letter_recipient, produce_document
 from tasks.operator_registry import Parameters
 from workflows.context import ServiceContext
 
-SCHEME_NAMES = {"csor": "Child Sex Offender Disclosure Scheme", "dvds": "Domestic Violence Disclosure Scheme"}
 ROUTE_NAMES = {"csor": "CSOR", "right_to_ask": "DVDS right to ask", "right_to_know": "DVDS right to know"}
 FORUM_NAMES = {
     "dvds_panel": "the DVDS panel",
@@ -123,8 +123,6 @@ def not_verified_next_step(
         audit(ctx, application, "scheme_meeting_rearranged", f"identity not verified; meeting re-arranged ({stage})")
         return "rearrange"
     if step == "close":
-        from tasks.automated.scheme_outcomes import close_with_letter
-
         close_with_letter(ctx, application, text(data, "closure_reason"), data)
         return "close"
     raise ModelError(f"{ctx.task_spec}: next step {step!r} after an unverified identity", "Check the form")
@@ -348,3 +346,23 @@ def _tell_police_team(ctx: ServiceContext, application: SchemeApplication, discl
         recipients=list(police),
         dedupe_key=f"scheme_decision:{application.id}:{ctx.instance.id}",
     )
+
+
+def close_application(ctx: ServiceContext, application: SchemeApplication, outcome: str) -> None:
+    application.outcome = outcome
+    application.status = "closed"
+    application.completed_at = ctx.clock.now()
+
+
+def close_with_letter(ctx: ServiceContext, application: SchemeApplication, reason: str, data: dict[str, Any]) -> None:
+    """An application closed because identity could not be verified: its reason, and a letter saying so."""
+    to = letter_recipient(application, data)
+    letter = {"to": to, "reason": reason}
+    document_id = produce_document(
+        ctx.session, ctx.clock, ctx.actor, application, "scheme_closure_letter", "Closure letter", letter=letter
+    )
+    application.outcome_detail = (application.outcome_detail or {}) | {
+        "closure": letter | {"document_id": document_id} | actor_stamp(ctx)
+    }
+    close_application(ctx, application, "closed")
+    audit(ctx, application, "scheme_application_closed", "application closed with a letter", reason=reason)
