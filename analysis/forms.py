@@ -59,6 +59,9 @@ def _domain(name: str, prop: Mapping[str, Any], form: str, depth: int = 0) -> li
         return [prop["const"]]
     if "enum" in prop:
         return list(prop["enum"])
+    choices = prop.get("oneOf") or prop.get("anyOf") or []
+    if choices and all(isinstance(c, dict) and "const" in c for c in choices):  # choices as words
+        return [c["const"] for c in choices]
     kind = prop.get("type")
     kinds = kind if isinstance(kind, list) else [kind]
     values: list[Any] = []
@@ -85,7 +88,7 @@ def _domain(name: str, prop: Mapping[str, Any], form: str, depth: int = 0) -> li
     if "object" in kinds:
         if depth > 2:
             raise NotUnderstood(form, name, "a form field nested too deeply to enumerate")
-        values += list(_objects(name, prop, form, depth))[:12]
+        values += list(itertools.islice(_objects(name, prop, form, depth), 12))
     if not values:
         raise NotUnderstood(form, name, f"a form field of type {kind!r} the checker cannot enumerate")
     return values
@@ -97,7 +100,8 @@ def _objects(name: str, prop: Mapping[str, Any], form: str, depth: int) -> Itera
     domains = []
     for key, sub in props.items():
         if key not in required:
-            domains.append([(key, _ABSENT)])  # an item's optional parts change nothing a rule reads
+            # Left out, or one value: an optional part may still be asked for by the item's own if/then.
+            domains.append([(key, _ABSENT)] + [(key, v) for v in _domain(f"{name}.{key}", sub, form, depth + 1)[:1]])
             continue
         values = _domain(f"{name}.{key}", sub, form, depth + 1)[:3]
         domains.append([(key, v) for v in values])

@@ -57,6 +57,9 @@ def seek_form(parent_id: int) -> dict[str, Any]:
         "consent_outcome": "given",
         "consenting_person_id": parent_id,
         "recipients": [{"agency": "School nursing"}],
+        "consent_signature": "verbal_with_witness",
+        "witness_name": "A colleague from the school nursing service",
+        "copy_given": "in_person",
     }
 
 

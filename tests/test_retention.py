@@ -39,7 +39,7 @@ from tests.scheme_steps import start as start_application
 from tests.scheme_steps import to_decision
 from tests.test_disclosure import DISCLOSED, consent_given, receive, start_p4
 from tests.test_dvds import DECIDE
-from tests.test_dvds import MEETING as SCHEME_MEETING
+from tests.scheme_steps import MEETING as SCHEME_MEETING
 
 YEARS_TO_25TH_BIRTHDAY_OF_A_16_YEAR_OLD = timedelta(days=9 * 366)
 
@@ -244,7 +244,7 @@ def test_a_police_application_is_reviewed_ten_years_after_it_ended(app: App, sce
     app_id, instance = start_application(scenario, "right_to_ask")
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
-    scenario.complete(instance, "disclose_in_person", "priya", SCHEME_MEETING)
+    scenario.complete(instance, "disclosure_meeting", "priya", SCHEME_MEETING)
     app.clock.advance(timedelta(days=9 * 365))  # type: ignore[attr-defined]
     assert retention.list_due_for_review(app) is None or all(k != "police_scheme_records" for k, _, _ in items(app))
     app.clock.advance(timedelta(days=400))  # type: ignore[attr-defined]
