@@ -35,11 +35,11 @@ from safeshare.services.anonymise import REMOVED
 from safeshare.services.retention import Decision
 from safeshare.services.retention_schedule import load_schedule, with_years
 from tests.builders import Scenario
+from tests.scheme_steps import MEETING as SCHEME_MEETING
 from tests.scheme_steps import start as start_application
 from tests.scheme_steps import to_decision
 from tests.test_disclosure import DISCLOSED, consent_given, receive, start_p4
 from tests.test_dvds import DECIDE
-from tests.scheme_steps import MEETING as SCHEME_MEETING
 
 YEARS_TO_25TH_BIRTHDAY_OF_A_16_YEAR_OLD = timedelta(days=9 * 366)
 
