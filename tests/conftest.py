@@ -103,3 +103,13 @@ def _models():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def scenario(app: App) -> Scenario:
     return Scenario.create(app)
+
+
+@pytest.fixture(scope="session")
+def prefect_api() -> Iterator[None]:
+    """One temporary Prefect server for the session (it takes several seconds to start)."""
+    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

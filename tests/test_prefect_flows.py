@@ -4,7 +4,6 @@ fired and its email delivered to a real SMTP server, and the runs are recorded i
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -19,16 +18,6 @@ from tests.scheduling_support import Mailbox, notes, open_specs, start_fixture, 
 from workflows import flows
 
 pytest_plugins = ["tests.scheduling_fixtures"]  # timer_app, timer_scenario, smtp_server
-
-
-@pytest.fixture(scope="session")
-def prefect_api() -> Iterator[None]:
-    """One temporary Prefect server for the session (it takes several seconds to start)."""
-    os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
-    from prefect.testing.utilities import prefect_test_harness
-
-    with prefect_test_harness(server_startup_timeout=60):
-        yield
 
 
 @pytest.fixture
