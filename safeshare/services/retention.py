@@ -15,9 +15,10 @@ High-volume kinds (audit events, notifications, sign-in attempts) are listed one
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
@@ -146,53 +147,56 @@ def _due_cases(session: Session, rule: Rule, now: datetime) -> list[Due]:
     return due
 
 
-def _due_consent(session: Session, rule: Rule, now: datetime) -> list[Due]:
+def _due_case_records(
+    session: Session,
+    rule: Rule,
+    now: datetime,
+    kind: str,
+    model: type[ConsentRecord] | type[Disclosure],
+    dated_by: str,
+    describe: Callable[[Any, str], str],
+) -> list[Due]:
+    """Records kept on a case (consent, disclosures) that passed their years: one query shape for both kinds.
+
+    ``dated_by`` names the record's date the years run from; ``describe`` words a record for the data
+    protection officer, given the record and its case reference.
+    """
     if rule.years is None:
         return []
-    removed = _removed_keys(session, CONSENT)
+    removed = _removed_keys(session, kind)
+    dated = getattr(model, dated_by)
     cutoff = years_after(now, -rule.years)
     due = []
     for record, reference in session.execute(
-        select(ConsentRecord, Case.reference)
-        .join(Case, Case.id == ConsentRecord.case_id)
-        .where(ConsentRecord.recorded_at <= cutoff, Case.title != anonymise.REMOVED)
-        .order_by(ConsentRecord.id)
+        select(model, Case.reference)
+        .join(Case, Case.id == model.case_id)
+        .where(dated <= cutoff, Case.title != anonymise.REMOVED)
+        .order_by(model.id)
     ):
-        if str(record.id) not in removed:
-            due.append(
-                Due(
-                    CONSENT,
-                    str(record.id),
-                    f"Consent record {record.id} on case {reference}, recorded {record.recorded_at:%-d %B %Y}",
-                    years_after(record.recorded_at, rule.years),
-                )
-            )
+        key = str(record.id)  # type: ignore[attr-defined]  # both models have an integer id
+        if key not in removed:
+            when = getattr(record, dated_by)
+            due.append(Due(kind, key, describe(record, reference), years_after(when, rule.years)))
     return due
+
+
+def _due_consent(session: Session, rule: Rule, now: datetime) -> list[Due]:
+    return _due_case_records(
+        session, rule, now, CONSENT, ConsentRecord, "recorded_at",
+        lambda record, reference: (
+            f"Consent record {record.id} on case {reference}, recorded {record.recorded_at:%-d %B %Y}"
+        ),
+    )
 
 
 def _due_disclosures(session: Session, rule: Rule, now: datetime) -> list[Due]:
-    if rule.years is None:
-        return []
-    removed = _removed_keys(session, DISCLOSURES)
-    cutoff = years_after(now, -rule.years)
-    due = []
-    for disclosure, reference in session.execute(
-        select(Disclosure, Case.reference)
-        .join(Case, Case.id == Disclosure.case_id)
-        .where(Disclosure.made_at <= cutoff, Case.title != anonymise.REMOVED)
-        .order_by(Disclosure.id)
-    ):
-        if str(disclosure.id) not in removed:
-            due.append(
-                Due(
-                    DISCLOSURES,
-                    str(disclosure.id),
-                    f"Disclosure {disclosure.id} on case {reference} to {disclosure.recipient_agency}, "
-                    f"made {disclosure.made_at:%-d %B %Y}",
-                    years_after(disclosure.made_at, rule.years),
-                )
-            )
-    return due
+    return _due_case_records(
+        session, rule, now, DISCLOSURES, Disclosure, "made_at",
+        lambda record, reference: (
+            f"Disclosure {record.id} on case {reference} to {record.recipient_agency}, "
+            f"made {record.made_at:%-d %B %Y}"
+        ),
+    )
 
 
 def _due_applications(session: Session, rule: Rule, now: datetime) -> list[Due]:
