@@ -25,7 +25,12 @@ def _address_lines(name: str) -> tuple[str, ...]:
 
 
 def default_database_url() -> str:
-    return f"sqlite:///{Path.cwd() / 'var' / 'safeshare.db'}"
+    """``var/safeshare.db`` under the working folder; where only the demo's ``var/demo.db`` exists, that one,
+    so that after ``make demo`` the server, the CLI and the demo all open the same data."""
+    var = Path.cwd() / "var"
+    if not (var / "safeshare.db").exists() and (var / "demo.db").exists():
+        return f"sqlite:///{var / 'demo.db'}"
+    return f"sqlite:///{var / 'safeshare.db'}"
 
 
 @dataclass(frozen=True)

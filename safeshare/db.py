@@ -17,29 +17,55 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DataError, IntegrityError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from safeshare.errors import ConfigurationError, ConflictError, UnstorableError
+
+URL_EXAMPLES = "sqlite:///var/safeshare.db (a file under this folder) or postgresql+psycopg://user@host/database"
+
+
+def parse_database_url(url: str) -> URL:
+    """The URL, or one line saying what is wrong with it: the kind of database and, for SQLite, the path."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigurationError(f"The database URL {url!r} is not a URL", f"Write it as {URL_EXAMPLES}") from None
+    if parsed.drivername in {"postgres", "postgresql"}:  # "postgres://" is what Heroku and others print
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.drivername.startswith("sqlite") and (parsed.host or parsed.port):
+        raise ConfigurationError(
+            f"The SQLite URL {url!r} has two slashes, so {parsed.host!r} reads as a server name",
+            f"Write three slashes before a path: sqlite:///{parsed.host}/{parsed.database or ''}".rstrip("/"),
+        )
+    try:
+        parsed.get_dialect()
+    except NoSuchModuleError:
+        raise ConfigurationError(
+            f"The database URL {url!r} names a kind of database safeshare does not use ({parsed.drivername!r})",
+            f"Write it as {URL_EXAMPLES}",
+        ) from None
+    return parsed
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names (None for other databases and for ``:memory:``)."""
+    parsed = parse_database_url(url)
+    if not parsed.drivername.startswith("sqlite") or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
 
 
 def make_engine(url: str, *, for_writes: bool = True) -> Engine:
     """Create an engine for ``url`` and check that it connects, with a clear error if not.
 
     ``for_writes=False`` gives SQLite readers plain deferred transactions, so
-    inbox queries never queue behind writers.
+    inbox queries never queue behind writers. A SQLite file's folder is created when missing: callers that
+    must not create a database (the CLI) check :func:`sqlite_file` first.
     """
-    try:
-        parsed = make_url(url)
-    except ArgumentError as exc:
-        raise ConfigurationError(
-            f"The database URL {url!r} is not a valid URL",
-            "Set SAFESHARE_DATABASE_URL to e.g. sqlite:///var/safeshare.db or postgresql+psycopg://user@host/db",
-        ) from exc
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
+    parsed = parse_database_url(url)
     kwargs: dict[str, Any] = {}
     if parsed.drivername.startswith("sqlite"):
         if parsed.database and parsed.database != ":memory:":
@@ -47,7 +73,13 @@ def make_engine(url: str, *, for_writes: bool = True) -> Engine:
         kwargs["connect_args"] = {"timeout": 30, "check_same_thread": False}
     else:
         kwargs["pool_pre_ping"] = True
-    engine = create_engine(parsed, **kwargs)
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except ImportError as exc:  # a kind of database whose driver is not installed (mysql://, oracle://...)
+        raise ConfigurationError(
+            f"The database URL names {parsed.drivername!r}, whose driver is not installed ({exc.name})",
+            f"Use SQLite or PostgreSQL: {URL_EXAMPLES}",
+        ) from None
     if parsed.drivername.startswith("sqlite"):
         _configure_sqlite(engine, immediate=for_writes)
     try:

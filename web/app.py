@@ -18,6 +18,7 @@ from safeshare.app import App
 from safeshare.config import PROJECT_ROOT
 from safeshare.services.sso import SsoSettings
 from web import errors, observability, oidc
+from web.compression import CompressionAndCachingMiddleware
 from web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from web.routers import (
     api_admin,
@@ -105,5 +106,6 @@ def create_app(
     )
     web.add_middleware(SecurityHeadersMiddleware)
     web.add_middleware(BodyLimitMiddleware)
+    web.add_middleware(CompressionAndCachingMiddleware)
     observability.install(web, application)  # outermost: every answer carries its request id
     return web

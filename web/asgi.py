@@ -15,9 +15,15 @@ from fastapi import FastAPI
 
 from safeshare.app import App
 from safeshare.config import Settings
+from safeshare.db import sqlite_file
+from safeshare.errors import ConfigurationError
 from web.app import create_app
 
 
 def create() -> FastAPI:
     """One worker's app: settings from the environment, the system clock, schema already migrated."""
-    return create_app(App.create(Settings.from_env(), migrate=False))
+    settings = Settings.from_env()
+    path = sqlite_file(settings.database_url)
+    if path is not None and not path.exists():  # else SQLite would make an empty file and every page would fail
+        raise ConfigurationError(f"There is no database at {path}", "Create it first with 'safeshare db upgrade'")
+    return create_app(App.create(settings, migrate=False))

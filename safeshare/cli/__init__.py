@@ -20,6 +20,7 @@ def _register() -> None:
         retention_cmds,
         scheduler_cmds,
         task_cmds,
+        team_cmds,
         web_cmds,
     )
 

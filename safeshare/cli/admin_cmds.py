@@ -18,8 +18,8 @@ app.add_typer(audit_app, name="audit")
 @db_app.command("upgrade")
 @friendly_errors
 def upgrade(database_url: str | None = DatabaseOption) -> None:
-    """Create or migrate the schema to the latest version."""
-    build_app(database_url)
+    """Create the database, or migrate its schema to the latest version."""
+    build_app(database_url, create=True)
     typer.echo("Database schema is up to date.")
 
 

@@ -11,7 +11,8 @@ import typer
 
 from safeshare.app import App
 from safeshare.config import Settings
-from safeshare.errors import SafeshareError
+from safeshare.db import sqlite_file
+from safeshare.errors import ConfigurationError, SafeshareError
 
 DatabaseOption = typer.Option(
     None, "--database-url", envvar="SAFESHARE_DATABASE_URL", help="SQLAlchemy URL; default: SQLite at var/safeshare.db"
@@ -19,11 +20,33 @@ DatabaseOption = typer.Option(
 ActingUser = typer.Option(..., "--as", help="Username of the person acting")
 
 
-def build_app(database_url: str | None) -> App:
+def build_app(database_url: str | None, *, create: bool = False) -> App:
+    """The application on the database given (option or ``SAFESHARE_DATABASE_URL``) or the default one.
+
+    A SQLite file that does not exist is an error, not a new empty database (a mistyped path would
+    otherwise look like lost data): only ``create`` (``safeshare db upgrade``, the demo) makes one. When the
+    default was taken, the command says which file it opened, on standard error.
+    """
     settings = Settings.from_env()
     if database_url:
         settings = replace(settings, database_url=database_url)
+    path = sqlite_file(settings.database_url)
+    if path is not None and not create and not path.exists():
+        raise ConfigurationError(
+            f"There is no database at {path}",
+            "Create it with 'safeshare db upgrade', run 'make demo' for the demo's, or give --database-url",
+        )
+    if not database_url and path is not None:
+        typer.echo(f"Using the database at {_shown(path)}", err=True)
     return App.create(settings)
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the working folder when it is under it (as the README writes them)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 def read_json_file(path: Path) -> Any:

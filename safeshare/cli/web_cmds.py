@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import typer
 
 from safeshare.cli.common import DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
 from safeshare.records import Role
-from safeshare.services import accounts
+from safeshare.services import accounts, directory
 from safeshare.services.directory import user_by_username
 
 user_app = typer.Typer(
@@ -18,18 +15,6 @@ user_app = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
-
-
-def _serve_database(database_url: str | None) -> str | None:
-    """With nothing configured, serve the demo's data if that is all there is (so `make demo` then
-    `safeshare serve` just works)."""
-    if database_url or os.environ.get("SAFESHARE_DATABASE_URL"):
-        return database_url
-    var = Path.cwd() / "var"
-    if not (var / "safeshare.db").exists() and (var / "demo.db").exists():
-        typer.echo("Serving the demo data in var/demo.db (set --database-url to serve another database)")
-        return f"sqlite:///{var / 'demo.db'}"
-    return None
 
 
 @app.command("serve")
@@ -53,7 +38,7 @@ def serve(
     from web.observability import json_log_config
 
     check_templates()  # a broken template stops the server now, not at 3 a.m.
-    application = build_app(_serve_database(database_url))
+    application = build_app(database_url)
     typer.echo(f"safeshare on http://{host}:{port}/ (API docs at /api/docs); Ctrl-C stops it")
     log_config = uvicorn.config.LOGGING_CONFIG if plain_logs else json_log_config()
     uvicorn.run(create_app(application, https_only=secure_cookies), host=host, port=port, log_level="info",
@@ -66,12 +51,16 @@ def add_user(
     username: str,
     display_name: str = typer.Option(..., "--name", help="The person's full name"),
     roles: list[Role] = typer.Option(..., "--role", help="A role (repeat for more)"),
-    team_id: int | None = typer.Option(None, "--team-id", help="The team's id"),
+    team_name: str | None = typer.Option(
+        None, "--team", "--team-id", help="The team's name (see 'safeshare team list'); none for police staff"
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Add a user; you are asked for their password."""
-    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     application = build_app(database_url)
+    with application.db.read() as session:  # a wrong team is said before the password is asked for
+        team_id = directory.find_team(session, team_name).id if team_name else None
+    password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     with application.transaction() as session:
         user = accounts.create_account(
             application, session, None, username=username, display_name=display_name, roles=list(roles),

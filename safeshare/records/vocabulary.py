@@ -100,6 +100,7 @@ class AuditEventType(StrEnum):
     SIGN_IN_FAILED = "sign_in_failed"
     SIGN_IN_REFUSED = "sign_in_refused"
     TASK_CLAIMED = "task_claimed"
+    TEAM_CREATED = "team_created"
     TASK_COMPLETED = "task_completed"
     TASK_REASSIGNED = "task_reassigned"
     TASK_UNCLAIMED = "task_unclaimed"
