@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -38,6 +39,20 @@ def test_demo_runs_end_to_end_and_leaves_its_data(tmp_path: Path) -> None:
     with engine.connect() as conn:
         outcomes = [r[0] for r in conn.execute(text("SELECT outcome FROM consent_record ORDER BY id"))]
     assert outcomes == ["given_with_restrictions", "refused", "given"]
+    with engine.connect() as conn:
+        last = conn.execute(text("SELECT max(occurred_at) FROM audit_event")).scalar_one()
+    # The server runs on the real clock: the demo's events are all in its past, so what it left waiting is
+    # overdue there and the trail stays in time order once people use it.
+    assert datetime.fromisoformat(str(last)).replace(tzinfo=UTC) < datetime.now(UTC)
+    assert "Note: the demo's clock ended" not in result.stderr
+
+
+def test_the_demo_starts_a_week_back_on_a_working_morning() -> None:
+    from safeshare.cli.demo_cmd import demo_start
+
+    assert demo_start(datetime(2026, 12, 9, 6, 10, tzinfo=UTC)) == datetime(2026, 12, 2, 8, 30, tzinfo=UTC)  # Wed
+    assert demo_start(datetime(2026, 12, 5, 6, 10, tzinfo=UTC)) == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)  # Sat->Fri
+    assert demo_start(datetime(2026, 12, 6, 23, 0, tzinfo=UTC)) == datetime(2026, 11, 27, 8, 30, tzinfo=UTC)  # Sun->Fri
 
 
 def test_demo_refuses_a_non_sqlite_database() -> None:

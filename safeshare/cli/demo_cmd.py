@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -11,10 +11,25 @@ from sqlalchemy.engine import make_url
 from safeshare.app import App
 from safeshare.audit import verify_chain
 from safeshare.cli.root import app, friendly_errors
-from safeshare.clock import FixedClock
+from safeshare.clock import Clock, FixedClock, SystemClock
 from safeshare.config import Settings
 from safeshare.demo import run_demo
 from safeshare.errors import SafeshareError
+
+
+# The demo's stories span about three and a half days of working time (consultation deadlines, escalation,
+# a scheme's meetings), more across a weekend: starting a week back, they are over before today, so the server
+# (on the real clock) sees the escalated task overdue and the demo's trail before its own, in order.
+DEMO_LOOKBACK = timedelta(days=7)
+
+
+def demo_start(now: datetime) -> datetime:
+    """Half past eight on a weekday morning a week or a little more before ``now``: the demo's clock starts there
+    (people open cases on working days; a Saturday start would put the first consultation over a weekend)."""
+    start = (now - DEMO_LOOKBACK).replace(hour=8, minute=30, second=0, microsecond=0)
+    while start.weekday() >= 5:  # Saturday or Sunday: back to the Friday
+        start -= timedelta(days=1)
+    return start
 
 
 @app.command("demo")
@@ -34,11 +49,14 @@ def demo(
     if url.database:
         for suffix in ("", "-wal", "-shm"):
             Path(url.database + suffix).unlink(missing_ok=True)
-    start = datetime.now(UTC).replace(hour=8, minute=30, second=0, microsecond=0)
+    real: Clock = SystemClock()
+    start = demo_start(real.now())
     clock = FixedClock(start)
     application = App.create(Settings(database_url=database_url, bpmn_dir=Settings.from_env().bpmn_dir), clock)
     typer.echo(f"safeshare demo on {database_url} (demo clock starts {start:%Y-%m-%d %H:%M} UTC)")
     run_demo(application, clock)
+    if clock.now() > real.now():  # the stories grew longer than DEMO_LOOKBACK: say so rather than mislead
+        typer.echo(f"Note: the demo's clock ended at {clock.now():%Y-%m-%d %H:%M}, after the real time", err=True)
     with application.db.read() as session:
         report = verify_chain(session)
     typer.echo(f"Audit chain verified: {report.events_checked} events, intact={report.ok}")
