@@ -16,7 +16,6 @@ from safeshare.config import Settings
 from safeshare.demo import run_demo
 from safeshare.errors import SafeshareError
 
-
 # The demo's stories span about three and a half days of working time (consultation deadlines, escalation,
 # a scheme's meetings), more across a weekend: starting a week back, they are over before today, so the server
 # (on the real clock) sees the escalated task overdue and the demo's trail before its own, in order.
