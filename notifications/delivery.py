@@ -11,7 +11,6 @@ cannot help) the message is marked ``failed``, audited, and listed for administr
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -22,7 +21,8 @@ from sqlalchemy.orm import Session
 from notifications.channels.base import Channel, DeliveryError
 from safeshare.access import require_role
 from safeshare.audit import record_event
-from safeshare.errors import ConfigurationError, NotFoundError
+from safeshare.config import DeliverySettings
+from safeshare.errors import NotFoundError
 from safeshare.records import Notification, Role, User
 from safeshare.records.vocabulary import NotificationStatus
 from safeshare.runtime import App
@@ -43,15 +43,8 @@ class RetryPolicy:
         return min(self.base_delay * 2 ** max(attempts - 1, 0), self.max_delay)
 
     @classmethod
-    def from_env(cls) -> RetryPolicy:
-        try:
-            attempts = int(os.environ.get("SAFESHARE_DELIVERY_MAX_ATTEMPTS") or cls.max_attempts)
-            base = float(os.environ.get("SAFESHARE_DELIVERY_BACKOFF_SECONDS") or cls.base_delay.total_seconds())
-        except ValueError as exc:
-            raise ConfigurationError(f"A delivery setting is not a number: {exc}", "Fix SAFESHARE_DELIVERY_*") from exc
-        if attempts < 1 or base <= 0:
-            raise ConfigurationError("Delivery needs at least 1 attempt and a positive back-off", "Fix the settings")
-        return cls(max_attempts=attempts, base_delay=timedelta(seconds=base))
+    def from_settings(cls, settings: DeliverySettings) -> RetryPolicy:
+        return cls(max_attempts=settings.max_attempts, base_delay=timedelta(seconds=settings.backoff_seconds))
 
 
 @dataclass

@@ -90,6 +90,9 @@ def _cli(*args: str) -> tuple[int, str, str]:
 def test_scheduler_once_and_the_admin_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SAFESHARE_SMTP_HOST", raising=False)
     url = f"sqlite:///{tmp_path / 'cli.db'}"
+    code, _, err = _cli("scheduler", "--once", "--database-url", url)
+    assert code == 1 and "There is no database at" in err  # a mistyped path is not a new database
+    assert _cli("db", "upgrade", "--database-url", url)[0] == 0
     code, out, _ = _cli("scheduler", "--once", "--database-url", url)
     assert code == 0 and "Checked" in out and "email stays in the outbox" in out
     code, out, _ = _cli("deadlines", "--database-url", url)

@@ -307,18 +307,19 @@ def test_starting_work_from_the_case_page(web: WebKit) -> None:
 def test_session_key_from_the_environment_or_generated_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from safeshare.config import Settings
     from safeshare.errors import ConfigurationError
     from web.secret import secret_key
 
     monkeypatch.delenv("SAFESHARE_SECRET_KEY", raising=False)
-    first = secret_key(tmp_path)
-    assert len(first) >= 32 and secret_key(tmp_path) == first  # generated at first start, then reused
+    first = secret_key(Settings.from_env().secret_key, tmp_path)
+    assert len(first) >= 32 and secret_key(None, tmp_path) == first  # generated at first start, then reused
     assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
     monkeypatch.setenv("SAFESHARE_SECRET_KEY", "k" * 40)
-    assert secret_key(tmp_path) == "k" * 40
+    assert secret_key(Settings.from_env().secret_key, tmp_path) == "k" * 40
     monkeypatch.setenv("SAFESHARE_SECRET_KEY", "short")
     with pytest.raises(ConfigurationError, match="too short"):
-        secret_key(tmp_path)
+        Settings.from_env()
 
 
 def test_admin_changes_a_users_roles_on_the_page(web: WebKit) -> None:

@@ -98,7 +98,7 @@ def create_app(
     web.mount("/static/app", StaticFiles(directory=STATIC_DIR), name="app-static")
     web.add_middleware(
         SessionMiddleware,
-        secret_key=key or secret_key(),
+        secret_key=key or secret_key(application.settings.secret_key),
         session_cookie=SESSION_COOKIE,
         max_age=SESSION_MAX_AGE,
         same_site="lax",

@@ -1,8 +1,9 @@
 """The key that signs session cookies.
 
-``SAFESHARE_SECRET_KEY`` wins; otherwise a random key is generated at first
-start into ``var/secret_key`` (git-ignored, readable by the owner only) and
-reused, so sessions survive a restart and the key is never committed.
+The configured key (``SAFESHARE_SECRET_KEY``, read and checked with the other settings in
+``safeshare/config.py``) wins; otherwise a random key is generated at first start into ``var/secret_key``
+(git-ignored, readable by the owner only) and reused, so sessions survive a restart and the key is never
+committed.
 """
 
 from __future__ import annotations
@@ -12,21 +13,10 @@ import secrets
 import time
 from pathlib import Path
 
-MIN_KEY_LENGTH = 32
 
-
-def secret_key(var_dir: Path | None = None) -> str:
-    from_env = os.environ.get("SAFESHARE_SECRET_KEY", "")
-    if from_env:
-        if len(from_env) < MIN_KEY_LENGTH:
-            from safeshare.errors import ConfigurationError
-
-            raise ConfigurationError(
-                f"SAFESHARE_SECRET_KEY is too short ({len(from_env)} characters)",
-                f"Use at least {MIN_KEY_LENGTH} random characters, e.g. from 'python -c \"import secrets; "
-                "print(secrets.token_urlsafe(48))\"'",
-            )
-        return from_env
+def secret_key(configured: str | None, var_dir: Path | None = None) -> str:
+    if configured:
+        return configured
     path = (var_dir or Path.cwd() / "var") / "secret_key"
     if path.is_file():
         return path.read_text().strip()

@@ -17,12 +17,15 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")  # else its telemetry logs "database is locked"
+# Prefect reads its settings from the environment when it is imported; with no PREFECT_API_URL it runs a server
+# in this process, whose telemetry logs "database is locked". Ours is the only setting written here; every
+# safeshare setting is read once, in safeshare/config.py.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, get_run_logger  # noqa: E402 - after the setting above
 
 from notifications.channels.base import Channel  # noqa: E402
-from notifications.channels.email import EmailChannel, SmtpSettings  # noqa: E402
+from notifications.channels.email import EmailChannel  # noqa: E402
 from notifications.delivery import RetryPolicy, deliver_due  # noqa: E402
 from notifications.template_check import check_templates  # noqa: E402
 from safeshare.app import App  # noqa: E402
@@ -50,11 +53,12 @@ def current_app() -> App:
     return app
 
 
-def current_channels() -> dict[str, Channel]:
-    """Email when an SMTP server is configured; without one, email waits in the outbox (never dropped)."""
+def current_channels(app: App | None = None) -> dict[str, Channel]:
+    """Email when an SMTP server is configured (in ``app``'s settings, or the configured app's); without one,
+    email waits in the outbox (never dropped)."""
     if "channels" in _configured:
         return dict(_configured["channels"])
-    settings = SmtpSettings.from_env()
+    settings = (app or current_app()).settings.smtp
     return {"email": EmailChannel(settings)} if settings else {}
 
 
@@ -92,7 +96,9 @@ async def deliver_notifications(limit: int = 200) -> dict[str, Any]:
     if not channels:
         logger.warning("no SMTP server configured (SAFESHARE_SMTP_HOST): email stays in the outbox")
         return {"sent": 0, "retrying": 0, "failed": 0}
-    report = await asyncio.to_thread(deliver_due, current_app(), channels, policy=RetryPolicy.from_env(), limit=limit)
+    app = current_app()
+    policy = RetryPolicy.from_settings(app.settings.delivery)
+    report = await asyncio.to_thread(deliver_due, app, channels, policy=policy, limit=limit)
     for note_id in report.failed:
         logger.error("notification %s failed for good; see 'safeshare outbox failed'", note_id)
     return {"sent": len(report.sent), "retrying": len(report.retrying), "failed": len(report.failed)}

@@ -1,7 +1,7 @@
 """SMTP email with the standard library: plain text with an HTML alternative.
 
 Host, port, TLS mode and credentials come from the environment only (secrets are never in files
-or the database):
+or the database), read with the other settings into :class:`safeshare.config.SmtpSettings`:
 
 ==============================  ===========================================  ==================
 variable                        meaning                                      default
@@ -19,61 +19,16 @@ variable                        meaning                                      def
 
 from __future__ import annotations
 
-import os
 import smtplib
 import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
 from notifications.channels.base import DeliveryError
-from safeshare.errors import ConfigurationError
+from safeshare.config import SmtpSettings
+
+__all__ = ["EmailChannel", "SmtpSettings", "build_message"]
 from safeshare.records import Notification
-
-SECURITY_MODES = ("starttls", "tls", "none")
-
-
-@dataclass(frozen=True)
-class SmtpSettings:
-    host: str
-    port: int
-    security: str = "starttls"
-    username: str | None = None
-    password: str | None = None
-    sender: str = "safeshare@localhost"
-    timeout: float = 20.0
-
-    @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
-        """The configured server, or ``None`` when ``SAFESHARE_SMTP_HOST`` is not set."""
-        env = os.environ if env is None else env
-        host = env.get("SAFESHARE_SMTP_HOST")
-        if not host:
-            return None
-        security = env.get("SAFESHARE_SMTP_SECURITY", "starttls").lower()
-        if security not in SECURITY_MODES:
-            raise ConfigurationError(
-                f"SAFESHARE_SMTP_SECURITY is {security!r}", f"Set it to one of {', '.join(SECURITY_MODES)}"
-            )
-        try:
-            port = int(env.get("SAFESHARE_SMTP_PORT") or (465 if security == "tls" else 587))
-            timeout = float(env.get("SAFESHARE_SMTP_TIMEOUT") or 20)
-        except ValueError as exc:
-            raise ConfigurationError(f"An SMTP setting is not a number: {exc}", "Fix SAFESHARE_SMTP_*") from exc
-        username = env.get("SAFESHARE_SMTP_USERNAME") or None
-        password = env.get("SAFESHARE_SMTP_PASSWORD") or None
-        if username and password is None:
-            raise ConfigurationError("SAFESHARE_SMTP_USERNAME is set without a password", "Set SAFESHARE_SMTP_PASSWORD")
-        return cls(
-            host=host,
-            port=port,
-            security=security,
-            username=username,
-            password=password,
-            sender=env.get("SAFESHARE_SMTP_FROM") or "safeshare@localhost",
-            timeout=timeout,
-        )
 
 
 def build_message(note: Notification, sender: str) -> EmailMessage:

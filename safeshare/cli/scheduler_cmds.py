@@ -10,7 +10,6 @@ one tick directly, without Prefect, for cron jobs and scripts.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import typer
 
@@ -58,13 +57,12 @@ def scheduler(
     application.close()
     # The runner looks for due runs this often (Prefect's default is 10 s): part of how late a timer fires.
     os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(min(interval, 10)))
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     if os.environ.get("PREFECT_API_URL"):
         _serve(interval, os.environ["PREFECT_API_URL"])
         return
     from workflows.prefect_server import local_prefect_server
 
-    home = Path(os.environ.get("SAFESHARE_PREFECT_HOME") or Path.cwd() / "var" / "prefect")
+    home = application.settings.prefect_home
     typer.echo(f"PREFECT_API_URL is not set: starting a local Prefect server (history in {home})...")
     with local_prefect_server(home) as url:
         os.environ["PREFECT_API_URL"] = url  # before Prefect reads its settings, and for the runs it starts
@@ -101,11 +99,11 @@ def _run_once(application: App) -> None:
         typer.echo(f"fired {timer.event_name!r} of instance {timer.instance_id}, {timer.lateness} late")
     for instance_id in sweep.parked:
         typer.echo(f"instance {instance_id} stopped on an error: see 'safeshare incidents list'", err=True)
-    channels = current_channels()
+    channels = current_channels(application)
     if not channels:
         typer.echo("No SMTP server configured (SAFESHARE_SMTP_HOST): email stays in the outbox.")
         return
-    sent = deliver_due(application, channels, policy=RetryPolicy.from_env())
+    sent = deliver_due(application, channels, policy=RetryPolicy.from_settings(application.settings.delivery))
     typer.echo(
         f"{len(sweep.fired)} timer(s) fired; {len(sent.sent)} sent, {len(sent.retrying)} to retry, "
         f"{len(sent.failed)} failed"

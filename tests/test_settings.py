@@ -1,0 +1,67 @@
+"""One settings tree: every ``SAFESHARE_*`` variable is read in safeshare/config.py (or by the two sections
+that take an injectable environment), and each part gets its section from the app's settings."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from notifications.delivery import RetryPolicy
+from safeshare.config import DeliverySettings, Settings, SmtpSettings
+from safeshare.errors import ConfigurationError
+
+ROOT = Path(__file__).resolve().parents[1]
+READERS = {"safeshare/config.py", "safeshare/services/sso.py", "safeshare/services/retention_schedule.py"}
+PACKAGES = ("safeshare", "web", "workflows", "tasks", "notifications", "rules", "analysis")
+
+
+def test_the_whole_tree_is_read_from_one_environment() -> None:
+    settings = Settings.from_env({
+        "SAFESHARE_DATABASE_URL": "sqlite:///x.db",
+        "SAFESHARE_SMTP_HOST": "mail.example.org",
+        "SAFESHARE_SMTP_SECURITY": "tls",
+        "SAFESHARE_DELIVERY_MAX_ATTEMPTS": "3",
+        "SAFESHARE_DELIVERY_BACKOFF_SECONDS": "30",
+        "SAFESHARE_SECRET_KEY": "s" * 40,
+        "SAFESHARE_TOKEN_DAYS": "7",
+    })  # fmt: skip
+    assert settings.database_url == "sqlite:///x.db" and settings.token_days == 7
+    assert settings.smtp == SmtpSettings(host="mail.example.org", port=465, security="tls")
+    assert settings.delivery == DeliverySettings(max_attempts=3, backoff_seconds=30.0)
+    assert RetryPolicy.from_settings(settings.delivery).delay(2) == timedelta(seconds=60)
+    assert settings.secret_key == "s" * 40
+    bare = Settings.from_env({})
+    assert bare.smtp is None and bare.secret_key is None and bare.delivery == DeliverySettings()
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({"SAFESHARE_DELIVERY_MAX_ATTEMPTS": "many"}, "not a number"),
+        ({"SAFESHARE_DELIVERY_BACKOFF_SECONDS": "0"}, "positive back-off"),
+        ({"SAFESHARE_SECRET_KEY": "short"}, "too short"),
+        ({"SAFESHARE_SMTP_HOST": "x", "SAFESHARE_SMTP_PORT": "smtp"}, "not a number"),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_its_name(env: dict[str, str], says: str) -> None:
+    with pytest.raises(ConfigurationError, match=says):
+        Settings.from_env(env)
+
+
+def test_no_other_module_reads_a_safeshare_variable() -> None:
+    """The settings tree is the one home of configuration: a part reading the environment itself would not
+    see what a test or the CLI configured, and its setting would be missing from the README's list. (Writing one
+    for a child process, as ``safeshare scheduler`` does for the flow runs Prefect starts, is allowed.)"""
+    reading = re.compile(r"""(environ|getenv)\b.{0,20}["']SAFESHARE_\w+["']\]?(?!\]?\s*=[^=])""")
+    offenders = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for package in PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if str(path.relative_to(ROOT)) not in READERS
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if reading.search(line)
+    ]
+    assert offenders == []
