@@ -13,6 +13,7 @@ from safeshare.app import App
 from safeshare.config import Settings
 from safeshare.db import sqlite_file
 from safeshare.errors import ConfigurationError, SafeshareError
+from safeshare.records import User
 
 DatabaseOption = typer.Option(
     None, "--database-url", envvar="SAFESHARE_DATABASE_URL", help="SQLAlchemy URL; default: SQLite at var/safeshare.db"
@@ -39,6 +40,15 @@ def build_app(database_url: str | None, *, create: bool = False) -> App:
     if not database_url and path is not None:
         typer.echo(f"Using the database at {_shown(path)}", err=True)
     return App.create(settings)
+
+
+def app_and_user(database_url: str | None, username: str) -> tuple[App, User]:
+    """The application and the active user acting (``--as``): where most commands start."""
+    from safeshare.services.directory import user_by_username
+
+    application = build_app(database_url)
+    with application.db.read() as session:
+        return application, user_by_username(session, username)
 
 
 def _shown(path: Path) -> str:

@@ -14,13 +14,14 @@ import typer
 from rich.console import Console
 from rich.table import Table as RichTable
 
-from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.common import ActingUser, DatabaseOption, app_and_user
 from safeshare.cli.root import app, friendly_errors
 from safeshare.errors import SafeshareError
-from safeshare.services import documents, exports, reports
-from safeshare.services.directory import user_by_username
+from safeshare.services import conformance, documents, event_log, exports, reports
 
-export_app = typer.Typer(help="Export the disclosure register or the received-information log.", no_args_is_help=True)
+export_app = typer.Typer(
+    help="Export the disclosure register, the received-information log or the event log.", no_args_is_help=True
+)
 document_app = typer.Typer(help="Stored documents (consent forms, undertakings, letters).", no_args_is_help=True)
 app.add_typer(export_app, name="export")
 app.add_typer(document_app, name="document")
@@ -50,12 +51,17 @@ def report(
     end: str | None = ToOption,
     section: str | None = typer.Option(None, "--section", help=f"Only one of: {', '.join(reports.SECTIONS)}"),
     csv_dir: Path | None = typer.Option(None, "--csv", help="Also write each section as CSV into this folder"),
+    show_conformance: bool = typer.Option(
+        False, "--conformance", help="Instead: how closely the runs of each process follow its model"
+    ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Management figures: consultations in time, escalations, overdue tasks, consents, shares, schemes."""
-    application = build_app(database_url)
-    with application.db.read() as session:
-        user = user_by_username(session, as_user)
+    application, user = app_and_user(database_url, as_user)
+    if show_conformance:
+        with application.db.read() as session:
+            _print_conformance(conformance.conformance(session, user, application.settings.bpmn_dir))
+        return
     result = reports.report_for(application, user, start, end)
     tables = [result.section(section)] if section else result.sections
     console = Console(width=160, highlight=False, soft_wrap=False)
@@ -70,6 +76,34 @@ def report(
         if csv_dir is not None:
             csv_dir.mkdir(parents=True, exist_ok=True)
             _write(table.to_csv(), csv_dir / f"{table.key}.csv")
+
+
+def _print_conformance(figures: list[conformance.ProcessConformance]) -> None:
+    console = Console(width=160, highlight=False, soft_wrap=False)
+    table = RichTable(title="How closely each process's runs follow its model (token-replay fitness)",
+                      title_justify="left", caption_justify="left",
+                      caption="1.0: every ended run is one the model allows. Open runs are not replayed.")
+    for column in ("Process", "Ended runs", "Runs that fit", "Still open", "Fitness"):
+        table.add_column(column)
+    for f in figures:
+        table.add_row(f.name, str(f.ended), str(f.fitting), str(f.still_open),
+                      "no ended runs yet" if f.fitness is None else f"{f.fitness:.3f}")
+    console.print(table)
+
+
+@export_app.command("event-log")
+@friendly_errors
+def export_event_log(
+    as_user: str = ActingUser,
+    fmt: str = typer.Option("ocel", "--format", help="ocel (OCEL 2.0 JSON) or xes"),
+    output: Path | None = OutputOption,
+    database_url: str | None = DatabaseOption,
+) -> None:
+    """Every process instance's events for process-mining tools: people and cases pseudonymised, no answers."""
+    application, user = app_and_user(database_url, as_user)
+    content, events = event_log.export_event_log(application, user, fmt)
+    _write(content, output)
+    typer.echo(f"{events} event(s) exported, people and cases pseudonymised.", err=True)
 
 
 @export_app.command("disclosures")
@@ -106,9 +140,7 @@ def _export(kind: str, as_user: str, fmt: str, filters: list[str], output: Path 
             raise exports.ExportFilterError(f"The filter {item!r} is not NAME=VALUE", "e.g. --filter agency=CAMHS")
         parsed[name.strip()] = value
     exports.parse_filters(kind, parsed)  # refuse a bad filter before connecting
-    application = build_app(url)
-    with application.db.read() as session:
-        user = user_by_username(session, as_user)
+    application, user = app_and_user(url, as_user)
     result = exports.export(application, user, kind, fmt, parsed)
     _write(result.content, output)
     held = f"; {result.withheld} withheld for this audience" if result.withheld else ""
@@ -125,8 +157,6 @@ def get_document(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Download a document of a case you may see; its stored hash is checked first."""
-    application = build_app(database_url)
-    with application.db.read() as session:
-        user = user_by_username(session, as_user)
+    application, user = app_and_user(database_url, as_user)
     file = documents.fetch_document(application, user, document_id, fmt)
     _write(file.content, output or Path(file.filename))
