@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session, SessionTransaction
 
+from safeshare.audit_witness import NEW_HEAD, Witness
 from safeshare.clock import Clock
 from safeshare.errors import NotFoundError, PermissionDeniedError, SafeshareError
 from safeshare.records import AuditChainHead, AuditEvent, User
@@ -109,6 +110,7 @@ def write_pending(session: Session) -> None:
         row["hash"] = prev_hash = _event_hash(row)
     connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
     connection.execute(_INSERT_EVENTS, pending)
+    session.info[NEW_HEAD] = (seq, prev_hash, pending[-1]["occurred_at"])  # witnessed once committed
 
 
 @orm_events.listens_for(Session, "after_transaction_create")
@@ -223,7 +225,15 @@ def verify_chain(session: Session, anchors: dict[int, str] | None = None) -> Cha
         )
     missing = sorted(seq for seq in anchors if seq > checked)
     if missing:
-        return ChainReport(False, checked, missing[0], f"event {missing[0]} was noted earlier but is gone")
+        gone = (
+            f"event {missing[-1]} was" if missing[-1] == checked + 1 else f"events {checked + 1} to {missing[-1]} were"
+        )
+        return ChainReport(
+            False,
+            checked,
+            checked + 1,
+            f"{gone} witnessed or noted earlier but are gone: the chain was cut after event {checked}",
+        )
     head = session.get(AuditChainHead, 1)
     if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
         return ChainReport(
@@ -314,3 +324,15 @@ def redact_events(
         f"Content of {len(hashes)} audit event(s) removed under the retention schedule: {reason}",
         detail={"events": hashes, "reason": reason},
     )
+
+
+def verify_witnessed(session: Session, witness: Witness | None, anchors: dict[int, str] | None = None) -> ChainReport:
+    """:func:`verify_chain` against every head the witness saw (see :mod:`safeshare.audit_witness`),
+    after checking each witness line's signature; ``anchors`` noted by hand count too."""
+    if witness is None:
+        return verify_chain(session, anchors)
+    reading = witness.read()
+    if reading.bad_lines:
+        number, why = reading.bad_lines[0]
+        return ChainReport(False, 0, None, f"line {number} of the witness file {witness.path} is not genuine: {why}")
+    return verify_chain(session, reading.anchors | (anchors or {}))

@@ -42,6 +42,11 @@ class Settings:
     token_days: int = 30
     # The police force's postal address, printed on scheme letters (one line per item).
     force_postal_address: tuple[str, ...] = DEFAULT_FORCE_ADDRESS
+    # The audit chain's witness (safeshare/audit_witness.py): the key that signs it (None: no witness),
+    # older keys still accepted when verifying, and the file it is appended to.
+    audit_witness_key: str | None = field(default=None, repr=False)
+    audit_witness_old_keys: tuple[str, ...] = field(default=(), repr=False)
+    audit_witness_file: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -52,6 +57,13 @@ class Settings:
             model_code_seconds=_positive_float("SAFESHARE_MODEL_CODE_SECONDS") or 1.0,
             token_days=_positive_int("SAFESHARE_TOKEN_DAYS") or 30,
             force_postal_address=_address_lines("SAFESHARE_FORCE_POSTAL_ADDRESS") or DEFAULT_FORCE_ADDRESS,
+            audit_witness_key=os.environ.get("SAFESHARE_AUDIT_WITNESS_KEY") or None,
+            audit_witness_old_keys=tuple(
+                k.strip() for k in os.environ.get("SAFESHARE_AUDIT_WITNESS_OLD_KEYS", "").split(",") if k.strip()
+            ),
+            audit_witness_file=Path(os.environ["SAFESHARE_AUDIT_WITNESS_FILE"])
+            if os.environ.get("SAFESHARE_AUDIT_WITNESS_FILE")
+            else None,
         )
 
 
