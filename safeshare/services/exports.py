@@ -13,8 +13,6 @@ before anything is read. Every export is an audit event; a refused one is too.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
@@ -27,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.access import works_on_case
 from safeshare.audit import record_event, refusals_audited
+from safeshare.csv_out import csv_bytes
 from safeshare.errors import DomainRuleError, NotFoundError, SafeshareError
 from safeshare.records import (
     Case,
@@ -289,18 +288,12 @@ def _cell(value: Any) -> str:
         )
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
-    text = str(value)
-    # A cell starting with = + - @ is run as a formula by spreadsheets: neutralise it (CSV injection).
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(value)
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({c: _cell(r.get(c)) for c in columns})
-    return buffer.getvalue().encode("utf-8")
+    """Formulas are neutralised by the one CSV writer (:mod:`safeshare.csv_out`)."""
+    return csv_bytes(columns, ([_cell(r.get(c)) for c in columns] for r in rows))
 
 
 def _columns(kind: str) -> list[str]:

@@ -20,8 +20,6 @@ reasons appear only for cases the reader may see.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -35,6 +33,7 @@ from sqlalchemy.orm import Session
 from rules.sharing import GROUND_LABELS, LEGACY_GROUNDS
 from safeshare.access import can_view_case, require_role
 from safeshare.audit import record_event, refusals_audited
+from safeshare.csv_out import csv_bytes
 from safeshare.errors import SafeshareError
 from safeshare.records import (
     Case,
@@ -84,11 +83,8 @@ class Table:
     chart: Chart | None = None
 
     def to_csv(self) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(self.columns)
-        writer.writerows([["" if v is None else v for v in row] for row in self.rows])
-        return buffer.getvalue().encode("utf-8")
+        """Through the one CSV writer, which neutralises formulas (:mod:`safeshare.csv_out`)."""
+        return csv_bytes(self.columns, self.rows)
 
 
 @dataclass(frozen=True)
