@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, SessionTransaction
 from safeshare.audit_witness import NEW_HEAD, Witness
 from safeshare.clock import Clock
 from safeshare.errors import NotFoundError, PermissionDeniedError, SafeshareError
-from safeshare.records import AuditChainHead, AuditEvent, User
+from safeshare.records import AuditChainHead, AuditEvent, Case, OpenTask, User
 from safeshare.records.base import Base
 
 if TYPE_CHECKING:
@@ -259,8 +259,10 @@ def record_refusal(
 
     The refused operation's transaction rolls back, taking anything written in it
     along, so the refusal is recorded separately, after it. The requested ids go in
-    ``detail`` (not ``case_id``): the case may not exist, and the trail of a case
-    should not show who was refused a look at it to those who may see the case.
+    ``detail``; when they name a case that exists (its id, or a task on it), the event
+    carries the case too, so the case's own trail shows who was refused it to those
+    who may see the case (and to nobody else: the answer to the refused person stays
+    "not found" either way).
     """
     with db.transaction() as session:
         who = session.get(User, actor.id) if actor is not None else None
@@ -271,8 +273,23 @@ def record_refusal(
             who,
             "access_refused",
             f"{name} was refused: {action}",
+            case_id=refused_case_id(session, detail or {}),
             detail={**(detail or {}), "action": action, "reason": error.message, "error": type(error).__name__},
         )
+
+
+def refused_case_id(session: Session, ids: Mapping[str, Any]) -> int | None:
+    """The existing case a refused request named, by ``case_id`` or ``task_id``; None when it named none."""
+    case_id = ids.get("case_id")
+    if isinstance(case_id, str) and case_id.isdigit():
+        case_id = int(case_id)
+    if isinstance(case_id, int) and 0 < case_id < 2**31:
+        return case_id if session.get(Case, case_id) is not None else None
+    task_id = ids.get("task_id")
+    if isinstance(task_id, str) and 0 < len(task_id) <= 64:
+        task = session.get(OpenTask, task_id)
+        return task.case_id if task is not None else None
+    return None
 
 
 @contextmanager

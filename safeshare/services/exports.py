@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from safeshare.access import works_on_case
 from safeshare.audit import record_event, refusals_audited
 from safeshare.csv_out import csv_bytes
+from safeshare.date_bounds import bounds_problem
 from safeshare.errors import DomainRuleError, NotFoundError, SafeshareError
 from safeshare.records import (
     Case,
@@ -113,9 +114,13 @@ def _day(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ExportFilterError(f"The filter {name!r} is not a date: {value!r}", "Write it as YYYY-MM-DD") from None
+    problem = bounds_problem(day, f"{name!r}")
+    if problem:
+        raise ExportFilterError(problem, "Choose a date in the period you want")
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def _audience(value: str) -> Audience:

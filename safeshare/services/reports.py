@@ -34,6 +34,7 @@ from rules.sharing import GROUND_LABELS, LEGACY_GROUNDS
 from safeshare.access import can_view_case, require_role
 from safeshare.audit import record_event, refusals_audited
 from safeshare.csv_out import csv_bytes
+from safeshare.date_bounds import bounds_problem
 from safeshare.errors import SafeshareError
 from safeshare.records import (
     Case,
@@ -130,9 +131,13 @@ def period(start: str | date | None = None, end: str | date | None = None) -> Pe
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             raise ReportError(f"The {name} date {value!r} is not a date", "Write it as YYYY-MM-DD") from None
+        problem = bounds_problem(parsed, name)
+        if problem:
+            raise ReportError(problem, "Choose a date in the period you want")
+        return parsed
 
     first, last = day(start, "from"), day(end, "to")
     if first and last and last < first:
