@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import os
 import weakref
 from dataclasses import dataclass, field
@@ -40,6 +41,7 @@ from safeshare.errors import ConfigurationError
 
 #: Set by ``safeshare.audit.write_pending`` on the session: the head its events moved the chain to.
 NEW_HEAD = "audit_new_head"
+log = logging.getLogger("safeshare.audit")
 _BY_ENGINE: weakref.WeakKeyDictionary[Engine, Witness] = weakref.WeakKeyDictionary()
 
 
@@ -136,11 +138,20 @@ def witness_from_settings(settings: Any) -> Witness | None:
 
 
 def attach(engine: Engine, witness: Witness | None) -> None:
-    """Witness every commit made through ``engine`` (None stops it)."""
+    """Witness every commit made through ``engine`` (None stops it). A witness file that cannot be
+    written stops start-up, rather than every write failing after its commit."""
     if witness is None:
         _BY_ENGINE.pop(engine, None)
-    else:
-        _BY_ENGINE[engine] = witness
+        return
+    try:
+        witness.path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(witness.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))
+    except OSError as exc:
+        raise ConfigurationError(
+            f"The audit witness file {witness.path} cannot be written: {exc.strerror}",
+            "Fix SAFESHARE_AUDIT_WITNESS_FILE or the folder's permissions",
+        ) from None
+    _BY_ENGINE[engine] = witness
 
 
 def attached(engine: Engine) -> Witness | None:
@@ -155,7 +166,11 @@ def _witness_commit(session: Session) -> None:
     witness = _BY_ENGINE.get(session.bind) if isinstance(session.bind, Engine) else None
     if witness is not None:
         seq, digest, at = head
-        witness.append(seq, digest, at)
+        try:
+            witness.append(seq, digest, at)
+        except OSError:  # the change is committed: say so loudly rather than fail the request after it
+            log.exception("could not witness audit event %s in %s; 'safeshare audit verify' still checks "
+                          "the chain up to the last witnessed head", seq, witness.path)
 
 
 @orm_events.listens_for(Session, "after_rollback")

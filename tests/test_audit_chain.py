@@ -374,3 +374,13 @@ def test_a_rotated_key_still_verifies_the_lines_signed_before(scenario: Scenario
         env=witness_env(witness, SAFESHARE_AUDIT_WITNESS_KEY=new_key, SAFESHARE_AUDIT_WITNESS_OLD_KEYS=WITNESS_KEY),
     )
     assert result.exit_code == 0, result.output
+
+
+def test_a_witness_file_that_cannot_be_written_stops_start_up(scenario: Scenario, tmp_path: Any) -> None:
+    from safeshare.audit_witness import Witness, attach
+    from safeshare.errors import ConfigurationError
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    with pytest.raises(ConfigurationError, match="cannot be written"):
+        attach(scenario.app.db.engine, Witness(blocked / "witness.log", (WITNESS_KEY.encode(),)))
