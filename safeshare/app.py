@@ -8,6 +8,7 @@ builds is a :class:`safeshare.runtime.App`, the type the services take.
 
 from __future__ import annotations
 
+from safeshare import audit_witness
 from safeshare.clock import Clock, SystemClock
 from safeshare.config import Settings
 from safeshare.db import Database
@@ -26,6 +27,7 @@ class App(_Runtime):
     def create(cls, settings: Settings | None = None, clock: Clock | None = None, *, migrate: bool = True) -> App:
         settings = settings or Settings.from_env()
         db = Database(settings.database_url)
+        audit_witness.attach(db.engine, audit_witness.witness_from_settings(settings))
         if migrate:
             upgrade_to_head(db)
         models = ModelRegistry(settings.bpmn_dir)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,10 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy import event as orm_events
 from sqlalchemy.orm import Session, SessionTransaction
 
+from safeshare.audit_witness import NEW_HEAD, Witness
 from safeshare.clock import Clock
 from safeshare.errors import NotFoundError, PermissionDeniedError, SafeshareError
-from safeshare.records import AuditChainHead, AuditEvent, User
+from safeshare.records import AuditChainHead, AuditEvent, Case, OpenTask, User
 from safeshare.records.base import Base
 
 if TYPE_CHECKING:
@@ -109,6 +110,7 @@ def write_pending(session: Session) -> None:
         row["hash"] = prev_hash = _event_hash(row)
     connection.execute(_MOVE_HEAD, {"seq": seq, "hash": prev_hash})
     connection.execute(_INSERT_EVENTS, pending)
+    session.info[NEW_HEAD] = (seq, prev_hash, pending[-1]["occurred_at"])  # witnessed once committed
 
 
 @orm_events.listens_for(Session, "after_transaction_create")
@@ -223,7 +225,15 @@ def verify_chain(session: Session, anchors: dict[int, str] | None = None) -> Cha
         )
     missing = sorted(seq for seq in anchors if seq > checked)
     if missing:
-        return ChainReport(False, checked, missing[0], f"event {missing[0]} was noted earlier but is gone")
+        gone = (
+            f"event {missing[-1]} was" if missing[-1] == checked + 1 else f"events {checked + 1} to {missing[-1]} were"
+        )
+        return ChainReport(
+            False,
+            checked,
+            checked + 1,
+            f"{gone} witnessed or noted earlier but are gone: the chain was cut after event {checked}",
+        )
     head = session.get(AuditChainHead, 1)
     if head is not None and (head.last_seq != checked or head.last_hash != expected_prev):
         return ChainReport(
@@ -249,8 +259,10 @@ def record_refusal(
 
     The refused operation's transaction rolls back, taking anything written in it
     along, so the refusal is recorded separately, after it. The requested ids go in
-    ``detail`` (not ``case_id``): the case may not exist, and the trail of a case
-    should not show who was refused a look at it to those who may see the case.
+    ``detail``; when they name a case that exists (its id, or a task on it), the event
+    carries the case too, so the case's own trail shows who was refused it to those
+    who may see the case (and to nobody else: the answer to the refused person stays
+    "not found" either way).
     """
     with db.transaction() as session:
         who = session.get(User, actor.id) if actor is not None else None
@@ -261,8 +273,23 @@ def record_refusal(
             who,
             "access_refused",
             f"{name} was refused: {action}",
+            case_id=refused_case_id(session, detail or {}),
             detail={**(detail or {}), "action": action, "reason": error.message, "error": type(error).__name__},
         )
+
+
+def refused_case_id(session: Session, ids: Mapping[str, Any]) -> int | None:
+    """The existing case a refused request named, by ``case_id`` or ``task_id``; None when it named none."""
+    case_id = ids.get("case_id")
+    if isinstance(case_id, str) and case_id.isdigit():
+        case_id = int(case_id)
+    if isinstance(case_id, int) and 0 < case_id < 2**31:
+        return case_id if session.get(Case, case_id) is not None else None
+    task_id = ids.get("task_id")
+    if isinstance(task_id, str) and 0 < len(task_id) <= 64:
+        task = session.get(OpenTask, task_id)
+        return task.case_id if task is not None else None
+    return None
 
 
 @contextmanager
@@ -314,3 +341,15 @@ def redact_events(
         f"Content of {len(hashes)} audit event(s) removed under the retention schedule: {reason}",
         detail={"events": hashes, "reason": reason},
     )
+
+
+def verify_witnessed(session: Session, witness: Witness | None, anchors: dict[int, str] | None = None) -> ChainReport:
+    """:func:`verify_chain` against every head the witness saw (see :mod:`safeshare.audit_witness`),
+    after checking each witness line's signature; ``anchors`` noted by hand count too."""
+    if witness is None:
+        return verify_chain(session, anchors)
+    reading = witness.read()
+    if reading.bad_lines:
+        number, why = reading.bad_lines[0]
+        return ChainReport(False, 0, None, f"line {number} of the witness file {witness.path} is not genuine: {why}")
+    return verify_chain(session, reading.anchors | (anchors or {}))

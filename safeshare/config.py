@@ -117,9 +117,14 @@ class Settings:
     smtp: SmtpSettings | None = None
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     # The key that signs session cookies; None: one generated once into var/secret_key (web/secret.py).
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
     # Where `safeshare scheduler` keeps its local Prefect server's history when PREFECT_API_URL is unset.
     prefect_home: Path = field(default_factory=lambda: Path.cwd() / "var" / "prefect")
+    # The audit chain's witness (safeshare/audit_witness.py): the key that signs it (None: no witness),
+    # older keys still accepted when verifying, and the file it is appended to.
+    audit_witness_key: str | None = field(default=None, repr=False)
+    audit_witness_old_keys: tuple[str, ...] = field(default=(), repr=False)
+    audit_witness_file: Path | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -135,6 +140,13 @@ class Settings:
             delivery=DeliverySettings.from_env(env),
             secret_key=_secret_key(env),
             prefect_home=Path(env.get("SAFESHARE_PREFECT_HOME") or Path.cwd() / "var" / "prefect"),
+            audit_witness_key=env.get("SAFESHARE_AUDIT_WITNESS_KEY") or None,
+            audit_witness_old_keys=tuple(
+                k.strip() for k in env.get("SAFESHARE_AUDIT_WITNESS_OLD_KEYS", "").split(",") if k.strip()
+            ),
+            audit_witness_file=Path(env["SAFESHARE_AUDIT_WITNESS_FILE"])
+            if env.get("SAFESHARE_AUDIT_WITNESS_FILE")
+            else None,
         )
 
 

@@ -284,3 +284,103 @@ def test_a_reader_that_must_see_its_own_event_gets_it_written_first(scenario: Sc
         record_event(s, app.clock, None, "after", "written at commit")
     assert _types(app)[-2:] == ["seen", "after"]
     assert verify(app).ok
+
+
+# The chain head witnessed outside the database (issue 15, item 6) -----------------------------------------
+
+WITNESS_KEY = "k3y-for-tests-only-" + "x" * 20
+
+
+@pytest.fixture
+def witness(scenario: Scenario, tmp_path: Any) -> Any:
+    from safeshare.audit_witness import Witness, attach
+
+    kept = Witness(tmp_path / "audit-witness.log", (WITNESS_KEY.encode(),))
+    attach(scenario.app.db.engine, kept)
+    yield kept
+    attach(scenario.app.db.engine, None)
+
+
+def witness_env(witness: Any, **extra: str) -> dict[str, str]:
+    return {"SAFESHARE_AUDIT_WITNESS_KEY": WITNESS_KEY, "SAFESHARE_AUDIT_WITNESS_FILE": str(witness.path), **extra}
+
+
+def cut_tail(app: App, keep: int) -> None:
+    """Delete every event after ``keep`` and rewrite the chain head to match, as a database user could."""
+    last = row(app, keep)
+    tamper(
+        app,
+        delete(AuditEvent).where(AuditEvent.seq > keep),
+        update(AuditChainHead).where(AuditChainHead.id == 1).values(last_seq=keep, last_hash=last["hash"]),
+    )
+
+
+def test_cutting_the_tail_and_rewriting_the_head_fails_against_the_witness(scenario: Scenario, witness: Any) -> None:
+    from safeshare.audit import verify_witnessed
+
+    count = real_run(scenario)
+    assert witness.read().latest.seq == count  # every commit's head was witnessed, signed
+    cut_tail(scenario.app, count - 3)
+    assert verify(scenario.app).ok  # the chain and its head alone cannot tell (the finding)
+    with scenario.app.db.read() as s:
+        report = verify_witnessed(s, witness)
+    assert not report.ok and report.first_bad_seq == count - 2
+    assert f"events {count - 2} to {count} were witnessed" in report.problem
+    result = CliRunner().invoke(
+        cli_app, ["audit", "verify", "--database-url", scenario.app.settings.database_url], env=witness_env(witness)
+    )
+    assert result.exit_code == 1 and f"events {count - 2} to {count}" in result.output, result.output
+
+
+def test_the_cli_verifies_against_the_witness_by_default_and_says_so(scenario: Scenario, witness: Any) -> None:
+    count = real_run(scenario)
+    _register()
+    result = CliRunner().invoke(
+        cli_app, ["audit", "verify", "--database-url", scenario.app.settings.database_url], env=witness_env(witness)
+    )
+    assert result.exit_code == 0, result.output
+    assert f"it last saw event {count}" in result.output
+
+
+def test_a_witness_line_written_without_the_key_is_refused(scenario: Scenario, witness: Any) -> None:
+    from safeshare.audit import verify_witnessed
+    from safeshare.audit_witness import Witness
+
+    count = real_run(scenario)
+    forger = Witness(witness.path, (b"a-guessed-key-that-is-not-it",))
+    with scenario.app.db.read() as s:
+        head = s.get(AuditChainHead, 1)
+        assert head is not None
+        forger.append(count, head.last_hash, row(scenario.app, count)["occurred_at"])
+        report = verify_witnessed(s, witness)
+    assert not report.ok and "not genuine" in report.problem and "not configured" in report.problem
+
+
+def test_a_rotated_key_still_verifies_the_lines_signed_before(scenario: Scenario, witness: Any) -> None:
+    from safeshare.audit import verify_witnessed
+    from safeshare.audit_witness import Witness, attach
+
+    real_run(scenario)
+    new_key = "a-new-key-after-rotation-" + "y" * 20
+    rotated = Witness(witness.path, (new_key.encode(), WITNESS_KEY.encode()))
+    attach(scenario.app.db.engine, rotated)
+    scenario.open_case(12)  # more events, witnessed under the new key
+    with scenario.app.db.read() as s:
+        assert verify_witnessed(s, rotated).ok
+        assert not verify_witnessed(s, Witness(witness.path, (new_key.encode(),))).ok  # old key dropped too soon
+    result = CliRunner().invoke(
+        cli_app,
+        ["audit", "verify", "--database-url", scenario.app.settings.database_url],
+        env=witness_env(witness, SAFESHARE_AUDIT_WITNESS_KEY=new_key, SAFESHARE_AUDIT_WITNESS_OLD_KEYS=WITNESS_KEY),
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_a_witness_file_that_cannot_be_written_stops_start_up(scenario: Scenario, tmp_path: Any) -> None:
+    from safeshare.audit_witness import Witness, attach
+    from safeshare.errors import ConfigurationError
+
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the folder should be")
+    with pytest.raises(ConfigurationError, match="cannot be written"):
+        attach(scenario.app.db.engine, Witness(blocked / "witness.log", (WITNESS_KEY.encode(),)))

@@ -202,3 +202,18 @@ def test_the_admin_page_lists_and_revokes_a_users_tokens(web: WebKit) -> None:
                    follow_redirects=False)
     assert r.status_code == 303
     assert web.client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+def test_safeshare_token_revoke_ends_a_token_and_is_audited(web: WebKit) -> None:
+    token = token_for(client(web, PAT_DESK)).json()["token"]
+    url = web.app.settings.database_url
+    listed = CliRunner().invoke(cli, ["token", "list", "pat", "--database-url", url])
+    assert listed.exit_code == 0 and "active" in listed.output, listed.output
+    with web.app.db.read() as s:
+        newest = accounts.list_tokens(web.app, s, None, web.scenario.user(s, "pat"))[-1]
+    revoked = CliRunner().invoke(cli, ["token", "revoke", str(newest.id), "--database-url", url])
+    assert revoked.exit_code == 0 and "is revoked" in revoked.output, revoked.output
+    assert web.client.get("/api/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    with web.app.db.read() as s:
+        [event] = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "api_token_revoked")).all()
+    assert event.detail["token_id"] == newest.id and event.actor_id is None  # the command line acts as the system

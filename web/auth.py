@@ -56,6 +56,9 @@ def csrf_token(request: Request) -> str:
 def check_csrf(request: Request, submitted: str | None) -> None:
     expected = request.session.get("csrf")
     if not expected or not submitted or not hmac.compare_digest(str(expected), str(submitted)):
+        user_id = request.session.get("user_id")
+        if isinstance(user_id, int):  # the refusal is audited against the session's user (web.errors)
+            request.state.user_id = user_id
         raise PermissionDeniedError(
             "This form was not sent from a page of this service, or it has expired",
             "Go back, reload the page and try again",

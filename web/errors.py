@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from safeshare.audit import record_event
+from safeshare.audit import record_event, refused_case_id
 from safeshare.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
 from safeshare.records import User
 from web.auth import NotSignedInError
@@ -39,8 +39,9 @@ def error_body(message: str, hint: str = "", fields: dict[str, str] | None = Non
     return {"error": message, "hint": hint, "fields": fields or {}}
 
 
-def audit_refusal(request: Request, status: int) -> None:
-    """Write "access refused" for a signed-in user (anonymous probes are not tied to anyone)."""
+def audit_refusal(request: Request, status: int, reason: str = "") -> None:
+    """Write "access refused" for a signed-in user (anonymous probes are not tied to anyone), on the
+    refused case's trail when the address names one that exists."""
     user_id = getattr(request.state, "user_id", None)
     if user_id is None:
         return
@@ -54,7 +55,8 @@ def audit_refusal(request: Request, status: int) -> None:
                 user,
                 "access_refused",
                 f"{user.display_name if user else 'someone'} was refused {request.method} {request.url.path}",
-                detail={"path": request.url.path, "method": request.method, "status": status},
+                case_id=refused_case_id(session, request.path_params),
+                detail={"path": request.url.path, "method": request.method, "status": status, "reason": reason},
             )
     except SafeshareError:  # pragma: no cover - never hide the refusal itself behind an audit failure
         log.exception("could not audit a refused access")
@@ -76,7 +78,7 @@ async def safeshare_error(request: Request, exc: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/sign-in?next={quote(target)}", status_code=303)
     if isinstance(exc, NotFoundError | PermissionDeniedError):
-        await run_in_threadpool(audit_refusal, request, status)
+        await run_in_threadpool(audit_refusal, request, status, exc.message)
     if status >= 500:
         log.error("server-side problem: %s", exc)
     if is_api(request):

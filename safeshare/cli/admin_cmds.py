@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from safeshare.audit import verify_chain
+from safeshare.audit import verify_witnessed
+from safeshare.audit_witness import attached
 from safeshare.cli.common import DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
 from safeshare.errors import SafeshareError
@@ -31,17 +32,26 @@ def verify(
         [], "--anchor", help="SEQ:HASH noted from an earlier verify; fails if the chain was rewritten (repeatable)"
     ),
 ) -> None:
-    """Check the whole hash chain; name the first event that was edited, deleted or reordered."""
+    """Check the whole hash chain, against the signed witness of its head when one is configured;
+    name the first event that was edited, deleted or reordered, or the events cut from its end."""
     anchors = _parse_anchors(anchor)
     application = build_app(database_url)
+    witness = attached(application.db.engine)
     with application.db.read() as session:
-        report = verify_chain(session, anchors)
+        report = verify_witnessed(session, witness, anchors)
     if report.ok:
         typer.echo(f"Audit trail intact: {report.events_checked} events verified.")
+        if witness is None:
+            typer.echo("No witness is configured (SAFESHARE_AUDIT_WITNESS_KEY): events cut from the end "
+                       "would only show against an anchor you noted.")
+        else:
+            latest = witness.read().latest
+            typer.echo(f"Checked against the witness in {witness.path}: "
+                       + (f"it last saw event {latest.seq}." if latest else "it is empty so far."))
         typer.echo(f"Head: {report.head_seq}:{report.head_hash} (note it elsewhere; pass it later as --anchor)")
         return
     typer.echo(
-        f"error: audit trail broken at event {report.first_bad_seq}: {report.problem}. "
+        f"error: audit trail broken at event {report.first_bad_seq or '?'}: {report.problem}. "
         f"{report.events_checked} events before it verified.",
         err=True,
     )

@@ -140,3 +140,11 @@ def clear_failures(username: str, database_url: str | None = DatabaseOption) -> 
     with application.transaction() as session:
         accounts.clear_failed_sign_ins(application, session, None, user_by_username(session, username))
     typer.echo(f"Failed sign-ins cleared for {username}: they can sign in again now.")
+
+
+# ``safeshare token issue|list|revoke``: the same commands under the name people look for first.
+token_app = typer.Typer(help="API tokens: issue, list and revoke (also under 'safeshare user').", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+token_app.command("issue")(token)
+token_app.command("list")(tokens)
+token_app.command("revoke")(revoke_token)

@@ -366,6 +366,19 @@ def revoke_token(app: App, session: Session, actor: User | None, token_id: int) 
     )
 
 
+#: Roles that see case records. An administrator holds none of them (separation of duties): whoever
+#: manages accounts cannot also read cases, so no one can give themselves access to case data.
+CASE_ROLES = frozenset({Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_MANAGER, Role.POLICE_STAFF})
+
+
+def _check_separation(roles: list[Role]) -> None:
+    if Role.ADMINISTRATOR in roles and CASE_ROLES & set(roles):
+        raise SafeshareError(
+            "An administrator cannot also be a practitioner, manager, senior manager or police staff",
+            "Whoever manages accounts does not see case records: give those roles to a separate account",
+        )
+
+
 def create_account(
     app: App,
     session: Session,
@@ -388,6 +401,7 @@ def create_account(
         raise SafeshareError("Give a username and a display name", "Both are needed to add a user")
     if not roles:
         raise SafeshareError("Choose at least one role", "A user with no role cannot do anything")
+    _check_separation(roles)
     team = session.get(Team, team_id) if team_id is not None else None
     if team_id is not None and team is None:
         raise SafeshareError(f"There is no team {team_id}", "Choose one of the listed teams")
@@ -419,10 +433,11 @@ def update_account(
         raise SafeshareError("Choose at least one role", "A user with no role cannot do anything")
     if team_id is not None and session.get(Team, team_id) is None:
         raise SafeshareError(f"There is no team {team_id}", "Choose one of the listed teams")
-    if user.id == actor.id and (Role.ADMINISTRATOR not in roles or not active):
+    if user.id == actor.id and (set(roles) != set(user.roles) or team_id != user.team_id or not active):
         raise SafeshareError(
-            "You cannot remove your own administrator role or sign-in", "Ask another administrator to do it"
+            "You cannot change your own roles, team or sign-in", "Ask another administrator to do it"
         )
+    _check_separation(roles)
     before = {"roles": sorted(r.value for r in user.roles), "team_id": user.team_id, "active": user.is_active}
     was_active = user.is_active
     user.role_rows = [UserRole(role=r.value) for r in sorted(set(roles))]

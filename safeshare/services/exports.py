@@ -13,8 +13,6 @@ before anything is read. Every export is an audit event; a refused one is too.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
@@ -27,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from safeshare.access import works_on_case
 from safeshare.audit import record_event, refusals_audited
+from safeshare.csv_out import csv_bytes
+from safeshare.date_bounds import bounds_problem
 from safeshare.errors import DomainRuleError, NotFoundError, SafeshareError
 from safeshare.records import (
     Case,
@@ -114,9 +114,13 @@ def _day(value: str | None, name: str) -> datetime | None:
     if value is None:
         return None
     try:
-        return datetime.combine(date.fromisoformat(value), time(0), tzinfo=UTC)
+        day = date.fromisoformat(value)
     except ValueError:
         raise ExportFilterError(f"The filter {name!r} is not a date: {value!r}", "Write it as YYYY-MM-DD") from None
+    problem = bounds_problem(day, f"{name!r}")
+    if problem:
+        raise ExportFilterError(problem, "Choose a date in the period you want")
+    return datetime.combine(day, time(0), tzinfo=UTC)
 
 
 def _audience(value: str) -> Audience:
@@ -289,18 +293,12 @@ def _cell(value: Any) -> str:
         )
     if isinstance(value, dict):
         return json.dumps(value, sort_keys=True)
-    text = str(value)
-    # A cell starting with = + - @ is run as a formula by spreadsheets: neutralise it (CSV injection).
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return str(value)
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
-    writer.writeheader()
-    for r in rows:
-        writer.writerow({c: _cell(r.get(c)) for c in columns})
-    return buffer.getvalue().encode("utf-8")
+    """Formulas are neutralised by the one CSV writer (:mod:`safeshare.csv_out`)."""
+    return csv_bytes(columns, ([_cell(r.get(c)) for c in columns] for r in rows))
 
 
 def _columns(kind: str) -> list[str]:

@@ -20,8 +20,6 @@ reasons appear only for cases the reader may see.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import nullcontext
@@ -35,6 +33,8 @@ from sqlalchemy.orm import Session
 from rules.sharing import GROUND_LABELS, LEGACY_GROUNDS
 from safeshare.access import can_view_case, require_role
 from safeshare.audit import record_event, refusals_audited
+from safeshare.csv_out import csv_bytes
+from safeshare.date_bounds import bounds_problem
 from safeshare.errors import SafeshareError
 from safeshare.records import (
     Case,
@@ -84,11 +84,8 @@ class Table:
     chart: Chart | None = None
 
     def to_csv(self) -> bytes:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\r\n")
-        writer.writerow(self.columns)
-        writer.writerows([["" if v is None else v for v in row] for row in self.rows])
-        return buffer.getvalue().encode("utf-8")
+        """Through the one CSV writer, which neutralises formulas (:mod:`safeshare.csv_out`)."""
+        return csv_bytes(self.columns, self.rows)
 
 
 @dataclass(frozen=True)
@@ -134,9 +131,13 @@ def period(start: str | date | None = None, end: str | date | None = None) -> Pe
         if isinstance(value, date):
             return value
         try:
-            return date.fromisoformat(value)
+            parsed = date.fromisoformat(value)
         except ValueError:
             raise ReportError(f"The {name} date {value!r} is not a date", "Write it as YYYY-MM-DD") from None
+        problem = bounds_problem(parsed, name)
+        if problem:
+            raise ReportError(problem, "Choose a date in the period you want")
+        return parsed
 
     first, last = day(start, "from"), day(end, "to")
     if first and last and last < first:

@@ -42,6 +42,10 @@ def record_manager_advice(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """R18: the advice and decision with reasons, on the case; who gave it, escalated or not, in time or not."""
     if ctx.actor is None:
         raise DomainRuleError("R18", "Advice can only be recorded from a manager's completed task", "Give the advice")
+    if data.get("practitioner_user_id") == ctx.actor.id:  # separation of duties: not one's own consultation
+        raise DomainRuleError(
+            "R18", "You asked for this advice, so someone else must give it", "Ask another manager of your team"
+        )
     reasons = str(data.get("advice_reasons") or "").strip()
     if data.get("advice_decision") not in ("share", "do_not_share", "seek_consent_first") or len(reasons) < 10:
         raise DomainRuleError(

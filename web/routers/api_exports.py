@@ -17,6 +17,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator
 from starlette.responses import Response
 
+from safeshare.date_bounds import bounds_problem
 from safeshare.services import documents, exports, reports
 from safeshare.services.exports import ExportFilterError
 from web import api_models as out
@@ -33,9 +34,12 @@ def _is_a_date(value: str | None) -> str | None:
     """A day in the calendar (the pattern alone lets 2024-02-30 through); a number is not a date."""
     if value is not None:
         try:
-            date.fromisoformat(value)
+            day = date.fromisoformat(value)
         except ValueError:
             raise ValueError(f"{value} is not a date in the calendar: write it as YYYY-MM-DD") from None
+        problem = bounds_problem(day)
+        if problem:
+            raise ValueError(problem)
     return value
 
 
