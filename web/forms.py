@@ -45,6 +45,7 @@ LEAST_ROWS = 4
 #: The value posted by a list of choices' exclusive "none of these" box; never part of the answer.
 NONE_CHOICE = "__none__"
 REAL_DATE = "Enter a real date, for example 27 3 2026"
+REQUIRED = "This field is required"  # the validator's words for an answer left out (tasks/forms.py)
 
 
 @dataclass
@@ -326,6 +327,9 @@ def _field(
         _build_rows(f, spec, ui, value, errors, people)
         f.value = None
     f.error = errors.take(path, deep=kind not in {"object", "object_list"})
+    own = options.get("errorMessages")  # the question's own words for an error, by the schema word it breaks
+    if isinstance(own, Mapping) and f.error == REQUIRED and own.get("required"):
+        f.error = str(own["required"])
     if kind == "date" and value is not None and not _is_date(value):
         f.error = REAL_DATE  # typed but not a date: the validator's "Must be string" says nothing to a person
     return f
