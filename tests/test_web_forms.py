@@ -413,8 +413,8 @@ def test_a_list_of_rows_shows_those_given_and_one_empty_up_to_its_limit() -> Non
     assert (len(people.rows), people.rows_shown) == (3, 3)
     [people] = build_fields(LIMITED, {"people": [{"name": "A"}, {"name": "B"}, {"name": "C"}]})
     assert (len(people.rows), people.rows_shown) == (3, 3)  # full: no empty row
-    unlimited = {"type": "object", "properties": {"people": {**LIMITED["properties"]["people"], "maxItems": None}}}
-    del unlimited["properties"]["people"]["maxItems"]
+    people_spec = {k: v for k, v in LIMITED["properties"]["people"].items() if k != "maxItems"}
+    unlimited = {"type": "object", "properties": {"people": people_spec}}
     [people] = build_fields(unlimited, {"people": [{"name": str(i)} for i in range(5)]})
     assert (len(people.rows), people.rows_shown) == (6, 6)
     html = render_fields(LIMITED, {"people": [{"name": "A"}]}, {})
