@@ -420,6 +420,8 @@ def test_a_list_of_rows_shows_those_given_and_one_empty_up_to_its_limit() -> Non
     html = render_fields(LIMITED, {"people": [{"name": "A"}]}, {})
     assert 'data-module="app-add-another"' in html and "Add another person" in html
     assert html.count("app-row--spare") == 1 and tag(html, "input", name="people-2-name")
+    two = {**LIMITED, "x-uischema": {"people": {"ui:options": {"openRows": 2}}}}  # a list that needs two
+    assert [f.rows_shown for f in build_fields(two)] == [2]
     full = render_fields(LIMITED, {"people": [{"name": "A"}, {"name": "B"}, {"name": "C"}]}, {})
     assert "Add another" not in full and "people-3-name" not in full
 

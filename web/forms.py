@@ -365,7 +365,8 @@ def _build_rows(f: FormField, spec: Mapping[str, Any], ui: Mapping[str, Any], va
     total = max(LEAST_ROWS, len(given) + 1)
     if isinstance(most, int):
         total = max(len(given), min(total, most))
-    f.rows_shown = min(total, len(given) + 1)
+    opened = _options(ui).get("openRows")  # rows open at first, where a list usually needs more than one
+    f.rows_shown = min(total, max(len(given) + 1, opened if isinstance(opened, int) else 1))
     f.rows = []
     for i in range(total):
         row = given[i] if i < len(given) else {}
