@@ -550,3 +550,10 @@ def test_a_court_order_dated_on_a_day_that_does_not_exist_is_refused_by_the_page
         made = s.scalars(select(ShareDecision)).one()
     assert made.grounds == ["statutory_duty_or_court_order"]
     assert made.legal_basis is not None and made.legal_basis["made_on"] == "2026-02-27"
+
+
+def test_a_date_and_time_is_the_browsers_date_and_time_box() -> None:
+    schema = {"type": "object", "properties": {"made_at": {"type": "string", "format": "date-time", "title": "When?"}}}
+    html = render_fields(schema, {"made_at": "2026-11-23T09:00:00+00:00"}, {})
+    assert 'value="2026-11-23T09:00"' in tag(html, "input", name="made_at", type="datetime-local")
+    assert parse_post(schema, {"made_at": "2026-11-23T11:30"}) == {"made_at": "2026-11-23T11:30"}

@@ -18,6 +18,7 @@ How each kind of question is drawn and posted:
   "Enter a real date");
 * a list of rows: the rows given plus one empty row, up to ``maxItems``; spare rows are posted
   as ``<list>-<row>-<question>`` and shown one at a time by "Add another" (all shown without JS);
+* a date and time (``format: date-time``): the browser's date and time box, posted as "2026-11-23T14:30";
 * a long answer: a text area, with a character count where ``maxLength`` is set.
 
 A choice may reveal other questions (``ui:options.reveal``: choice -> questions), the GOV.UK
@@ -52,7 +53,7 @@ REQUIRED = "This field is required"  # the validator's words for an answer left 
 class FormField:
     name: str
     # text, textarea, radios, select, boolean, integer, number, person, string_list, checkboxes, object,
-    # object_list, date, note
+    # object_list, date, datetime, note
     kind: str
     label: str
     hint: str
@@ -137,6 +138,8 @@ def _kind(name: str, spec: Mapping[str, Any], ui: Mapping[str, Any] | None = Non
         return "object"
     if kind == "string" and spec.get("format") == "date" and widget not in ("text", "textarea"):
         return "date"
+    if kind == "string" and spec.get("format") == "date-time" and widget not in ("text", "textarea"):
+        return "datetime"
     if widget == "textarea" or (kind == "string" and (
             spec.get("minLength", 0) >= 10 or spec.get("format") == "textarea" or spec.get("maxLength", 0) > 100)):
         return "textarea"
