@@ -65,6 +65,30 @@ class ProcessModel:
 
 
 FORM_PROPERTY = "formJsonSchemaFilename"
+#: Where a form's layout hints (its companion ``<form>.uischema.json``, react-jsonschema-form words) are kept in
+#: the form as loaded: with it, they are part of the definition and of its hash, as the form is.
+UISCHEMA_KEY = "x-uischema"
+
+
+def uischema_path(form_path: Path) -> Path:
+    """``<form>.schema.json``'s companion ``<form>.uischema.json``."""
+    return form_path.with_name(form_path.name.removesuffix(".schema.json").removesuffix(".json") + ".uischema.json")
+
+
+def with_uischema(form: dict[str, Any], form_path: Path, where: str = "") -> dict[str, Any]:
+    """The form with its companion uiSchema, when it has one, under ``x-uischema`` (JSON Schema validators
+    ignore the word; the web form engine reads it)."""
+    path = uischema_path(form_path)
+    if not path.is_file():
+        return form
+    try:
+        ui = json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        where = where or form_path.name
+        raise ModelError(f"{where}: its layout {path.name} is not valid JSON: {exc}", "Fix the file") from exc
+    if not isinstance(ui, dict):
+        raise ModelError(f"{where or form_path.name}: its layout {path.name} is not a JSON object", "Fix the file")
+    return {**form, UISCHEMA_KEY: ui}
 
 
 def task_forms(specs: Iterable[BpmnProcessSpec]) -> Iterator[tuple[BpmnProcessSpec, str, str]]:
@@ -211,4 +235,4 @@ class ModelRegistry:
             raise ModelError(f"{where}: its form {filename} is not valid JSON: {exc}", "Fix the file") from exc
         if not isinstance(form, dict):
             raise ModelError(f"{where}: its form {filename} is not a JSON Schema object", "Fix the file")
-        return form
+        return with_uischema(form, path, where)
