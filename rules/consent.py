@@ -178,3 +178,44 @@ def consent_in_writing(
         breaches.append(Breach("R8", "Say how the person was given their copy of the consent form",
                                field="copy_given"))
     return breaches
+
+
+#: How the person told us they withdraw their consent (R44).
+WITHDRAWAL_HOW: dict[str, str] = {
+    "in_person": "In person",
+    "phone": "By phone",
+    "in_writing": "In writing",
+    "email": "By email",
+}
+
+
+@rule("R44")
+def withdrawal_recorded(status: str, outcome: str, how: str | None) -> list[Breach]:
+    """Consent in force can be withdrawn at any time, by any means: the withdrawal records how the person
+    told us. Consent that is not in force (refused, superseded or already withdrawn) has nothing to withdraw."""
+    if status != "active" or outcome not in ("given", "given_with_restrictions"):
+        return [Breach("R44", "This consent is not in force, so there is nothing to withdraw",
+                       "Check the case's consent records", field="consent_id")]
+    if how not in WITHDRAWAL_HOW:
+        return [Breach("R44", "Say how the person told you they are withdrawing their consent", field="how")]
+    return []
+
+
+@rule("R44")
+def consent_in_force(status: str, withdrawn_at: Any) -> list[Breach]:
+    """A withdrawn consent stops every later share: nothing more is shared on it, whenever the share began."""
+    if status == "withdrawn":
+        when = f" on {withdrawn_at:%d %B %Y}" if withdrawn_at is not None else ""
+        return [Breach("R44", f"The person withdrew their consent{when}, so nothing more may be shared on it",
+                       "Seek consent again, or decide whether to share without consent", field="consent_record_id")]
+    return []
+
+
+@rule("R9")
+def consent_of_this_episode(consent_episode_id: int, current_episode_id: int | None) -> list[Breach]:
+    """A share on consent uses the consent of the episode of work in progress: consent is obtained every time
+    an episode begins, so an earlier episode's consent does not carry over."""
+    if current_episode_id is not None and consent_episode_id != current_episode_id:
+        return [Breach("R9", "This consent was given for an earlier episode of work, which has ended",
+                       "Seek consent for the current episode first", field="consent_record_id")]
+    return []

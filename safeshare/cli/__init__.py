@@ -15,6 +15,7 @@ def _register() -> None:
     from safeshare.cli import (  # noqa: F401
         admin_cmds,
         case_cmds,
+        consent_cmds,
         demo_cmd,
         report_cmds,
         retention_cmds,

@@ -15,7 +15,7 @@ from safeshare.records.vocabulary import ConsentStatus, one_of
 class ConsentRecord(Base):
     """The outcome of seeking consent in one episode.
 
-    ``status`` is ``active`` until fresh consent supersedes it (R9); only one
+    ``status`` is ``active`` until fresh consent supersedes it (R9) or the person withdraws it (R44); only one
     active record per episode, enforced by a partial unique index.
     """
 
@@ -54,6 +54,10 @@ class ConsentRecord(Base):
     status: Mapped[str] = mapped_column(String(20), default=ConsentStatus.ACTIVE.value)
     superseded_at: Mapped[datetime | None]
     superseded_reason: Mapped[str | None] = mapped_column(Text)
+    #: Withdrawn by the person (R44): when, and ``{"how", "note", "by_id", "by", "shares_already_made"}``.
+    #: A withdrawn consent allows no later share; the shares made before stay on the register.
+    withdrawn_at: Mapped[datetime | None]
+    withdrawal: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     recorded_at: Mapped[datetime]
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
 

@@ -36,6 +36,7 @@ class ConsentStatus(StrEnum):
 
     ACTIVE = "active"
     SUPERSEDED = "superseded"
+    WITHDRAWN = "withdrawn"  # by the person, at any time (R44)
 
 
 class SchemeStatus(StrEnum):
@@ -55,6 +56,7 @@ class AuditEventType(StrEnum):
     CASE_VIEWED = "case_viewed"
     CONSENT_RECORDED = "consent_recorded"
     CONSENT_SUPERSEDED = "consent_superseded"
+    CONSENT_WITHDRAWN = "consent_withdrawn"
     DEADLINE_CHANGED = "deadline_changed"
     DEADLINE_RESET = "deadline_reset"
     DISCLOSURE_RECORDED = "disclosure_recorded"

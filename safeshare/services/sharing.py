@@ -18,7 +18,13 @@ from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue
 from rules import enforce
-from rules.consent import overlaps, restriction_text, share_respects_restrictions
+from rules.consent import (
+    consent_in_force,
+    consent_of_this_episode,
+    overlaps,
+    restriction_text,
+    share_respects_restrictions,
+)
 from rules.sharing import (
     consent_considered_first,
     disclosure_entry_complete,
@@ -43,6 +49,7 @@ from safeshare.records import (
     User,
     UserRole,
 )
+from safeshare.services.consent import current_episode
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
@@ -151,6 +158,10 @@ def _basis(session: Session, case_id: int, data: dict[str, Any]) -> tuple[Consen
             )
         return None, decision
     consent = session.get(ConsentRecord, int(data["consent_record_id"])) if data.get("consent_record_id") else None
+    if consent is not None and consent.case_id == case_id:
+        enforce(consent_in_force(consent.status, consent.withdrawn_at))
+        episode = current_episode(session, case_id)
+        enforce(consent_of_this_episode(consent.episode_id, episode.id if episode else None))
     if consent is None or consent.case_id != case_id or consent.status != "active" or consent.outcome not in GIVEN:
         raise DomainRuleError(
             "R10",
@@ -364,10 +375,16 @@ def _start(
 
 
 def active_consent(session: Session, case_id: int, episode_id: int | None = None) -> ConsentRecord | None:
-    """The active consent record of an episode (or the case's latest one)."""
-    query = select(ConsentRecord).where(ConsentRecord.case_id == case_id, ConsentRecord.status == "active")
-    if episode_id is not None:
-        query = query.where(ConsentRecord.episode_id == episode_id)
+    """The active consent record of an episode (by default the episode of work in progress, never an earlier
+    one's: R9)."""
+    if episode_id is None:
+        episode = current_episode(session, case_id)
+        episode_id = episode.id if episode else None
+    if episode_id is None:
+        return None
+    query = select(ConsentRecord).where(
+        ConsentRecord.case_id == case_id, ConsentRecord.status == "active", ConsentRecord.episode_id == episode_id
+    )
     return session.scalar(query.order_by(ConsentRecord.id.desc()).limit(1))
 
 

@@ -12,6 +12,7 @@ from rules.consent import consent_in_writing, restriction_text, restrictions_are
 from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError
 from safeshare.records import Case, ConsentRecord, Episode, Person, User
+from safeshare.services.consent import close_earlier_episodes
 from workflows.context import ServiceContext
 
 GIVEN = ("given", "given_with_restrictions")
@@ -138,6 +139,7 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
     )
     ctx.session.add(record)
     ctx.session.flush()
+    closed = close_earlier_episodes(ctx.session, ctx.clock, episode)
     summary = {
         "given": "Consent given",
         "given_with_restrictions": "Consent given with restrictions",
@@ -157,6 +159,7 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
             "consent_from": record.consent_from,
             "recipients": [r["agency"] for r in record.recipients],
             "restrictions": record.restrictions,
+            "episodes_closed": closed,
         },
     )
     return record.id

@@ -3,12 +3,13 @@ record or a record of information received; read the disclosure register and inf
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from safeshare.services import sharing
+from safeshare.services import consent, sharing
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
 from web.params import BodyId, BodyText, PathId
@@ -74,3 +75,39 @@ def received_information(case_id: PathId, unit: ReadUnit) -> dict[str, Any]:
     """Information received on the case, with its restrictions."""
     found = sharing.received_information_for(unit.session, unit.user, case_id)
     return {"received": [received_json(r) for r in found]}
+
+
+class ConsentWithdrawal(BaseModel):
+    """The person withdraws their consent: how they told us, and anything they said."""
+
+    how: Literal["in_person", "phone", "in_writing", "email"]
+    note: BodyText = Field(default="", max_length=4000)
+
+
+class ShareAlreadyMade(BaseModel):
+    id: int
+    recipient_agency: str
+    made_at: datetime
+
+
+class WithdrawnConsent(BaseModel):
+    consent_id: int
+    status: str
+    withdrawn_at: datetime
+    shares_already_made: list[ShareAlreadyMade]
+
+
+@router.post("/consents/{consent_id}/withdrawal", status_code=201, response_model=WithdrawnConsent)
+def withdraw_consent(case_id: PathId, consent_id: PathId, body: ConsentWithdrawal, unit: WriteUnit) -> dict[str, Any]:
+    """Withdraw consent at any time: no later share may rest on it; the shares already made are listed."""
+    done = consent.withdraw_consent(
+        unit.session, unit.app.clock, unit.user, case_id, consent_id, how=body.how, note=body.note
+    )
+    return {
+        "consent_id": done.consent.id,
+        "status": done.consent.status,
+        "withdrawn_at": done.consent.withdrawn_at,
+        "shares_already_made": [
+            {"id": d.id, "recipient_agency": d.recipient_agency, "made_at": d.made_at} for d in done.shares_made
+        ],
+    }

@@ -3,18 +3,26 @@ a disclosure record, information received); each takes the user straight to its 
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import DomainRuleError, SafeshareError
+from rules.consent import WITHDRAWAL_HOW
+from safeshare.access import require_case
+from safeshare.errors import DomainRuleError, FormValidationError, SafeshareError
 from safeshare.records import ProcessInstance
 from safeshare.services import cases, queues, sharing
+from safeshare.services import consent as consent_service
+from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
+from web.forms import build_fields, error_summary, parse_post
 from web.params import PathId
 from web.routers.ui_auth import posted_form
 from web.routers.ui_cases import render_case
+from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 ACTIONS = {"episodes", "consultations", "shares-without-consent", "disclosures", "received-information"}
@@ -67,3 +75,67 @@ def start(case_id: PathId, action: str, request: Request, form: FormData = Depen
     if action not in ACTIONS:
         raise HTTPException(status_code=404)
     return _start(request, case_id, form, action)
+
+
+WITHDRAW_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "how": {
+            "type": "string",
+            "title": "How did the person tell you they are withdrawing their consent?",
+            "enum": list(WITHDRAWAL_HOW),
+            "x-labels": WITHDRAWAL_HOW,
+        },
+        "note": {
+            "type": "string",
+            "title": "What did they say? (optional)",
+            "description": "For example, who they no longer want information shared with. They do not have to give "
+            "a reason.",
+            "maxLength": 4000,
+            "format": "textarea",
+        },
+    },
+    "required": ["how"],
+    "additionalProperties": False,
+}
+
+
+def _withdraw_page(
+    request: Request, case_id: int, consent_id: int, values: dict[str, Any], errors: dict[str, str],
+    status_code: int = 200,
+) -> Response:
+    with acting(request, write=False) as (session, user):
+        record = consent_service.consent_on_case(session, user, case_id, consent_id)
+        case = require_case(session, user, case_id)
+        fields = build_fields(WITHDRAW_FORM, values, errors)
+        return render(request, "consent_withdraw.html", {
+            "title": f"Withdraw consent, case {case.reference}", "section": "cases", "c": case, "consent": record,
+            "shares": consent_service.shares_made_on(session, record.id), "fields": fields,
+            "error_list": error_summary(fields), "in_force": record.status == "active",
+        }, status_code=status_code)
+
+
+@router.get("/cases/{case_id}/consents/{consent_id}/withdraw")
+def withdraw_page(case_id: PathId, consent_id: PathId, request: Request) -> Response:
+    return _withdraw_page(request, case_id, consent_id, {}, {})
+
+
+@router.post("/cases/{case_id}/consents/{consent_id}/withdraw")
+def withdraw_consent(
+    case_id: PathId, consent_id: PathId, request: Request, form: FormData = Depends(posted_form)
+) -> Response:
+    """The person withdraws their consent: recorded and audited in one transaction; nothing more is shared on it."""
+    app = safeshare_app(request)
+    data = parse_post(WITHDRAW_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(WITHDRAW_FORM, data)
+            consent_service.withdraw_consent(
+                session, app.clock, user, case_id, consent_id, how=str(data.get("how") or ""),
+                note=str(data.get("note") or ""),
+            )
+    except FormValidationError as exc:
+        return _withdraw_page(request, case_id, consent_id, data, exc.field_errors, 422)
+    except DomainRuleError as exc:
+        return _withdraw_page(request, case_id, consent_id, data, {"how": exc.for_people()}, 422)
+    return RedirectResponse(f"/cases/{case_id}/consents/{consent_id}/withdraw", status_code=303)

@@ -1,0 +1,107 @@
+"""Consent after it is recorded: which consent is in force for the episode of work in progress (R9),
+and withdrawing it at any time (R44).
+
+The page, the API and the CLI call :func:`withdraw_consent`; the disclosure checks in
+``safeshare/services/sharing.py`` call :func:`current_episode` and the rule units in
+``rules/consent.py``, so a withdrawn consent, or one of an earlier episode, allows no later share.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules import enforce
+from rules.consent import WITHDRAWAL_HOW, withdrawal_recorded
+from safeshare.access import require_case, require_role
+from safeshare.audit import record_event
+from safeshare.clock import Clock
+from safeshare.errors import NotFoundError
+from safeshare.records import ConsentRecord, Disclosure, Episode, Role, User
+
+
+def current_episode(session: Session, case_id: int) -> Episode | None:
+    """The episode of work in progress on a case: the latest begun and not closed (R9)."""
+    return session.scalar(
+        select(Episode)
+        .where(Episode.case_id == case_id, Episode.closed_at.is_(None))
+        .order_by(Episode.started_at.desc(), Episode.id.desc())
+        .limit(1)
+    )
+
+
+def close_earlier_episodes(session: Session, clock: Clock, episode: Episode) -> list[int]:
+    """A new episode's consent is recorded: the case's earlier open episodes end, and their consent with them."""
+    earlier = session.scalars(
+        select(Episode).where(
+            Episode.case_id == episode.case_id, Episode.id != episode.id, Episode.closed_at.is_(None),
+            Episode.started_at <= episode.started_at,
+        )
+    ).all()
+    for old in earlier:
+        old.closed_at = clock.now()
+    return [old.id for old in earlier]
+
+
+def shares_made_on(session: Session, consent_id: int) -> list[Disclosure]:
+    """The disclosures already made on a consent, oldest first."""
+    return list(
+        session.scalars(
+            select(Disclosure).where(Disclosure.consent_record_id == consent_id).order_by(Disclosure.made_at)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    consent: ConsentRecord
+    shares_made: list[Disclosure]
+
+
+def consent_on_case(session: Session, user: User, case_id: int, consent_id: int) -> ConsentRecord:
+    require_case(session, user, case_id)
+    consent = session.get(ConsentRecord, consent_id)
+    if consent is None or consent.case_id != case_id:
+        raise NotFoundError(f"No consent record {consent_id} on this case", "Check the consent record number")
+    return consent
+
+
+def withdraw_consent(
+    session: Session, clock: Clock, user: User, case_id: int, consent_id: int, *, how: str, note: str = ""
+) -> Withdrawal:
+    """The person withdraws their consent (R44): from now no share may rest on it; the shares already made
+    stay on the register and are listed with the withdrawal; the audit trail records it."""
+    require_role(user, Role.PRACTITIONER, Role.MANAGER)
+    consent = consent_on_case(session, user, case_id, consent_id)
+    enforce(withdrawal_recorded(consent.status, consent.outcome, how))
+    made = shares_made_on(session, consent.id)
+    now = clock.now()
+    consent.status = "withdrawn"
+    consent.withdrawn_at = now
+    consent.withdrawal = {
+        "how": how,
+        "note": note.strip() or None,
+        "by_id": user.id,
+        "by": user.display_name,
+        "shares_already_made": [d.id for d in made],
+    }
+    session.flush()
+    already = (
+        "no information had been shared on it"
+        if not made
+        else f"{len(made)} share(s) already made stay on the record: "
+        + "; ".join(f"to {d.recipient_agency} on {d.made_at:%d %B %Y}" for d in made)
+    )
+    record_event(
+        session,
+        clock,
+        user,
+        "consent_withdrawn",
+        f"Consent withdrawn ({WITHDRAWAL_HOW[how].lower()}), record {consent.id}: nothing more may be shared on it; "
+        + already,
+        case_id=case_id,
+        detail={"consent_id": consent.id, "how": how, "shares_already_made": [d.id for d in made]},
+    )
+    return Withdrawal(consent, made)
