@@ -80,9 +80,13 @@ def process_files(bpmn_dir: Path) -> dict[str, Path]:
     return found
 
 
-def read_net(bpmn_dir: Path, process_id: str) -> WorkflowNet:
-    """The workflow net of the process ``process_id`` (in one of the folder's files), calls expanded."""
-    files = process_files(bpmn_dir)
+def read_net(bpmn_dir: Path, process_id: str, files: dict[str, Path] | None = None) -> WorkflowNet:
+    """The workflow net of the process ``process_id`` (in one of the folder's files), calls expanded.
+
+    ``files``: :func:`process_files` of the folder, when the caller already has it (reading every process of a
+    folder then parses each file for its ids once, not once per process).
+    """
+    files = process_files(bpmn_dir) if files is None else files
     if process_id not in files:
         raise NotUnderstood(str(bpmn_dir), process_id, "no process with that id in the models")
     net = WorkflowNet(process_id)

@@ -42,9 +42,11 @@ def conformance(session: Session, user: User, bpmn_dir: Path) -> list[ProcessCon
         select(ProcessInstance.process_id, func.count()).where(ProcessInstance.status != "completed")
         .group_by(ProcessInstance.process_id)).tuples().all())  # fmt: skip
     figures = []
-    for process_id in process_files(bpmn_dir):
+    files = process_files(bpmn_dir)
+    for process_id in files:
         traces = log.traces(process_id)
-        fitness = replay(read_net(bpmn_dir, process_id), [[e.task_spec or "" for e in t] for t in traces.values()])
+        net = read_net(bpmn_dir, process_id, files)
+        fitness = replay(net, [[e.task_spec or "" for e in t] for t in traces.values()])
         figures.append(ProcessConformance(
             process_id, PROCESS_NAMES.get(process_id, process_id), fitness.traces, fitness.fitting,
             open_counts.get(process_id, 0), round(fitness.value, 3) if fitness.traces else None,
