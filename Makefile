@@ -37,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-logo  # the layers and no cycles: [tool.importlinter] in pyproject.toml
+	$(BIN)/python tools/dead_code.py  # vulture: nothing unused (hooks a library calls by name are listed there)
 
 # The benchmark (README "Benchmark"): a table on stdout, JSON under bench/results/. BENCH_ARGS=--quick for a smoke run.
 bench: $(STAMP)

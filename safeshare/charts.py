@@ -18,8 +18,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display: render to files only
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 if TYPE_CHECKING:
     from safeshare.services.reports import Chart

@@ -223,7 +223,7 @@ def test_two_first_instances_of_a_new_version_started_at_once_both_succeed(scena
         try:
             scenario.start_episode(case_id)
             results.append("ok")
-        except Exception as exc:  # noqa: BLE001 - the test reports whatever went wrong
+        except Exception as exc:
             results.append(repr(exc))
 
     threads = [threading.Thread(target=start, args=(case_id,)) for case_id in cases]
@@ -351,7 +351,7 @@ def _restore_in_threads(
                 workflow = engine.serializer.loads(state_json, definition_hash, stored[definition_hash])
                 ready = [t.task_spec.bpmn_id for t in engine.ready_user_tasks(workflow)]
                 results.setdefault(instance_id, []).append((workflow.spec.name, ready))  # noqa: B023 - joined below
-            except BaseException as exc:  # noqa: BLE001 - reported by the main thread
+            except BaseException as exc:
                 errors.append(exc)  # noqa: B023 - joined below
 
         threads = [threading.Thread(target=restore, args=(i, state)) for i, state in work]

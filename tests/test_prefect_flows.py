@@ -35,8 +35,9 @@ async def _runs() -> list[tuple[str, str]]:
     return sorted((names[r.flow_id], r.state.type.value if r.state else "") for r in runs)
 
 
+@pytest.mark.usefixtures("prefect_api")
 def test_the_tick_flow_fires_a_reminder_and_delivers_its_email(
-    prefect_api: None, configured: App, timer_scenario: Scenario, smtp_server: tuple[Mailbox, object]
+    configured: App, timer_scenario: Scenario, smtp_server: tuple[Mailbox, object]
 ) -> None:
     mailbox, settings = smtp_server
     app = configured
@@ -62,8 +63,9 @@ def test_the_tick_flow_fires_a_reminder_and_delivers_its_email(
     assert open_specs(app, iid) == ["advise_escalated"]
 
 
+@pytest.mark.usefixtures("prefect_api")
 def test_without_an_smtp_server_email_waits_in_the_outbox(
-    prefect_api: None, configured: App, timer_scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+    configured: App, timer_scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("SAFESHARE_SMTP_HOST", raising=False)
     flows.configure(configured)

@@ -284,7 +284,8 @@ def test_only_the_data_protection_officer_signs_off(app: App, scenario: Scenario
         retention.decide_review(app, s, s.get(directory.User, dpo), review.id, {item_id: Decision(False)})  # type: ignore[arg-type]
 
 
-def test_the_prefect_flow_lists_due_records(app: App, scenario: Scenario, prefect_api: None) -> None:
+@pytest.mark.usefixtures("prefect_api")
+def test_the_prefect_flow_lists_due_records(app: App, scenario: Scenario) -> None:
     from workflows import flows
 
     scenario.open_case(16)

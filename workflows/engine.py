@@ -30,13 +30,13 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-import workflows.clocked_timers  # noqa: F401 - timers read the injected clock
 from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
 from safeshare.records.base import Base
 from safeshare.records.vocabulary import InstanceStatus
 from safeshare.records.workflow_state import OpenTask, ProcessDefinition, ProcessInstance, WaitingTimer
 from workflows.budget import DEFAULT_SECONDS, Budget
+from workflows.clocked_timers import install as install_clocked_timers
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
 from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ROLE_HOLDER_VARIABLES, ModelRegistry, ProcessModel
@@ -45,6 +45,9 @@ from workflows.serialization import InstanceSerializer
 
 if TYPE_CHECKING:  # the acting user's type only: the engine reads no domain record
     from safeshare.records.people import User
+
+# SpiffWorkflow's timers read our injected clock before any instance is restored or advanced.
+install_clocked_timers()
 
 _OPEN_TASK = Base.metadata.tables[OpenTask.__tablename__]
 _DELETE_OPEN_TASKS = delete(_OPEN_TASK).where(_OPEN_TASK.c.task_id.in_(bindparam("task_ids", expanding=True)))

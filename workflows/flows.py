@@ -22,15 +22,15 @@ from typing import Any
 # safeshare setting is read once, in safeshare/config.py.
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
-from prefect import flow, get_run_logger  # noqa: E402 - after the setting above
+from prefect import flow, get_run_logger
 
-from notifications.channels.base import Channel  # noqa: E402
-from notifications.channels.email import EmailChannel  # noqa: E402
-from notifications.delivery import RetryPolicy, deliver_due  # noqa: E402
-from notifications.template_check import check_templates  # noqa: E402
-from safeshare.app import App  # noqa: E402
-from safeshare.services.retention import list_due_for_review  # noqa: E402
-from workflows.timer_sweep import sweep_due_timers  # noqa: E402
+from notifications.channels.base import Channel
+from notifications.channels.email import EmailChannel
+from notifications.delivery import RetryPolicy, deliver_due
+from notifications.template_check import check_templates
+from safeshare.app import App
+from safeshare.services.retention import list_due_for_review
+from workflows.timer_sweep import sweep_due_timers
 
 _configured: dict[str, Any] = {}
 

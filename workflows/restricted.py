@@ -236,7 +236,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(self.globals)
         scope.update(external_context or {})
         scope.update(context)
-        return eval(code, scope)  # noqa: S307 - compiled by RestrictedPython with guarded builtins
+        return eval(code, scope)
 
     def execute(self, script: str, context: dict[str, Any], external_context: dict[str, Any] | None = None) -> bool:
         code = _compile_exec(script)
@@ -245,7 +245,7 @@ class RestrictedEnvironment(BasePythonScriptEngineEnvironment):
         scope.update(self.globals)
         scope.update(external_context or {})
         scope.update(copy.copy(context))
-        exec(code, scope)  # noqa: S102 - compiled by RestrictedPython with guarded builtins
+        exec(code, scope)
         hidden = set(base) | set(self.globals) | set(external_context or {})
         for key, value in scope.items():
             if key in hidden or key.startswith("_") or callable(value):

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifications.documents import store_document
@@ -67,15 +66,6 @@ def require_document(session: Session, user: User, document_id: int) -> Document
             f"No document {document_id} that you can see", "Check the number on the case's documents list"
         )
     return document
-
-
-def documents_of_case(session: Session, user: User, case_id: int) -> list[Document]:
-    """The documents of a case the user may see (need-to-know checked by the caller's require_case)."""
-    return [
-        d
-        for d in session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id))
-        if may_see_document(session, user, d)
-    ]
 
 
 def verified_html(document: Document) -> str:

@@ -72,11 +72,6 @@ def _check_application(
         )
 
 
-def require_police(user: User) -> None:
-    """Police staff and police supervisors read applications (the supervisor acts at the time limits)."""
-    require_role(user, Role.POLICE_STAFF, Role.POLICE_SUPERVISOR)
-
-
 def require_police_staff(user: User) -> None:
     """Only police staff record or read scheme applications; anyone else is told the role is needed (403).
 

@@ -71,7 +71,7 @@ def attachment(content: bytes, media_type: str, filename: str) -> Response:
 )
 def download_document(
     document_id: PathId, request: Request, app: AppDep, user: SignedInUser, format: Literal["pdf", "html"] = "pdf"
-) -> Response:  # noqa: A002
+) -> Response:
     """A document of a case you may see, as PDF (default) or HTML; refused if it no longer matches its hash."""
     refuse_unknown(request, {"format"})
     file = documents.fetch_document(app, user, document_id, format, audit_refusal=False)
@@ -91,7 +91,7 @@ def export(
     request: Request,
     app: AppDep,
     user: SignedInUser,
-    format: Literal["csv", "json"] = "csv",  # noqa: A002
+    format: Literal["csv", "json"] = "csv",
     from_: FromQuery = None,
     to: DateQuery = None,
     agency: Annotated[str | None, Query(max_length=200)] = None,
