@@ -111,7 +111,9 @@ def test_someone_outside_the_case_is_told_not_found_and_the_refusal_is_audited(s
             fetch_document(scenario.app, user, document_id, "pdf")
     refused = events(scenario, "access_refused")
     assert [e.detail["document_id"] for e in refused] == [document_id] * 3
-    assert all(e.case_id is None for e in refused)  # the refusal does not show up on the case's own trail
+    with scenario.app.db.read() as s:
+        case_id = s.get(Document, document_id).case_id  # type: ignore[union-attr]
+    assert all(e.case_id == case_id for e in refused)  # on the case's own trail, for its team (issue 15, item 7)
     assert events(scenario, "document_downloaded") == []
 
 
