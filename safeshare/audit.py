@@ -23,7 +23,16 @@ from sqlalchemy.orm import Session, SessionTransaction
 from safeshare.audit_witness import NEW_HEAD, Witness
 from safeshare.clock import Clock
 from safeshare.errors import NotFoundError, PermissionDeniedError, SafeshareError
-from safeshare.records import AuditChainHead, AuditEvent, Case, OpenTask, User
+from safeshare.records import (
+    AuditChainHead,
+    AuditEvent,
+    Case,
+    ConsentRecord,
+    Document,
+    OpenTask,
+    ProcessInstance,
+    User,
+)
 from safeshare.records.base import Base
 
 if TYPE_CHECKING:
@@ -278,17 +287,35 @@ def record_refusal(
         )
 
 
+def _named_id(ids: Mapping[str, Any], key: str) -> int | None:
+    value = ids.get(key)
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31 else None
+
+
 def refused_case_id(session: Session, ids: Mapping[str, Any]) -> int | None:
-    """The existing case a refused request named, by ``case_id`` or ``task_id``; None when it named none."""
-    case_id = ids.get("case_id")
-    if isinstance(case_id, str) and case_id.isdigit():
-        case_id = int(case_id)
-    if isinstance(case_id, int) and 0 < case_id < 2**31:
+    """The existing case a refused request named: by ``case_id``, or through a record of the case
+    (``task_id``, ``document_id``, ``instance_id``, ``consent_id``); None when it named none.
+
+    Why the records too: a refused look at a case's document or process diagram is a refused look at
+    the case, so its team should see it on the case's trail (issue 15)."""
+    case_id = _named_id(ids, "case_id")
+    if case_id is not None:
         return case_id if session.get(Case, case_id) is not None else None
     task_id = ids.get("task_id")
     if isinstance(task_id, str) and 0 < len(task_id) <= 64:
         task = session.get(OpenTask, task_id)
         return task.case_id if task is not None else None
+    for key, column in (
+        ("document_id", Document.case_id),
+        ("instance_id", ProcessInstance.case_id),
+        ("consent_id", ConsentRecord.case_id),
+    ):
+        row_id = _named_id(ids, key)
+        if row_id is not None:
+            found: int | None = session.scalar(select(column).where(column.class_.id == row_id))
+            return found
     return None
 
 
@@ -308,9 +335,7 @@ def refusals_audited(
         raise
 
 
-def redact_events(
-    session: Session, clock: Clock, actor: User | None, seqs: list[int], reason: str
-) -> None:
+def redact_events(session: Session, clock: Clock, actor: User | None, seqs: list[int], reason: str) -> None:
     """Remove the content (summary and detail) of events ``seqs`` in the caller's transaction, keeping
     each event, its place and its hash; then record one event naming each removed event's sequence
     number and hash, and the reason. ``verify_chain`` accepts a removed event only with that record.

@@ -20,7 +20,7 @@ from rules import enforce_on_form
 from rules.forms import form_breaches
 from safeshare.access import can_view_case
 from safeshare.audit import record_event
-from safeshare.errors import ConflictError, NotFoundError, PermissionDeniedError
+from safeshare.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
 from safeshare.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, User
 from safeshare.records.base import Base
 from tasks.forms import validate_form
@@ -162,9 +162,33 @@ def show_task(app: App, session: Session, user: User, task_id: str, *, lock: boo
 _INSERT_COMPLETED = insert(Base.metadata.tables[CompletedTask.__tablename__])
 
 
+#: Advice steps and the step whose holder asked for the advice: whoever completed that step cannot give
+#: the advice (separation of duties, issue 15). A manager advising on a competence judgement (R4) is not
+#: the person who judged; manager consultations are checked where the advice is recorded (R18).
+ADVICE_ASKED_BY = {"advise_on_competence": "judge_competence"}
+
+
+def _not_own_advice(session: Session, user: User, task: OpenTask) -> None:
+    """Refuse advice on a judgement this user made themselves (someone holding both roles)."""
+    asked_by_step = ADVICE_ASKED_BY.get(task.task_spec)
+    if asked_by_step is None:
+        return
+    asker = session.scalar(
+        select(CompletedTask.completed_by_id)
+        .where(CompletedTask.instance_id == task.instance_id, CompletedTask.task_spec == asked_by_step)
+        .order_by(CompletedTask.id.desc())
+        .limit(1)
+    )
+    if asker == user.id:
+        raise DomainRuleError(
+            "R4", "You made this judgement, so someone else must advise on it", "Ask another manager of your team"
+        )
+
+
 def complete_task(app: App, session: Session, user: User, task_id: str, data: Any) -> ProcessInstance:
     """Validate ``data`` against the task's form and complete it; raises a clear error otherwise."""
     view = show_task(app, session, user, task_id, lock=True)
+    _not_own_advice(session, user, view.task)
     form_data = validate_form(view.form_schema, data)
     enforce_on_form(form_breaches(view.task.form_schema, form_data, app.clock.now()))
     task = view.task

@@ -111,7 +111,9 @@ def test_someone_outside_the_case_is_told_not_found_and_the_refusal_is_audited(s
             fetch_document(scenario.app, user, document_id, "pdf")
     refused = events(scenario, "access_refused")
     assert [e.detail["document_id"] for e in refused] == [document_id] * 3
-    assert all(e.case_id is None for e in refused)  # the refusal does not show up on the case's own trail
+    with scenario.app.db.read() as s:
+        case_id = s.get(Document, document_id).case_id  # type: ignore[union-attr]
+    assert all(e.case_id == case_id for e in refused)  # on the case's own trail, for its team (issue 15, item 7)
     assert events(scenario, "document_downloaded") == []
 
 
@@ -358,3 +360,20 @@ def test_an_id_beyond_any_database_integer_is_simply_not_found(scenario: Scenari
     for document_id in (0, -1, 2**31, 10**30):
         with pytest.raises(NotFoundError):
             fetch_document(scenario.app, pat, document_id, "html")
+
+
+def test_a_task_held_outside_the_team_does_not_open_the_cases_documents(scenario: Scenario) -> None:
+    """Issue 15, item 2: pat holds a task on North's case, then moves to South. The task shows that task,
+    not the case's documents: the consent form is "not found" for pat until pat is back in North."""
+    document_id = consent_form(scenario)
+    with scenario.app.transaction() as s:
+        case_id = s.get(Document, document_id).case_id  # type: ignore[union-attr]
+    second = scenario.start_episode(case_id)  # pat holds an open task on the case
+    assert any(t.assignee_id == scenario.users["pat"] for t in scenario.open_tasks(second))
+    with scenario.app.transaction() as s:
+        scenario.user(s, "pat").team_id = scenario.team_ids["south"]
+    with scenario.app.db.read() as s:
+        pat = scenario.user(s, "pat")
+    with pytest.raises(NotFoundError, match=f"No document {document_id} that you can see"):
+        fetch_document(scenario.app, pat, document_id, "pdf")
+    assert events(scenario, "document_downloaded") == []

@@ -40,8 +40,9 @@ def _models(tmp_path: Path, file: str, old: str, new: str) -> ModelRegistry:
 
 
 def _app(app: App, models: ModelRegistry) -> App:
-    return App(app.settings, app.db, models, WorkflowEngine(models, HANDLERS, model_code_seconds=BUDGET_SECONDS),
-               app.clock)
+    return App(
+        app.settings, app.db, models, WorkflowEngine(models, HANDLERS, model_code_seconds=BUDGET_SECONDS), app.clock
+    )
 
 
 def _race(run_model_code: object, app: App) -> tuple[BaseException | None, float, float]:
@@ -93,9 +94,7 @@ def test_a_huge_condition_fails_within_the_budget_while_another_write_goes_throu
         assert s.scalar(select(Team.id).where(Team.name == "Somebody else's write")) is not None
 
 
-def test_a_looping_script_fails_within_the_budget_while_another_write_goes_through(
-    app: App, tmp_path: Path
-) -> None:
+def test_a_looping_script_fails_within_the_budget_while_another_write_goes_through(app: App, tmp_path: Path) -> None:
     looping = "n = 0\nwhile True:\n    n += 1\n" + SCRIPT
     budget_app = _app(app, _models(tmp_path, "share_without_consent.bpmn", SCRIPT, looping))
     scenario = Scenario.create(budget_app)
@@ -180,3 +179,35 @@ def test_a_forbidden_script_stops_start_up(tmp_path: Path) -> None:
     with pytest.raises(ModelError) as err:
         _models(tmp_path, "share_without_consent.bpmn", SCRIPT, "import os\n" + SCRIPT)
     assert "share_without_consent.bpmn" in err.value.message and "prepare_share_decision" in err.value.message
+
+
+def test_over_budget_code_after_a_timer_parks_its_instance_as_an_incident(app: App, tmp_path: Path) -> None:
+    """The timer sweep runs model code nobody is waiting on: over budget, the instance is parked where an
+    administrator sees it (an incident), its timers stay unfired, and the sweep ends within the budget."""
+    from datetime import timedelta
+
+    from safeshare.clock import FixedClock
+    from tests.scheduling_support import FIXTURE_BPMN, start_fixture
+    from workflows.timer_sweep import open_incidents, sweep_due_timers
+
+    folder = tmp_path / "bpmn"
+    folder.mkdir()
+    source = FIXTURE_BPMN.read_text()
+    title = "value=\"'Advise'\""
+    assert title in source, "the timer fixture changed: update this test"
+    looping = "value=\"'Advise' if sum(range(10**12)) &gt; 0 else 'Advise'\""
+    (folder / FIXTURE_BPMN.name).write_text(source.replace(title, looping, 1))
+    budget_app = _app(app, ModelRegistry(folder))
+    scenario = Scenario.create(budget_app)
+    case_id, _ = scenario.open_case(12)
+    instance_id = start_fixture(scenario, case_id, "immediate_risk")
+    assert isinstance(budget_app.clock, FixedClock)
+    budget_app.clock.advance(timedelta(minutes=61))  # the reminder is due: its service task loops
+    started = time.monotonic()
+    report = sweep_due_timers(budget_app)
+    assert time.monotonic() - started < BUDGET_SECONDS + SLACK_SECONDS
+    assert report.parked == [instance_id] and report.fired == []
+    with app.db.read() as s:
+        (incident,) = open_incidents(s)
+        assert incident.instance_id == instance_id and "went over its limit" in incident.message
+        assert s.get(ProcessInstance, instance_id).status == "error"  # type: ignore[union-attr]

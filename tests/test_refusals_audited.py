@@ -51,7 +51,9 @@ def test_a_forged_form_or_api_call_from_a_signed_in_browser_is_audited(web: WebK
     assert no_header.status_code == 403
     events = refusals(web.app)
     assert [(e.actor_id, e.detail["path"]) for e in events] == [
-        (web.scenario.users["pat"], "/sign-out"), (web.scenario.users["pat"], f"/api/cases/{case_id}/people")]
+        (web.scenario.users["pat"], "/sign-out"),
+        (web.scenario.users["pat"], f"/api/cases/{case_id}/people"),
+    ]
     assert all("not sent from a page of this service" in e.detail["reason"] for e in events)
     assert events[1].case_id == case_id  # on the case's own trail
 
@@ -65,6 +67,17 @@ def test_a_refused_look_at_a_case_shows_on_its_trail_and_a_missing_case_is_not_i
     assert missing.case_id is None
     trail = web.get("pat", f"/api/cases/{case_id}/audit").json()
     assert any(e["event"] == "access_refused" and "Olu" in e["summary"] for e in trail["events"]), trail
+
+
+def test_a_refused_look_at_a_cases_process_shows_on_the_cases_trail(web: WebKit) -> None:
+    """A process diagram is a record of its case: refused, the refusal is on the case's trail (issue 15, item 7)."""
+    case_id, _ = web.scenario.open_case(10)
+    instance_id = web.scenario.start_episode(case_id)
+    assert web.get("olu", f"/api/processes/{instance_id}/diagram").status_code == 404
+    assert web.get("olu", "/api/processes/424242/diagram").status_code == 404
+    hidden, missing = refusals(web.app)
+    assert (hidden.actor_id, hidden.case_id) == (web.scenario.users["olu"], case_id)
+    assert missing.case_id is None
 
 
 def test_a_refusal_through_the_command_line_is_audited_on_the_cases_trail(web: WebKit) -> None:
@@ -85,8 +98,15 @@ FAR_DATES = ["9999-12-31", "0001-01-01", "10000-01-01"]
 
 @pytest.mark.parametrize(
     "url",
-    ["/api/exports/disclosures", "/api/exports/received", "/api/reports", "/api/reports/schemes.csv",
-     "/reports", "/reports/schemes.csv", "/exports/download?kind=disclosures"],
+    [
+        "/api/exports/disclosures",
+        "/api/exports/received",
+        "/api/reports",
+        "/api/reports/schemes.csv",
+        "/reports",
+        "/reports/schemes.csv",
+        "/exports/download?kind=disclosures",
+    ],
 )
 @pytest.mark.parametrize("name", ["from", "to"])
 def test_every_date_parameter_is_bounded(web: WebKit, url: str, name: str) -> None:

@@ -28,10 +28,11 @@ from safeshare.charts import chart_svg
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
 from safeshare.errors import PermissionDeniedError
-from safeshare.records import AuditEvent, ProcessInstance
+from safeshare.records import AuditEvent, Case, ProcessInstance
 from safeshare.records.schemes import SchemeApplication
 from safeshare.services import cases, reports, sharing
 from safeshare.services.reports import ReportError, report_for
+from tasks import service
 from tests.builders import EXPLAINED, Scenario, born_aged
 
 NOVEMBER = ("2026-11-01", "2026-11-30")
@@ -309,3 +310,18 @@ def test_the_report_page_shows_each_section_with_its_chart_and_csv_link(known: S
     assert refused.status_code == 403
     shown_error = web.get("sue", "/reports?from=yesterday")
     assert shown_error.status_code == 200 and "is not a date" in shown_error.text
+
+
+def test_a_task_held_outside_the_team_does_not_open_a_cases_report_details(known: Scenario) -> None:
+    """Issue 15, item 2: max claims advice on North's escalated case, then moves to South. Holding a task
+    shows that task, not the case's escalation reasons in the report."""
+    [escalation] = rows(report_for(known.app, as_user(known, "sue"), *NOVEMBER), "escalations")
+    with known.app.db.read() as s:
+        case_id = s.scalars(select(Case.id).where(Case.reference == escalation[1])).one()
+    again = consult(known, case_id, "pat")
+    task = known.task(again, "give_advice")
+    with known.app.transaction() as s:
+        service.claim_task(known.app, s, known.user(s, "max"), task.task_id)
+        known.user(s, "max").team_id = known.team_ids["south"]
+    [escalation] = rows(report_for(known.app, as_user(known, "max"), *NOVEMBER), "escalations")
+    assert escalation[1] == "(not your team)" and escalation[7] == "(not your team)"

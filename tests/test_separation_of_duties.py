@@ -28,17 +28,32 @@ def test_an_administrator_cannot_give_themselves_a_manager_role_and_read_a_teams
         body = {"roles": roles, "team_id": north, "active": True}
         assert_error(web.client.put(f"/api/admin/users/{alex}", json=body, headers=web.headers("alex")), 400)
     # nor widen their own access by moving team, nor hand an administrator a case role on another account
-    assert_error(web.client.put(f"/api/admin/users/{alex}", json={"roles": ["administrator"], "team_id": north,
-                                                                   "active": True}, headers=web.headers("alex")),
-                 400, "your own")
+    assert_error(
+        web.client.put(
+            f"/api/admin/users/{alex}",
+            json={"roles": ["administrator"], "team_id": north, "active": True},
+            headers=web.headers("alex"),
+        ),
+        400,
+        "your own",
+    )
     pat = web.scenario.users["pat"]
     both = {"roles": ["administrator", "practitioner"], "team_id": north, "active": True}
-    assert_error(web.client.put(f"/api/admin/users/{pat}", json=both, headers=web.headers("alex")), 400,
-                 "administrator cannot also")
-    new = {"username": "alex2", "display_name": "Alex Again", "roles": ["administrator", "manager"],
-           "team_id": north, "password": "a long enough password"}
-    assert_error(web.client.post("/api/admin/users", json=new, headers=web.headers("alex")), 400,
-                 "administrator cannot also")
+    assert_error(
+        web.client.put(f"/api/admin/users/{pat}", json=both, headers=web.headers("alex")),
+        400,
+        "administrator cannot also",
+    )
+    new = {
+        "username": "alex2",
+        "display_name": "Alex Again",
+        "roles": ["administrator", "manager"],
+        "team_id": north,
+        "password": "a long enough password",
+    }
+    assert_error(
+        web.client.post("/api/admin/users", json=new, headers=web.headers("alex")), 400, "administrator cannot also"
+    )
     assert_error(web.get("alex", f"/api/cases/{case_id}"), 404)
     assert not web.events("user_updated") and not web.events("user_created")
 
@@ -46,8 +61,13 @@ def test_an_administrator_cannot_give_themselves_a_manager_role_and_read_a_teams
 def test_whoever_asked_for_advice_cannot_give_it_or_answer_its_escalation(scenario: Scenario) -> None:
     with scenario.app.transaction() as s:
         dual = accounts.create_account(
-            scenario.app, s, None, username="dana", display_name="Dana Both", roles=[
-                Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_MANAGER], team_id=scenario.team_ids["north"],
+            scenario.app,
+            s,
+            None,
+            username="dana",
+            display_name="Dana Both",
+            roles=[Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_MANAGER],
+            team_id=scenario.team_ids["north"],
             password=None,
         )
         scenario.users["dana"] = dual.id
@@ -64,8 +84,32 @@ def test_whoever_asked_for_advice_cannot_give_it_or_answer_its_escalation(scenar
     escalated = scenario.task(instance, "give_escalated_advice")
     refused = web.post("dana", f"/api/tasks/{escalated.task_id}/complete", json=body)
     assert refused.status_code in (400, 403, 422) and "someone else" in refused.json()["error"], refused.text
-    answered = web.post("sue", f"/api/tasks/{escalated.task_id}/complete",
-                        json=body | {"advice_reasons": "Share it with the school"})
+    answered = web.post(
+        "sue", f"/api/tasks/{escalated.task_id}/complete", json=body | {"advice_reasons": "Share it with the school"}
+    )
     assert answered.status_code == 200, answered.text
     with scenario.app.db.read() as s:
         assert s.get(User, scenario.users["dana"]) is not None
+
+
+def test_whoever_judged_a_childs_understanding_cannot_advise_on_their_own_judgement(scenario: Scenario) -> None:
+    """R4 asks a manager's advice on the practitioner's competence judgement: someone holding both roles
+    cannot give it on their own judgement; another manager of the team can (issue 15, item 5)."""
+    with scenario.app.transaction() as s:
+        dual = accounts.create_account(
+            scenario.app, s, None, username="dana", display_name="Dana Both",
+            roles=[Role.PRACTITIONER, Role.MANAGER], team_id=scenario.team_ids["north"], password=None,
+        )  # fmt: skip
+        scenario.users["dana"] = dual.id
+    case_id, _ = scenario.open_case(12, by="dana")
+    instance = scenario.start_episode(case_id, by="dana")
+    judgement = {"child_competent": False, "competence_reasons": "Could not yet explain who would see it"}
+    scenario.complete(instance, "judge_competence", "dana", judgement)
+    web = make_webkit(scenario.app, scenario)
+    task = scenario.task(instance, "advise_on_competence")
+    advice = {"manager_agrees_competence": True, "competence_advice": "I agree with my own judgement"}
+    refused = web.post("dana", f"/api/tasks/{task.task_id}/complete", json=advice)
+    assert refused.status_code == 422 and "someone else must advise" in refused.json()["error"], refused.text
+    assert scenario.task(instance, "advise_on_competence").task_id == task.task_id  # still open
+    answered = web.post("max", f"/api/tasks/{task.task_id}/complete", json=advice)
+    assert answered.status_code == 200, answered.text

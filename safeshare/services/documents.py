@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from notifications.documents import store_document
 from notifications.pdf import html_to_pdf
 from rules.sharing import ALL_GROUND_LABELS
-from safeshare.access import can_view_case, require_case
+from safeshare.access import require_case, works_on_case
 from safeshare.audit import record_event, refusals_audited
 from safeshare.errors import NotFoundError, SafeshareError
 from safeshare.records import Case, Document, Role, User
@@ -50,11 +50,12 @@ class DocumentFile:
 
 
 def may_see_document(session: Session, user: User, document: Document) -> bool:
-    """Case documents follow the case's need-to-know; documents of police schemes (no case) are police-only."""
+    """Case documents follow the case record: its team only. Holding a task on a case from outside its team
+    shows that task, not the case's documents (issue 15). Documents of police schemes (no case) are police-only."""
     if document.case_id is None:
         return user.is_active and Role.POLICE_STAFF in user.roles
     case = session.get(Case, document.case_id)
-    return case is not None and can_view_case(session, user, case)
+    return case is not None and works_on_case(user, case)
 
 
 def require_document(session: Session, user: User, document_id: int) -> Document:

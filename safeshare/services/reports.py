@@ -31,7 +31,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rules.sharing import GROUND_LABELS, LEGACY_GROUNDS
-from safeshare.access import can_view_case, require_role
+from safeshare.access import require_role, works_on_case
 from safeshare.audit import record_event, refusals_audited
 from safeshare.csv_out import csv_bytes
 from safeshare.date_bounds import bounds_problem
@@ -209,7 +209,7 @@ def escalations(session: Session, user: User, p: Period) -> Table:
     hidden = 0
     for a in advice:
         case = cases.get(a.case_id) if a.case_id else None
-        visible = case is not None and can_view_case(session, user, case)
+        visible = case is not None and works_on_case(user, case)  # its team: a task held shows the task only
         hidden += int(not visible)
         rows.append(
             [
@@ -247,7 +247,7 @@ def overdue_tasks(session: Session, user: User, now: datetime) -> Table:
     rows: list[list[Any]] = []
     for t in tasks:
         case = cases.get(t.case_id) if t.case_id else None
-        visible = case is not None and can_view_case(session, user, case)
+        visible = case is not None and works_on_case(user, case)  # its team: a task held shows the task only
         assert t.due_at is not None
         hours = (now - t.due_at).total_seconds() / 3600
         rows.append(
