@@ -10,7 +10,7 @@ of another team is never a result, whatever is typed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
@@ -61,13 +61,18 @@ class Page(Generic[T]):
         return min(self.total, self.number * self.size)
 
 
+def _refuse(name: str, message: str, hint: str) -> FormValidationError:
+    """A filter value not offered: what is wrong (named by the filter) and what to do."""
+    return FormValidationError(message, {name: message}, hint)
+
+
 def page_number(raw: str | int | None) -> int:
     """The page asked for: 1 when none is given; a clear error for anything but a whole number from 1."""
     if raw is None or raw == "":
         return 1
     text = str(raw).strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise FormValidationError("Enter a page number, such as 2", {"page": "Enter a page number, such as 2"})
+        raise _refuse("page", "Enter a page number, such as 2", "Use the page links under the list")
     return int(text)
 
 
@@ -75,7 +80,7 @@ def _check_page(number: int, total: int, size: int = PAGE_SIZE) -> None:
     pages = max(1, -(-total // size))
     if number > pages:
         message = f"There is no page {number}: the list has {pages} page{'s' if pages != 1 else ''}"
-        raise FormValidationError(message, {"page": message})
+        raise _refuse("page", message, "Go back to page 1, or use the page links under the list")
 
 
 def paginate(rows: Sequence[T], number: int, size: int = PAGE_SIZE) -> Page[T]:
@@ -89,15 +94,15 @@ def _yes(name: str, raw: str | None, label: str) -> bool:
         return False
     if raw == YES:
         return True
-    message = f"{label}: choose it or leave it empty"
-    raise FormValidationError(message, {name: message})
+    raise _refuse(name, f"{label}: tick it or leave it empty", f"Send {name}={YES}, or leave it out")
 
 
 def _choice(name: str, raw: str | None, choices: dict[str, str], label: str) -> str:
     value = (raw or "").strip()
     if value and value not in choices:
-        message = f"Choose {label} from the list"
-        raise FormValidationError(message, {name: message})
+        raise _refuse(
+            name, f"Choose {label} from the list", f"Leave {name} empty for all, or use one of the list's values"
+        )
     return value
 
 
@@ -113,10 +118,9 @@ def _like(text: str) -> str:
 def search_text(raw: str | None) -> str:
     text = " ".join((raw or "").split())
     if len(text) > MAX_SEARCH:
-        message = f"Search for {MAX_SEARCH} characters or fewer"
-        raise FormValidationError(message, {"q": message})
+        raise _refuse("q", f"Search for {MAX_SEARCH} characters or fewer", "Type part of the reference or the name")
     if "\x00" in text:
-        raise FormValidationError("Search for letters and numbers", {"q": "Search for letters and numbers"})
+        raise _refuse("q", "Search for letters and numbers", "Type part of the reference or the name")
     return text
 
 
@@ -190,11 +194,30 @@ class TaskFilters:
         return bool(self.status or self.overdue or self.process)
 
 
+def _all_or_refused(checks: dict[str, Callable[[], Any]]) -> dict[str, Any]:
+    """Run every filter's check, so one answer names every value not offered, not only the first."""
+    values: dict[str, Any] = {}
+    refused: list[FormValidationError] = []
+    for name, check in checks.items():
+        try:
+            values[name] = check()
+        except FormValidationError as exc:
+            refused.append(exc)
+    if refused:
+        fields = {k: v for exc in refused for k, v in exc.field_errors.items()}
+        raise FormValidationError("; ".join(fields.values()), fields, refused[0].hint)
+    return values
+
+
 def task_filters(status: str | None = None, overdue: str | None = None, process: str | None = None) -> TaskFilters:
     return TaskFilters(
-        _choice("status", status, TASK_STATUSES, "who the task is for"),
-        _yes("overdue", overdue, "Only overdue tasks"),
-        _choice("process", process, PROCESS_NAMES, "a kind of work"),
+        **_all_or_refused(
+            {
+                "status": lambda: _choice("status", status, TASK_STATUSES, "who the task is for"),
+                "overdue": lambda: _yes("overdue", overdue, "Only overdue tasks"),
+                "process": lambda: _choice("process", process, PROCESS_NAMES, "a kind of work"),
+            }
+        )
     )
 
 
@@ -245,13 +268,22 @@ class QueueFilters:
         return bool(self.scheme or self.stage or self.overdue)
 
 
+def _stage(raw: str | None) -> str:
+    text = (raw or "").strip()
+    if len(text) > MAX_STAGE or "\x00" in text:
+        raise _refuse("stage", "Choose a stage from the list", "Leave stage empty for all stages")
+    return text
+
+
 def queue_filters(scheme: str | None = None, stage: str | None = None, overdue: str | None = None) -> QueueFilters:
-    text = (stage or "").strip()
-    if len(text) > MAX_STAGE:
-        message = "Choose a stage from the list"
-        raise FormValidationError(message, {"stage": message})
     return QueueFilters(
-        _choice("scheme", scheme, SCHEMES, "a scheme"), text, _yes("overdue", overdue, "Only overdue applications")
+        **_all_or_refused(
+            {
+                "scheme": lambda: _choice("scheme", scheme, SCHEMES, "a scheme"),
+                "stage": lambda: _stage(stage),
+                "overdue": lambda: _yes("overdue", overdue, "Only overdue applications"),
+            }
+        )
     )
 
 
