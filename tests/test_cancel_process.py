@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from safeshare.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
+from safeshare.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
 from safeshare.records import AuditEvent, OpenTask, ProcessInstance, WaitingTimer
 from safeshare.services import sharing
 from safeshare.services.cancellation import cancel_process, cancellations, may_cancel
@@ -100,7 +100,7 @@ def test_the_reason_is_required(scenario: Scenario, reason: str | None, message:
     case_id = consent_given(scenario)
     instance_id = start_p4(scenario, case_id)
     before = _counts(scenario)
-    with pytest.raises(DomainRuleError, match=message):
+    with pytest.raises(FormValidationError, match=message):
         _cancel(scenario, "pat", instance_id, reason)
     assert _counts(scenario) == before
 

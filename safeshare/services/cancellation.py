@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.access import require_case, works_on_case
 from safeshare.audit import record_event
-from safeshare.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
+from safeshare.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
 from safeshare.records import AuditEvent, Case, ProcessInstance, Role, User
 from safeshare.records.vocabulary import InstanceStatus
 from safeshare.services.event_log import PROCESS_NAMES
@@ -94,19 +94,22 @@ def cancellable(session: Session, user: User, instance_id: int) -> tuple[Process
     return instance, case
 
 
+def _reason_refused(message: str, hint: str) -> FormValidationError:
+    return FormValidationError(message, {"reason": message}, hint)
+
+
 def check_reason(reason: str | None) -> str:
     """The reason, trimmed; refused when it is missing or too short to tell anyone why."""
     text = (reason or "").strip()
     if not text:
-        raise DomainRuleError("cancel", "Enter the reason for cancelling", "Say why this work is no longer needed")
+        raise _reason_refused("Enter the reason for cancelling", "Say why this work is no longer needed")
     if len(text) < REASON_MIN:
-        raise DomainRuleError(
-            "cancel",
+        raise _reason_refused(
             f"The reason must be at least {REASON_MIN} characters",
             "Say why this work is no longer needed, so the team can read it later",
         )
     if len(text) > REASON_MAX:
-        raise DomainRuleError("cancel", f"The reason must be {REASON_MAX} characters or fewer", "Shorten it")
+        raise _reason_refused(f"The reason must be {REASON_MAX} characters or fewer", "Shorten it")
     return text
 
 

@@ -10,7 +10,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.access import require_case
-from safeshare.errors import DomainRuleError, FormValidationError
+from safeshare.errors import FormValidationError
 from safeshare.services import listing
 from safeshare.services.cancellation import REASON_MAX, cancel_process, cancellable, process_name
 from web.auth import acting, safeshare_app
@@ -100,6 +100,6 @@ def cancel(instance_id: PathId, request: Request, form: FormData = Depends(poste
         with acting(request) as (session, user):
             instance = cancel_process(app, session, user, instance_id, reason)
             target = f"/cases/{instance.case_id}?cancelled={instance.id}#processes"
-    except DomainRuleError as exc:
-        return _cancel_page(request, instance_id, reason[: REASON_MAX + 100], {"reason": exc.message}, 422)
+    except FormValidationError as exc:
+        return _cancel_page(request, instance_id, reason[: REASON_MAX + 100], exc.field_errors, 422)
     return RedirectResponse(target, status_code=303)

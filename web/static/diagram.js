@@ -2,7 +2,7 @@
 // Labels stay readable (issue 12): the diagram fits the width of its box but is never drawn smaller than
 // MIN_SCALE (nor larger than life); a wider diagram scrolls sideways inside its own box, not the page.
 (function () {
-  var MIN_SCALE = 0.8
+  var MIN_SCALE = 0.9
   var PAD = 20
   var container = document.getElementById('diagram')
   var source = document.getElementById('diagram-state')
