@@ -173,7 +173,9 @@ def test_completing_a_consent_task_through_the_page(web: WebKit) -> None:
     case_page = client.get(f"/cases/{case_id}").text
     assert "Restriction: Not to be disclosed to &lt;the father&gt;" in case_page  # shown, and escaped
     assert "<the father>" not in case_page
-    assert "viewed case" in case_page  # the view itself is on the audit trail
+    # the view itself is on the audit trail, folded away from the case page (issue 12) and listed under views
+    assert "viewed case" not in case_page and "See the whole audit trail" in case_page
+    assert "viewed case" in client.get(f"/cases/{case_id}/audit?kind=views").text
 
 
 def test_case_page_of_another_team_is_not_found(web: WebKit) -> None:

@@ -33,6 +33,7 @@ from web.routers import (
     ui_admin,
     ui_auth,
     ui_cases,
+    ui_lists,
     ui_queues,
     ui_reports,
     ui_retention,
@@ -88,6 +89,7 @@ def create_app(
         ui_admin.router,
         ui_reports.router,
         ui_retention.router,
+        ui_lists.router,  # h/lists (issue 12)
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

@@ -17,6 +17,7 @@ def _register() -> None:
         case_cmds,
         consent_cmds,
         demo_cmd,
+        list_cmds,
         report_cmds,
         retention_cmds,
         scheduler_cmds,

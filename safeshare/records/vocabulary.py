@@ -110,6 +110,9 @@ class AuditEventType(StrEnum):
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"
 
+    # -- h/lists (issue 12: cancelling a process, the case's audit trail page) --
+    PROCESS_CANCELLED = "process_cancelled"
+
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
     """A CHECK constraint (named ``ck_<table>_<column>``) that keeps ``column`` within ``vocabulary``."""

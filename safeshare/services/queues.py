@@ -7,7 +7,7 @@ an API response can never show more than the CLI would.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -83,10 +83,13 @@ class DiagramState:
     current: list[str]
     overdue: list[str]
     names: dict[str, str]
+    #: Named steps done, in the order they happened (a step done twice is listed twice).
+    history: list[str] = field(default_factory=list)
 
     def named(self, ids: list[str]) -> list[str]:
-        """Step names as people read them, for ids as the diagram knows them."""
-        return [self.names.get(i, i) for i in ids]
+        """Step names as people read them, for ids as the diagram knows them (unnamed elements left out:
+        an id is never shown to people)."""
+        return [self.names[i] for i in ids if self.names.get(i, i) != i]
 
 
 def diagram_state(app: App, session: Session, user: User, instance_id: int) -> DiagramState:
@@ -99,15 +102,20 @@ def diagram_state(app: App, session: Session, user: User, instance_id: int) -> D
     done: set[str] = set()
     current: set[str] = set()
     names: dict[str, str] = {}
-    for task in workflow.get_tasks():
+    finished: list[tuple[float, int, str]] = []  # (when it finished, its place in the tree, its id)
+    for position, task in enumerate(workflow.get_tasks()):
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if not bpmn_id:
             continue
         names[bpmn_id] = str(getattr(task.task_spec, "bpmn_name", None) or bpmn_id)
         if task.has_state(TaskState.COMPLETED):
             done.add(bpmn_id)
+            if getattr(task.task_spec, "bpmn_name", None):  # a named step people would recognise
+                finished.append((float(task.last_state_change), position, bpmn_id))
         elif task.has_state(TaskState.READY | TaskState.WAITING | TaskState.STARTED):
             current.add(bpmn_id)
+    # The order the steps happened in (issue 12): by when each finished, ties (one engine step) in tree order.
+    history = [bpmn_id for _, _, bpmn_id in sorted(finished)]
     now = app.clock.now()
     overdue = {
         t.task_spec
@@ -123,8 +131,10 @@ def diagram_state(app: App, session: Session, user: User, instance_id: int) -> D
         case_id=instance.case_id,
         detail={"instance_id": instance.id},
     )
+    done_in_order = list(dict.fromkeys(i for i in history if i not in current))
+    done_in_order += sorted(done - current - set(done_in_order))  # unnamed steps: marked, never listed
     return DiagramState(
-        instance, path.read_text(), sorted(done - current), sorted(current), sorted(overdue), names
+        instance, path.read_text(), done_in_order, sorted(current), sorted(overdue), names, history
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field, StrictBool
 
-from safeshare.services import cases, queues
+from safeshare.services import cases, listing, queues
 from safeshare.services.case_view import view_case
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
+from web.lists import link_headers
 from web.params import BodyDate, BodyText, PathId
 from web.serializers import audit_json, case_json, case_summary, instance_json, person_json
 
@@ -18,9 +19,15 @@ router = APIRouter(prefix="/api/cases", tags=["cases"], responses=out.SIGNED_IN_
 
 
 @router.get("", response_model=out.CaseList)
-def list_cases(unit: ReadUnit) -> dict[str, Any]:
-    """Cases I may see (through my team, or a task on them)."""
-    return {"cases": [case_summary(c) for c in queues.visible_cases(unit.session, unit.user)]}
+def list_cases(
+    request: Request, response: Response, unit: ReadUnit, q: str | None = None, page: str | None = None
+) -> dict[str, Any]:
+    """Cases I work on (my team's), newest first, a page at a time (``page``; the total and the links to other
+    pages are in the ``X-Total-Count`` and ``Link`` headers). ``q`` searches the reference and the names of
+    the people on each case."""
+    found = listing.search_cases(unit.session, unit.user, q, page)
+    response.headers.update(link_headers(request, found))
+    return {"cases": [case_summary(row.case) for row in found.items]}
 
 
 class NewCase(BaseModel):
@@ -76,7 +83,17 @@ def start_episode(case_id: PathId, body: NewEpisode, unit: WriteUnit) -> dict[st
 
 
 @router.get("/{case_id}/audit", response_model=out.AuditTrail)
-def case_audit(case_id: PathId, unit: WriteUnit) -> dict[str, Any]:
-    """The case's audit trail (this view is itself recorded in it)."""
-    view = view_case(unit.app, unit.session, unit.user, case_id)
-    return {"events": [audit_json(e) for e in view.audit]}
+def case_audit(
+    case_id: PathId,
+    request: Request,
+    response: Response,
+    unit: WriteUnit,
+    kind: str = "all",
+    page: str | None = None,
+) -> dict[str, Any]:
+    """The case's audit trail, oldest first, a page at a time (paging in the ``X-Total-Count`` and ``Link``
+    headers). ``kind`` keeps one kind of event (``case``, ``work``, ``consent``, ``sharing``, ``documents``,
+    ``refused``, ``views``), or ``all`` (the default); empty leaves views out. Reading it is recorded in it."""
+    found = listing.case_audit(unit.app, unit.session, unit.user, case_id, kind, page, newest_first=False)
+    response.headers.update(link_headers(request, found.events))
+    return {"events": [audit_json(e) for e in found.events.items]}

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from safeshare.services import queues, schemes
+from safeshare.services import listing, queues, schemes
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
+from web.lists import link_headers
 from web.params import BodyId, BodyText, PathId
 from web.serializers import instance_json, iso, scheme_json
 
@@ -48,12 +49,26 @@ def show_application(application_id: PathId, unit: ReadUnit) -> dict[str, Any]:
 
 
 @router.get("/api/queues/police", response_model=out.PoliceQueue)
-def police_queue(unit: ReadUnit) -> dict[str, Any]:
-    """CSOR and DVDS applications by stage with their timescale status, most pressing first."""
+def police_queue(
+    request: Request,
+    response: Response,
+    unit: ReadUnit,
+    scheme: str | None = None,
+    stage: str | None = None,
+    overdue: str | None = None,
+    page: str | None = None,
+) -> dict[str, Any]:
+    """CSOR and DVDS applications by stage with their timescale status, most pressing first, a page at a time
+    (paging in the ``X-Total-Count`` and ``Link`` headers). Filters: ``scheme`` (``csor``, ``right_to_ask``,
+    ``right_to_know``), ``stage`` (the stage's name as the queue shows it), ``overdue=yes``."""
+    rows = queues.police_queue(unit.session, unit.user, unit.app.clock.now())  # police staff only, first
+    filters = listing.queue_filters(scheme, stage, overdue)
+    found = listing.paginate(listing.filter_queue(rows, filters), listing.page_number(page))
+    response.headers.update(link_headers(request, found))
     return {
         "applications": [
             {**scheme_json(r.application), "stage": r.stage, "stage_due_at": iso(r.stage_due_at),
              "timescale": r.status}
-            for r in queues.police_queue(unit.session, unit.user, unit.app.clock.now())
+            for r in found.items
         ]
     }

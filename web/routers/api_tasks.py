@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body
+from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel, Field
 
-from safeshare.services import queues
+from safeshare.services import listing, queues
 from safeshare.services.directory import user_by_username
 from tasks import service
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
+from web.lists import link_headers
 from web.params import BodyText
 from web.serializers import case_summary, task_json
 
@@ -19,10 +20,23 @@ router = APIRouter(prefix="/api/tasks", tags=["tasks"], responses=out.SIGNED_IN_
 
 
 @router.get("", response_model=out.TaskList)
-def my_tasks(unit: ReadUnit) -> dict[str, Any]:
-    """My inbox: overdue first, then by due time."""
+def my_tasks(
+    request: Request,
+    response: Response,
+    unit: ReadUnit,
+    status: str | None = None,
+    overdue: str | None = None,
+    process: str | None = None,
+    page: str | None = None,
+) -> dict[str, Any]:
+    """My inbox: overdue first, then by due time, a page at a time (the total and the links to other pages
+    are in the ``X-Total-Count`` and ``Link`` headers). Filters: ``status`` (``mine``: assigned to me,
+    ``open``: waiting for anyone in my role), ``overdue=yes``, ``process`` (a process id)."""
     now = unit.app.clock.now()
-    return {"tasks": [task_json(t, now) for t in service.my_tasks(unit.session, unit.user, now)]}
+    filters = listing.task_filters(status, overdue, process)
+    found = listing.task_list(unit.session, unit.user, now, filters, page)
+    response.headers.update(link_headers(request, found))
+    return {"tasks": [task_json(t, now) for t in found.items]}
 
 
 @router.get("/{task_id}", response_model=out.TaskWithForm)

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rules.sharing import ALL_GROUND_LABELS
+from safeshare.errors import FormValidationError
 from safeshare.records import Case, Role
-from safeshare.services import queues, sharing
+from safeshare.services import cancellation, listing, queues, sharing
 from safeshare.services.case_view import view_case
 from web.auth import acting, safeshare_app
+from web.lists import filter_errors, pagination
 from web.params import PathId
 from web.templating import render
 
@@ -19,10 +21,18 @@ router = APIRouter(include_in_schema=False)
 
 
 @router.get("/cases")
-def cases_page(request: Request) -> Response:
+def cases_page(request: Request, q: str = "", page: str = "") -> Response:
+    """The cases I work on, newest first, searched by reference or a person's name, a page at a time."""
     with acting(request, write=False) as (session, user):
-        cases = queues.visible_cases(session, user)
-        return render(request, "cases.html", {"title": "Cases", "section": "cases", "cases": cases})
+        context: dict[str, object] = {"title": "Cases", "section": "cases", "query": q[:200], "errors": {}}
+        try:
+            found = listing.search_cases(session, user, q, page)
+        except FormValidationError as exc:
+            context |= {"page": None, "errors": exc.field_errors, "error_list": filter_errors(exc)}
+            return render(request, "cases.html", context, status_code=400)
+        if q.strip():
+            context["title"] = f"Cases matching {listing.search_text(q)}"
+        return render(request, "cases.html", context | {"page": found, "pager": pagination(request, found)})
 
 
 @router.get("/cases/{case_id}")
@@ -54,6 +64,10 @@ def render_case(
                 "ground_labels": ALL_GROUND_LABELS,
                 "is_practitioner": Role.PRACTITIONER in user.roles,
                 "error_list": error_list or [],
+                # h/lists (issue 12): cancelled processes in words, who may cancel, views folded from the trail
+                "cancelled": cancellation.cancellations(view.audit),
+                "may_cancel": {i.id for i in view.instances if cancellation.may_cancel(user, view.case, i)},
+                "view_events": sorted(listing.AUDIT_KINDS["views"][1]),
             },
             status_code=status_code,
         )

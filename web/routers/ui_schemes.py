@@ -19,10 +19,11 @@ from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError
 from safeshare.records import Case, OpenTask
-from safeshare.services import queues, scheme_closure, scheme_view, schemes
+from safeshare.services import listing, queues, scheme_closure, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
 from web.forms import FormField, build_fields, error_summary, parse_post
+from web.lists import filter_errors, pagination
 from web.params import PathId
 from web.routers.ui_auth import posted_form
 from web.templating import render
@@ -228,27 +229,29 @@ def _new_application_page(
         )
 
 
-SCHEME_FILTERS = {"csor": "CSOR", "right_to_ask": "DVDS right to ask", "right_to_know": "DVDS right to know"}
-
-
 @router.get("/queues/police")
-def police_queue(request: Request, scheme: str = "", stage: str = "", overdue: str = "") -> Response:
-    """The queue, filtered by scheme, by the stage it waits at, and to the overdue ones only (issue 14, item 10)."""
+def police_queue(request: Request, scheme: str = "", stage: str = "", overdue: str = "", page: str = "") -> Response:
+    """The queue, filtered by scheme, by the stage it waits at, and to the overdue ones only (issue 14, item 10),
+    a page at a time; a filter value not offered is an error on the page (issue 12)."""
     app = safeshare_app(request)
     with acting(request, write=False) as (session, user):
         rows = queues.police_queue(session, user, app.clock.now())
         stages = sorted({r.stage for r in rows if r.status != "completed"})
-        shown = [
-            r
-            for r in rows
-            if (not scheme or r.application.route == scheme)
-            and (not stage or r.stage == stage)
-            and (overdue != "yes" or r.status == "overdue")
-        ]
-        return render(request, "police_queue.html", {
-            "title": "Police queue", "section": "police", "rows": shown, "tags": TIMESCALE_TAGS,
-            "filters": {"scheme": scheme, "stage": stage, "overdue": overdue == "yes"},
-            "scheme_choices": SCHEME_FILTERS, "stage_choices": stages, "filtered": len(shown) != len(rows),
+        context: dict[str, Any] = {
+            "title": "Police queue", "section": "police", "tags": TIMESCALE_TAGS, "rows": [],
+            "scheme_choices": listing.SCHEMES, "stage_choices": stages, "errors": {},
+            "filters": listing.QueueFilters(),
+        }
+        try:
+            filters = listing.queue_filters(scheme, stage, overdue)
+            shown = listing.paginate(listing.filter_queue(rows, filters), listing.page_number(page))
+        except FormValidationError as exc:
+            context |= {"errors": exc.field_errors, "error_list": filter_errors(exc), "filtered": True}
+            return render(request, "police_queue.html", context, status_code=400)
+        return render(request, "police_queue.html", context | {
+            "stage_choices": sorted(set(stages) | ({filters.stage} - {""})), "rows": shown.items, "page": shown,
+            "pager": pagination(request, shown), "filters": filters,
+            "filtered": filters.any,
         })
 
 

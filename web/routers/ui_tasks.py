@@ -9,11 +9,12 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.services import queues
+from safeshare.services import listing, queues
 from tasks import service
 from web.auth import acting, safeshare_app
 from web.forms import build_fields, error_summary
 from web.forms import parse_post as parse_task_post
+from web.lists import filter_errors, pagination
 from web.routers.ui_auth import posted_form
 from web.templating import render
 
@@ -26,16 +27,30 @@ def home() -> Response:
 
 
 @router.get("/tasks")
-def my_tasks(request: Request) -> Response:
+def my_tasks(request: Request, status: str = "", overdue: str = "", process: str = "", page: str = "") -> Response:
+    """My tasks, overdue first, filtered by who they are for, the kind of work and overdue, a page at a time."""
     app = safeshare_app(request)
+    context: dict[str, Any] = {
+        "title": "My tasks", "section": "tasks", "status_choices": listing.TASK_STATUSES,
+        "process_choices": listing.PROCESS_NAMES, "errors": {}, "filters": listing.TaskFilters(),
+    }
     with acting(request, write=False) as (session, user):
         now = app.clock.now()
+        try:
+            filters = listing.task_filters(status, overdue, process)
+            found = listing.task_list(session, user, now, filters, page)
+        except FormValidationError as exc:
+            context |= {"page": None, "errors": exc.field_errors, "error_list": filter_errors(exc)}
+            return render(request, "tasks.html", context, status_code=400)
         rows = []
-        for task in service.my_tasks(session, user, now):
+        for task in found.items:
             case = queues.visible_case(session, user, task.case_id)
             rows.append({"task": task, "case": case, "overdue": bool(task.due_at and task.due_at < now),
                          "mine": task.assignee_id == user.id})
-        return render(request, "tasks.html", {"title": "My tasks", "section": "tasks", "tasks": rows})
+        return render(request, "tasks.html", context | {
+            "tasks": rows, "page": found, "pager": pagination(request, found), "filters": filters,
+            "filtered": filters.any,
+        })
 
 
 def _task_page(
