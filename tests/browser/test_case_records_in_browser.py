@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+from playwright.sync_api import Browser
 from sqlalchemy import select
 
 from safeshare.records import AuditEvent, Case, ParentalResponsibility, Person, ProcessInstance
 from safeshare.services import sharing
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, assert_accessible, assert_no_sideways_scroll, shoot
 
 
 def test_a_practitioner_opens_a_case_adds_people_and_records_a_significant_change(site: Site) -> None:
@@ -149,3 +151,22 @@ def test_reports_and_exports_are_offered_only_to_those_who_may_use_them(site: Si
     max_.get_by_role("link", name="Reports").click()
     max_.get_by_role("heading", name="Reports").first.wait_for()
     shoot(max_, "pages-13-reports-manager")
+
+
+def test_the_page_checks_fail_on_an_inaccessible_page_and_on_one_that_scrolls_sideways(browser: Browser) -> None:
+    """The checks ``shoot`` runs can fail: an image without alternative text, a page wider than 320 px."""
+    page = browser.new_context(viewport={"width": 1200, "height": 900}).new_page()
+    page.set_content(
+        "<!doctype html><html lang='en'><head><title>t</title></head><body><main><h1>t</h1>"
+        "<img src='data:,'></main></body></html>"
+    )
+    with pytest.raises(AssertionError, match="image-alt"):
+        assert_accessible(page, "deliberately-bad")
+    page.set_content(
+        "<!doctype html><html lang='en'><head><title>t</title></head><body><main><h1>t</h1>"
+        "<div style='width: 600px'>wide</div></main></body></html>"
+    )
+    with pytest.raises(AssertionError, match="scrolls sideways at 320 px"):
+        assert_no_sideways_scroll(page, "deliberately-wide")
+    assert page.viewport_size == {"width": 1200, "height": 900}  # put back as it was
+    page.context.close()
