@@ -137,6 +137,20 @@ def test_people_and_parental_responsibility_are_added_from_pages(web: WebKit) ->
         url, data={"full_name": "Sam Lee", "relationship": "other", "pr": "no", "csrf_token": csrf(pat, url)}
     )
     assert "Say how the person is related to the child" in other.text and 'value="Sam Lee"' in other.text
+    future = pat.post(
+        url,
+        data={
+            "full_name": "Sam Lee",
+            "relationship": "father",
+            "pr": "no",
+            "dob-day": "1",
+            "dob-month": "1",
+            "dob-year": "2099",
+            "csrf_token": csrf(pat, url),
+        },
+    )
+    assert future.status_code == 422 and "Sam Lee&#39;s date of birth is in the future" in future.text
+    assert 'href="#dob-day"' in future.text and 'value="2099"' in future.text
     assert count(web, Person) == 1
     ok = pat.post(
         url,

@@ -111,6 +111,10 @@ def add_person(
     has_parental_responsibility: bool = False,
 ) -> Person:
     case = require_case(session, user, case_id)
+    if date_of_birth is not None and date_of_birth > app.clock.now().date():
+        raise DomainRuleError(
+            "R2", f"{full_name}'s date of birth is in the future", "Check the date of birth, or leave it empty"
+        )
     person = Person(
         case_id=case.id, full_name=full_name, date_of_birth=date_of_birth, relationship_to_child=relationship_to_child
     )

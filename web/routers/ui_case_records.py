@@ -176,7 +176,8 @@ def add_person(case_id: PathId, request: Request, form: FormData = Depends(poste
     except SafeshareError as exc:
         if exc.status_code in (401, 403, 404):
             raise
-        return _person_page(request, case_id, values, {"full_name": _said(exc)}, exc.status_code)
+        field = "dob-day" if "date of birth" in exc.message else "full_name"
+        return _person_page(request, case_id, values, {field: _said(exc)}, exc.status_code)
     return RedirectResponse(f"/cases/{case_id}#people", status_code=303)
 
 
