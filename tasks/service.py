@@ -7,6 +7,7 @@ inside the caller's transaction.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -21,13 +22,20 @@ from rules.forms import form_breaches
 from safeshare.access import can_view_case
 from safeshare.audit import record_event
 from safeshare.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
-from safeshare.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, User
+from safeshare.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, Team, User
 from safeshare.records.base import Base
 from tasks.forms import validate_form
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
 
+
+#: What to do about a task id that names nothing open: said in words every interface can act on (an API
+#: client is never told to run a command-line program).
+TASK_LIST_HINT = "Open your task list to see what is waiting for you"
+#: Roles a task goes to when its deadline passes unanswered (P3's senior manager, a scheme's supervisor).
+ESCALATION_ROLES = (Role.SENIOR_MANAGER.value, Role.POLICE_SUPERVISOR.value)
+_TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 #: Roles whose tasks belong to no case and no team: the police schemes' (police records, R32, R33).
 POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value)
@@ -124,11 +132,14 @@ def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False)
                 f"at {done.completed_at:%Y-%m-%d %H:%M} UTC",
                 "Nothing more to do: refresh your task list",
             )
-        raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+        withdrawn = _withdrawn(session, user, task_id)
+        if withdrawn is not None:
+            raise withdrawn
+        raise NotFoundError(f"No open task {task_id} that you can see", TASK_LIST_HINT)
     if not in_inbox:
         case_row = session.get(Case, task.case_id) if task.case_id else None
         if case_row is None or not can_view_case(session, user, case_row):
-            raise NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+            raise NotFoundError(f"No open task {task_id} that you can see", TASK_LIST_HINT)
         if task.assignee_id is not None and task.assignee_id != user.id:
             raise PermissionDeniedError(
                 f"Task {task_id} is assigned to someone else", "Ask them, or a manager, to reassign it to you"
@@ -138,6 +149,57 @@ def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False)
             "Ask someone with that role to do it",
         )
     return task
+
+
+def _withdrawn(session: Session, user: User, task_id: str) -> ConflictError | None:
+    """Why a task this user may know about is no longer open, in words: above all a request for advice
+    that was escalated when its deadline passed (a manager answering late is told it went to a senior
+    manager, and to whom), rather than "no open task", which reads as a mistake of theirs.
+
+    The task's process is found by its id in the stored workflows: this runs only when a task id names
+    nothing open or completed, so the scan never costs the everyday path.
+    """
+    if not _TASK_ID.fullmatch(task_id):
+        return None
+    instance = session.scalar(
+        select(ProcessInstance).where(ProcessInstance.state_json.contains(task_id, autoescape=True)).limit(1)
+    )
+    if instance is None or not _may_know_about(session, user, instance.id):
+        return None
+    later_open = list(
+        session.scalars(
+            select(OpenTask).where(OpenTask.instance_id == instance.id, OpenTask.role.in_(ESCALATION_ROLES))
+        )
+    )
+    later_done = session.scalar(
+        select(CompletedTask)
+        .where(CompletedTask.instance_id == instance.id, CompletedTask.role.in_(ESCALATION_ROLES))
+        .order_by(CompletedTask.completed_at.desc())
+        .limit(1)
+    )
+    if later_open:
+        task = later_open[0]
+        holder = session.get(User, task.assignee_id) if task.assignee_id else None
+        team = session.get(Team, task.team_id) if task.team_id else None
+        role = task.role.replace("_", " ")
+        who = holder.display_name if holder else f"the {role}s" + (f" of {team.name}" if team else "")
+        return ConflictError(
+            f"This task was escalated to a {role} because its deadline passed, so it can no longer be "
+            f"answered here. It is now with {who}: '{task.title}'",
+            f"Nothing more to do here. If you have advice to add, tell {who}",
+        )
+    if later_done is not None:
+        who_done = session.get(User, later_done.completed_by_id)
+        name = who_done.display_name if who_done else "someone"
+        return ConflictError(
+            f"This task was escalated to a {later_done.role.replace('_', ' ')} because its deadline passed, "
+            f"and {name} answered it at {later_done.completed_at:%Y-%m-%d %H:%M} UTC",
+            "Nothing more to do: open the case to read the answer",
+        )
+    return ConflictError(
+        "This task is no longer open: the work it belonged to moved on or was stopped",
+        "Nothing more to do: open the case to see where the work stands",
+    )
 
 
 def _may_know_about(session: Session, user: User, instance_id: int) -> bool:
@@ -271,7 +333,7 @@ def reassign_task(app: App, session: Session, user: User, task_id: str, new_assi
     answers "not found", as when they open it.
     """
     task = session.get(OpenTask, task_id, with_for_update=True)
-    hidden = NotFoundError(f"No open task {task_id} that you can see", "List your tasks with 'safeshare tasks'")
+    hidden = NotFoundError(f"No open task {task_id} that you can see", TASK_LIST_HINT)
     if task is None:
         raise hidden
     case_row = session.get(Case, task.case_id) if task.case_id else None

@@ -212,11 +212,11 @@ def _build(provider: Provider) -> Flask:
                 f'<option value="{escape(a.username)}">{escape(a.name)}</option>' for a in provider.accounts.values()
             )
             return (
-                "<!doctype html><html lang='en'><head><title>Test identity provider</title></head><body>"
+                "<!doctype html><html lang='en'><head><title>Test identity provider</title></head><body><main>"
                 "<h1>Test identity provider: sign in</h1>"
                 f"<form method='post' action='/authorize?{escape(request.query_string.decode())}'>"
                 f"<label for='account'>Account</label><select id='account' name='account'>{options}</select>"
-                "<button type='submit'>Continue</button></form></body></html>"
+                "<button type='submit'>Continue</button></form></main></body></html>"
             )
         account = provider.accounts.get(request.form.get("account", ""))
         return server.create_authorization_response(grant_user=account)

@@ -86,7 +86,7 @@ def test_the_face_to_face_meeting_is_completed_through_the_page(web: WebKit, rou
         select = block(page.text, f'name="identity_documents-{row}-document"', "</select>")
         assert '<option value="">Choose one</option>' in select and ">None<" not in select
         assert '<option value="driving_licence">Driving licence</option>' in select
-    first_row = block(page.text, "Document 1</h3>", "Document 2</h3>")
+    first_row = block(page.text, "Document 1</h2>", "Document 2</h2>")
     assert "Yes if the document carries the holder&#39;s photo." in first_row  # hints, escaped
     assert "Has a photo?" in first_row and "(optional)" not in first_row  # both questions of a row are required
     assert first_row.count("govuk-radios--inline") == 1
@@ -116,14 +116,14 @@ def test_a_row_answer_left_out_is_shown_beside_it_and_what_was_chosen_is_kept(we
     assert 'href="#identity_documents-1-document"' in summary  # the link goes to the question in the row
     assert "Identity documents seen: Document 2 document: This field is required" in summary
     assert "Must be boolean" not in r.text
-    row = block(r.text, "Document 2</h3>", "Document 3</h3>")
+    row = block(r.text, "Document 2</h2>", "Document 3</h2>")
     assert 'id="identity_documents-1-document-error"' in row and "This field is required" in row
     assert "govuk-select--error" in tag(row, "select", name="identity_documents-1-document")
     assert "checked" in tag(r.text, "input", name="identity_documents-1-has_photo", value="no")  # kept
     assert "checked" not in tag(r.text, "input", name="identity_documents-1-has_photo", value="yes")
     assert "checked" in tag(r.text, "input", name="identity_documents-0-has_photo", value="yes")
     assert 'value="passport" selected' in block(r.text, 'name="identity_documents-0-document"', "</select>")
-    first = block(r.text, "Document 1</h3>", "Document 2</h3>")
+    first = block(r.text, "Document 1</h2>", "Document 2</h2>")
     assert "govuk-form-group--error" not in first  # the error is beside its own question only
     assert web.counts() == before
     assert [t.task_spec for t in web.scenario.open_tasks(instance)] == ["face_to_face"]

@@ -322,3 +322,26 @@ class Report(BaseModel):
     generated_at: datetime
     period: str
     sections: list[ReportSection]
+
+
+# -- in-app messages (h/pages) -------------------------------------------------------------------
+
+
+class Message(BaseModel):
+    """One in-app message to me."""
+
+    id: int
+    subject: str
+    body: str
+    case_id: int | None
+    sent_at: datetime
+    read_at: datetime | None
+
+
+class MessageList(BaseModel):
+    unread: int
+    messages: list[Message]
+
+
+class MessagesMarked(BaseModel):
+    marked: int

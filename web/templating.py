@@ -11,6 +11,9 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, PrefixLoader, select_autoescape
 from starlette.responses import HTMLResponse
 
+from notifications.channels.in_app import unread_count
+from safeshare.services.exports import EXPORT_ROLES
+from safeshare.services.reports import REPORT_ROLES
 from web.auth import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -67,4 +70,21 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "current_user": getattr(request.state, "user", None),
         "request_id": getattr(request.state, "request_id", None),
     }
-    return templates.TemplateResponse(request, name, base | context, status_code=status_code)
+    return templates.TemplateResponse(request, name, base | _navigation(request) | context, status_code=status_code)
+
+
+def _navigation(request: Request) -> dict[str, Any]:
+    """What the header offers a signed-in user: their unread messages, and Reports and Exports only to the
+    roles that may use them (so nobody is sent to a page that refuses them)."""
+    user = getattr(request.state, "user", None)
+    user_id = getattr(request.state, "user_id", None)
+    if not user or user_id is None:
+        return {}
+    roles = set(user["roles"])
+    with request.app.state.safeshare.db.read() as session:
+        unread = unread_count(session, user_id)
+    return {
+        "unread_messages": unread,
+        "may_report": bool(roles & {r.value for r in REPORT_ROLES}),
+        "may_export": bool(roles & EXPORT_ROLES),
+    }

@@ -109,6 +109,8 @@ class AuditEventType(StrEnum):
     TIMER_FIRED = "timer_fired"
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"
+    # -- h/pages: case records from pages, the API and the CLI
+    PARENTAL_RESPONSIBILITY_RECORDED = "parental_responsibility_recorded"
 
     # -- h/lists (issue 12: cancelling a process, the case's audit trail page) --
     PROCESS_CANCELLED = "process_cancelled"

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.access import require_case, require_role
 from safeshare.audit import record_event
-from safeshare.errors import DomainRuleError, NotFoundError
+from safeshare.errors import ConflictError, DomainRuleError, NotFoundError
 from safeshare.records import (
     Case,
     ConsentRecord,
@@ -24,6 +24,10 @@ from safeshare.records import (
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
+
+
+#: A case is a child's: someone 18 or over on the day it is opened is not one (the procedure's "child").
+ADULT_AGE = 18
 
 
 def age_on(born: date, today: date) -> int:
@@ -51,6 +55,18 @@ def open_case(
         )
     if child_date_of_birth > app.clock.now().date():
         raise DomainRuleError("R2", "The child's date of birth is in the future", "Check the date of birth")
+    if age_on(child_date_of_birth, app.clock.now().date()) >= ADULT_AGE:
+        raise DomainRuleError(
+            "R2",
+            f"{child_name} would be {age_on(child_date_of_birth, app.clock.now().date())} on that date of birth: "
+            "a case here is for a child under 18",
+            "Check the date of birth",
+        )
+    if session.scalar(select(Case.id).where(Case.reference == reference)) is not None:
+        raise ConflictError(
+            f"A case with the reference {reference} already exists",
+            "Give this case a reference of its own, or find that case in the case list",
+        )
     case = Case(reference=reference, title=title, team_id=user.team_id, opened_at=app.clock.now(), opened_by_id=user.id)
     session.add(case)
     session.flush()
@@ -95,6 +111,10 @@ def add_person(
     has_parental_responsibility: bool = False,
 ) -> Person:
     case = require_case(session, user, case_id)
+    if date_of_birth is not None and date_of_birth > app.clock.now().date():
+        raise DomainRuleError(
+            "R2", f"{full_name}'s date of birth is in the future", "Check the date of birth, or leave it empty"
+        )
     person = Person(
         case_id=case.id, full_name=full_name, date_of_birth=date_of_birth, relationship_to_child=relationship_to_child
     )
@@ -112,6 +132,43 @@ def add_person(
         detail={"person_id": person.id, "parental_responsibility": has_parental_responsibility},
     )
     return person
+
+
+def add_parental_responsibility(app: App, session: Session, user: User, case_id: int, person_id: int) -> Person:
+    """Record that a person already on the case holds parental responsibility for its child (R2: they
+    may then be asked for consent), audited. Recording it twice is refused, not duplicated."""
+    case = require_case(session, user, case_id)
+    person = session.get(Person, person_id)
+    if person is None or person.case_id != case.id:
+        raise NotFoundError(f"No person {person_id} on case {case.reference}", "Choose someone listed on the case")
+    if person.is_subject:
+        raise DomainRuleError(
+            "R2", f"{person.full_name} is the child on this case", "Choose the adult who holds parental responsibility"
+        )
+    child = subject_of(session, case)
+    if person.id in pr_holder_ids(session, child):
+        raise ConflictError(
+            f"{person.full_name} is already recorded as holding parental responsibility for {child.full_name}",
+            "Nothing more to do",
+        )
+    session.add(ParentalResponsibility(child_id=child.id, holder_id=person.id))
+    record_event(
+        session,
+        app.clock,
+        user,
+        "parental_responsibility_recorded",
+        f"{person.full_name} recorded as holding parental responsibility for {child.full_name}",
+        case_id=case.id,
+        detail={"person_id": person.id, "child_id": child.id},
+    )
+    session.flush()
+    return person
+
+
+def open_episodes(session: Session, case_id: int) -> list[Episode]:
+    """The case's episodes of work still open, oldest first (a significant change is recorded on one)."""
+    query = select(Episode).where(Episode.case_id == case_id, Episode.closed_at.is_(None)).order_by(Episode.id)
+    return list(session.scalars(query))
 
 
 def pr_holder_ids(session: Session, child: Person) -> list[int]:
@@ -189,13 +246,21 @@ def _seek_consent(
     return instance
 
 
-def record_significant_change(app: App, session: Session, user: User, episode_id: int, reason: str) -> ProcessInstance:
-    """A significant change of circumstances: the active consent lapses and fresh consent is sought (R9)."""
+def record_significant_change(
+    app: App, session: Session, user: User, episode_id: int, reason: str, *, case_id: int | None = None
+) -> ProcessInstance:
+    """A significant change of circumstances: the active consent lapses and fresh consent is sought (R9).
+
+    ``case_id``, when the caller names the case (a page or API address), must be the episode's own."""
     require_role(user, Role.PRACTITIONER)
     episode = session.get(Episode, episode_id)
-    if episode is None:
-        raise NotFoundError(f"No episode {episode_id} that you can see", "Check the episode number")
+    if episode is None or (case_id is not None and episode.case_id != case_id):
+        raise NotFoundError(f"No episode {episode_id} on that case that you can see", "Choose an episode of the case")
     case = require_case(session, user, episode.case_id)
+    if episode.closed_at is not None:
+        raise DomainRuleError(
+            "R9", "That episode of work has ended, so there is no consent to renew", "Start a new episode instead"
+        )
     if len(reason.strip()) < 10:
         raise DomainRuleError(
             "R9",

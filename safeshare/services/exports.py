@@ -45,6 +45,10 @@ if TYPE_CHECKING:
 KINDS = ("disclosures", "received")
 TITLES = {"disclosures": "disclosure register", "received": "received-information log"}
 FORMATS = {"csv": "text/csv; charset=utf-8", "json": "application/json"}
+#: Who exports the disclosures and information on their cases (the exports page offers the form only to them,
+#: and the navigation shows it only to them).
+EXPORT_ROLES = frozenset({"practitioner", "manager", "senior_manager"})
+
 FILTERS = {
     "from": "first day included (YYYY-MM-DD)",
     "to": "last day included (YYYY-MM-DD)",

@@ -52,6 +52,8 @@ if TYPE_CHECKING:
     from safeshare.runtime import App
 
 MANAGEMENT_ROLES = (Role.MANAGER, Role.SENIOR_MANAGER, Role.ADMINISTRATOR)
+#: Who may read the report (police staff read its scheme sections): the navigation offers it only to them.
+REPORT_ROLES = (*MANAGEMENT_ROLES, Role.POLICE_STAFF)
 SECTIONS = ("consultations", "escalations", "overdue", "consents", "shares", "schemes")
 SCHEME_ROUTES = {"right_to_ask": "DVDS right to ask", "right_to_know": "DVDS right to know", "csor": "CSOR"}
 CONSENT_OUTCOMES = ("given", "given_with_restrictions", "refused", "not_sought")
@@ -351,7 +353,7 @@ def schemes(session: Session, p: Period) -> Table:
 
 def build_report(session: Session, user: User, now: datetime, p: Period) -> Report:
     """Every section the user may read."""
-    require_role(user, *MANAGEMENT_ROLES, Role.POLICE_STAFF)
+    require_role(user, *REPORT_ROLES)
     sections: list[Table] = []
     if user.roles & set(MANAGEMENT_ROLES):
         sections += [

@@ -9,6 +9,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -64,9 +65,89 @@ class Site:
         return page
 
 
-def shoot(page: Page, name: str) -> None:
+def shoot(page: Page, name: str, *, check: bool = True) -> None:
+    """Save a full-page screenshot, then check the page as it stands: axe-core finds no WCAG 2.2 A/AA or
+    best-practice violation, and at 320 px wide the page does not scroll sideways as a whole.
+
+    ``check=False`` only for a page deliberately shown without its styles and scripts."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+    if check:
+        assert_accessible(page, name)
+        assert_no_sideways_scroll(page, name)
+
+
+# -- accessibility (h/pages) ------------------------------------------------------------------------------
+
+AXE_SCRIPT = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+#: WCAG 2.0, 2.1 and 2.2 at levels A and AA, plus axe's best practice.
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+NARROWEST = 320  # px: WCAG 1.4.10 reflow, a page must not scroll in two directions
+
+
+def _tolerated(rule: str, node: dict[str, Any]) -> bool:
+    """Findings in GOV.UK Frontend's own markup we do not change, each with why.
+
+    - ``aria-allowed-attr`` on a radio or checkbox that reveals a conditional question: GOV.UK Frontend sets
+      ``aria-expanded`` on it (its Radios and Checkboxes components, by design, tested with screen readers).
+    """
+    if rule == "aria-allowed-attr":
+        html = str(node.get("html", ""))
+        classes = ("govuk-radios__input", "govuk-checkboxes__input")
+        return any(c in html for c in classes) and "aria-controls" in html and "aria-expanded" in html
+    return False
+
+
+def assert_accessible(page: Page, name: str) -> None:
+    """Run axe-core on the page (injected through the DevTools protocol, so the page's CSP does not block it)."""
+    if not AXE_SCRIPT.is_file():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run 'npm ci' (axe-core is a devDependency in package.json)")
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8") + "\n;undefined")
+    result = page.evaluate(
+        "async (tags) => { const r = await axe.run(document, {runOnly: {type: 'tag', values: tags}, "
+        "resultTypes: ['violations']}); return r.violations.map(v => ({id: v.id, help: v.help, "
+        "nodes: v.nodes.map(n => ({target: n.target, html: n.html, summary: n.failureSummary}))})) }",
+        AXE_TAGS,
+    )
+    problems = []
+    for violation in result:
+        nodes = [n for n in violation["nodes"] if not _tolerated(violation["id"], n)]
+        for node in nodes:
+            problems.append(f"{violation['id']} ({violation['help']}): {node['target']} {node['html'][:160]}")
+    assert not problems, f"axe found {len(problems)} problem(s) on {name} ({page.url}):\n" + "\n".join(problems)
+
+
+def assert_no_sideways_scroll(page: Page, name: str) -> None:
+    """At 320 px wide the page reflows: nothing makes the whole page scroll sideways (wide tables scroll
+    in their own box). Names what sticks out when something does."""
+    size = page.viewport_size or {"width": 1200, "height": 900}
+    page.set_viewport_size({"width": NARROWEST, "height": size["height"]})
+    try:
+        page.wait_for_timeout(50)
+        overflow = page.evaluate(
+            """(limit) => {
+                const root = document.documentElement
+                if (root.scrollWidth <= root.clientWidth) return []
+                const out = []
+                for (const el of document.body.querySelectorAll('*')) {
+                    const box = el.getBoundingClientRect()
+                    if (box.right > limit + 1 && el.closest('.app-table-scroll') === null) {
+                        out.push(el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') +
+                                 (typeof el.className === 'string' && el.className
+                                     ? '.' + el.className.split(' ').join('.') : '') +
+                                 ' right=' + Math.round(box.right))
+                    }
+                }
+                return out.length ? out.slice(0, 8) : ['(the page is wider than the window)']
+            }""",
+            NARROWEST,
+        )
+        if overflow:
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-320px.png"), full_page=True)
+        assert not overflow, f"{name} ({page.url}) scrolls sideways at {NARROWEST} px: " + "; ".join(overflow)
+    finally:
+        page.set_viewport_size(size)
 
 
 @pytest.fixture
@@ -76,8 +157,13 @@ def site(app: App, scenario: Scenario, browser: Browser) -> Iterator[Site]:
             accounts.set_password(app, s, None, scenario.user(s, name), PASSWORD)
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(app, key="browser-tests-" + "k" * 40), host="127.0.0.1", port=port,
-                       log_level="warning", lifespan="off")
+        uvicorn.Config(
+            create_app(app, key="browser-tests-" + "k" * 40),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan="off",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -97,3 +97,30 @@ def case_audit(
     found = listing.case_audit(unit.app, unit.session, unit.user, case_id, kind, page, newest_first=False)
     response.headers.update(link_headers(request, found.events))
     return {"events": [audit_json(e) for e in found.events.items]}
+
+
+# -- h/pages: parental responsibility for someone already on the case, and a significant change ---------
+
+
+@router.post(
+    "/{case_id}/people/{person_id}/parental-responsibility", status_code=201, response_model=out.PersonOnCase
+)
+def record_parental_responsibility(case_id: PathId, person_id: PathId, unit: WriteUnit) -> dict[str, Any]:
+    """Record that a person on the case holds parental responsibility for its child (audited)."""
+    person = cases.add_parental_responsibility(unit.app, unit.session, unit.user, case_id, person_id)
+    return person_json(person, {person.id})
+
+
+class SignificantChange(BaseModel):
+    reason: BodyText = Field(min_length=10, max_length=2000)
+
+
+@router.post("/{case_id}/episodes/{episode_id}/significant-change", status_code=201, response_model=out.Instance)
+def record_significant_change(
+    case_id: PathId, episode_id: PathId, body: SignificantChange, unit: WriteUnit
+) -> dict[str, Any]:
+    """A significant change in the episode's circumstances: its consent lapses and fresh consent is sought."""
+    instance = cases.record_significant_change(
+        unit.app, unit.session, unit.user, episode_id, body.reason, case_id=case_id
+    )
+    return instance_json(instance)

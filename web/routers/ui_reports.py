@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from safeshare.charts import chart_svg
 from safeshare.errors import SafeshareError
-from safeshare.records import Role
 from safeshare.services import documents, exports, reports
 from web.auth import safeshare_app
 from web.dependencies import signed_in
@@ -23,13 +22,6 @@ from web.routers.api_exports import attachment
 from web.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-REPORT_NAV = [{"href": "/reports", "text": "Reports"}, {"href": "/exports", "text": "Exports"}]
-
-
-def _nav(active: str) -> list[dict[str, object]]:
-    return [{**item, "active": item["href"] == active} for item in REPORT_NAV]
-
 
 @router.get("/reports")
 def report_page(request: Request) -> Response:
@@ -53,7 +45,7 @@ def report_page(request: Request) -> Response:
         "reports.html",
         {
             "title": "Reports",
-            "extra_nav": _nav("/reports"),
+            "section": "reports",
             "report": result,
             "sections": sections,
             "start": start or "",
@@ -78,11 +70,11 @@ def report_section_csv(section: str, request: Request) -> Response:
 def exports_page(request: Request) -> Response:
     """A form that asks for an export; the download itself is a plain GET link (bookmarkable, no state change)."""
     user = signed_in(request)
-    may_export = bool(user.roles & {Role.PRACTITIONER, Role.MANAGER, Role.SENIOR_MANAGER})
+    may_export = bool({r.value for r in user.roles} & exports.EXPORT_ROLES)
     return render(
         request,
         "exports.html",
-        {"title": "Exports", "extra_nav": _nav("/exports"), "filters": exports.FILTERS, "may_export": may_export},
+        {"title": "Exports", "section": "exports", "filters": exports.FILTERS, "may_export": may_export},
     )
 
 
@@ -98,7 +90,7 @@ def export_download(request: Request) -> Response:
         return render(
             request,
             "exports.html",
-            {"title": "Exports", "extra_nav": _nav("/exports"), "filters": exports.FILTERS, "may_export": True,
+            {"title": "Exports", "section": "exports", "filters": exports.FILTERS, "may_export": True,
              "error_list": [{"text": f"{exc.message}. {exc.hint}", "href": "#kind"}]},
             status_code=exc.status_code,
         )  # fmt: skip

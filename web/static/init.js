@@ -24,3 +24,29 @@ for (const list of document.querySelectorAll('[data-module="app-add-another"]'))
     if (spare().length === 0) button.hidden = true
   })
 }
+
+// Tables scroll in their own box on a narrow screen, so the page itself never scrolls sideways (WCAG 1.4.10).
+// A box that does scroll can be reached and scrolled with the keyboard, and is named after its table.
+for (const table of document.querySelectorAll('table.govuk-table')) {
+  if (table.parentElement && table.parentElement.classList.contains('app-table-scroll')) continue
+  const box = document.createElement('div')
+  box.className = 'app-table-scroll'
+  table.parentNode.insertBefore(box, table)
+  box.appendChild(table)
+}
+const markScrollable = () => {
+  for (const box of document.querySelectorAll('.app-table-scroll')) {
+    if (box.scrollWidth > box.clientWidth + 1) {
+      const caption = box.querySelector('caption')
+      box.setAttribute('tabindex', '0')
+      box.setAttribute('role', 'region')
+      box.setAttribute('aria-label', caption ? caption.textContent.trim() : 'Table (scrolls sideways)')
+    } else {
+      box.removeAttribute('tabindex')
+      box.removeAttribute('role')
+      box.removeAttribute('aria-label')
+    }
+  }
+}
+markScrollable()
+window.addEventListener('resize', markScrollable)
