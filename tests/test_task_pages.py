@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from safeshare.app import App
 from safeshare.clock import FixedClock
 from safeshare.records import Episode, OpenTask, ProcessInstance, ShareDecision
-from safeshare.services import accounts
+from safeshare.services import accounts, sharing
 from tasks.forms import validate_form
 from tests.builders import Scenario
 from tests.test_share_without_consent import DECISION, start_p2
@@ -209,3 +209,19 @@ def test_a_disclosure_after_a_decision_to_share_is_started_on_the_decision_chose
     with web.app.db.read() as s:
         started = s.scalars(select(ProcessInstance).where(ProcessInstance.process_id == "disclosure_record")).all()
     assert len(started) >= 1
+
+
+def test_a_question_asked_from_the_case_page_shows_only_what_was_asked(web: WebKit) -> None:
+    case_id, _ = web.scenario.open_case(12)
+    with web.app.transaction() as s:
+        sharing.start_manager_consultation(
+            web.app,
+            s,
+            web.scenario.user(s, "pat"),
+            case_id,
+            urgency="urgent",
+            question="Can we tell the school about the move?",
+        )
+    page = text_of(sign_in(web, "max").get(f"/tasks/{advice_task(web, 'give_advice')}").text)
+    assert "Can we tell the school about the move?" in page and "Urgent: a child may come to harm" in page
+    assert "What would be shared" not in page and "Not said yet" not in page

@@ -398,7 +398,7 @@ def _build_rows(f: FormField, spec: Mapping[str, Any], ui: Mapping[str, Any], va
     nowhere = _Errors({})
     f.subfields = [_field(sub, item_properties[sub], _ui_of(item_ui, sub), path=sub, required=sub in item_required,
                           value=None, errors=nowhere, choices=choices, in_row=True) for sub in order]
-    f.item_title = str(item.get("title") or "Row")
+    f.item_title = str(item_ui.get("ui:title") or item.get("title") or "Row")
     given = [row if isinstance(row, Mapping) else {} for row in (value if isinstance(value, list) else [])]
     most = spec.get("maxItems")
     total = max(LEAST_ROWS, len(given) + 1)

@@ -9,6 +9,7 @@ Everything is in words: no ids, codes or rule numbers.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -22,6 +23,7 @@ from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
 from safeshare.records import (
     ConsentRecord,
     ManagerAdvice,
+    Notification,
     Person,
     ReceivedInformation,
     ShareDecision,
@@ -135,6 +137,54 @@ def _consultation(session: Session, view: TaskView, data: Mapping[str, Any]) -> 
     ]
     if data.get("decision_reasons"):
         rows.append(("Why they are unsure", str(data["decision_reasons"])))
+    if "in_doubt" in data:  # asked from a decision to share without consent: what the practitioner weighed
+        rows.extend(_weighed(data))
+    sections = [Section("The practitioner's question", rows)]
+    if view.task.task_spec == "give_escalated_advice":
+        happened = [
+            ("Asked for advice", _when(view.instance.started_at)),
+            ("The manager's deadline", _when(data.get("consultation_due_at")) or "Not recorded"),
+        ]
+        happened.append(("What happened", "No manager gave advice by the deadline, so it came to a senior manager."))
+        happened.extend(_notices(session, view))
+        if data.get("escalation_due_at"):
+            happened.append(("Your deadline", _when(data["escalation_due_at"])))
+        sections.append(Section("What has happened so far", happened))
+    return sections
+
+
+NOTICES = {"task_reminder": "Reminder sent to", "consultation_escalated": "Told it was escalated:"}
+
+
+def _notices(session: Session, view: TaskView) -> list[tuple[str, str]]:
+    """The reminders and escalation notices sent about this consultation since it was asked, oldest first:
+    when, and who was told (one row per sending, whatever the channels)."""
+    if view.task.case_id is None:
+        return []
+    sent = session.scalars(
+        select(Notification)
+        .where(
+            Notification.case_id == view.task.case_id,
+            Notification.template.in_(tuple(NOTICES)),
+            Notification.created_at >= view.instance.started_at,
+        )
+        .order_by(Notification.created_at, Notification.id)
+    )
+    grouped: dict[tuple[Any, str], list[int]] = {}
+    for n in sent:
+        who = grouped.setdefault((n.created_at, n.template), [])
+        if n.recipient_user_id is not None and n.recipient_user_id not in who:
+            who.append(n.recipient_user_id)
+    names = _names(session, [u for users in grouped.values() for u in users])
+    return [
+        (_when(at), f"{NOTICES[template]} {', '.join(names.get(u, 'someone') for u in users) or 'staff'}")
+        for (at, template), users in grouped.items()
+    ]
+
+
+def _weighed(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The reasons, public interest, weighing, what and with whom a practitioner unsure whether to share set out."""
+    rows: list[tuple[str, str]] = []
     grounds = [ALL_GROUND_LABELS.get(str(g), str(g)) for g in data.get("grounds") or []]
     rows.append(("Reasons for sharing without consent they considered", "; ".join(grounds) or "None chosen yet"))
     public = data.get("public_interest")
@@ -149,26 +199,7 @@ def _consultation(session: Session, view: TaskView, data: Mapping[str, Any]) -> 
             rows.append(("What might happen if it is not shared", str(weighing["if_not_shared"])))
     rows.append(("What would be shared", str(data.get("what_to_share") or "Not said yet")))
     rows.append(("With whom", _recipients(data.get("share_recipients")) or "Not said yet"))
-    sections = [Section("The practitioner's question", rows)]
-    if view.task.task_spec == "give_escalated_advice":
-        happened = [
-            ("Asked for advice", _when(view.instance.started_at)),
-            ("The manager's deadline", _when(data.get("consultation_due_at")) or "Not recorded"),
-        ]
-        if data.get("manager_reminders_sent"):
-            happened.append(("Managers reminded", _when(data.get("consultation_reminder_at")) or "Yes"))
-        happened.append(
-            (
-                "What happened",
-                "No manager gave advice by the deadline, so it came to a senior manager. The practitioner was told.",
-            )
-        )
-        if data.get("escalation_due_at"):
-            happened.append(("Your deadline", _when(data["escalation_due_at"])))
-        if data.get("senior_reminders_sent"):
-            happened.append(("Senior managers reminded", _when(data.get("escalation_reminder_at")) or "Yes"))
-        sections.append(Section("What has happened so far", happened))
-    return sections
+    return rows
 
 
 def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
@@ -248,11 +279,63 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
     return sections
 
 
+_RULE_IDS = re.compile(r"\s*\((?:R\d+(?:,\s*)?)+\)")
+
+
+def _yes_no(value: Any) -> str:
+    return {True: "Yes", False: "No"}.get(value, "Not answered") if isinstance(value, bool) else "Not answered"
+
+
+def _consent_seeking(view: TaskView, data: Mapping[str, Any]) -> list[Section]:
+    """The practitioner's competence judgement, the manager's advice on it, and who may consent."""
+    sections = []
+    if "child_competent" in data:
+        sections.append(
+            Section(
+                "The practitioner's judgement",
+                [
+                    (
+                        "Does the child understand enough to decide for themselves?",
+                        _yes_no(data.get("child_competent")),
+                    ),
+                    ("Their reasons", str(data.get("competence_reasons") or "Not given")),
+                ],
+            )
+        )
+    if view.task.task_spec == "seek_consent" and "manager_agrees_competence" in data:
+        sections.append(
+            Section(
+                "The manager's advice on the judgement",
+                [
+                    ("Agrees with the judgement", _yes_no(data.get("manager_agrees_competence"))),
+                    ("Advice", str(data.get("competence_advice") or "Not given")),
+                ],
+            )
+        )
+    if view.task.task_spec == "seek_consent" and data.get("consent_from"):
+        basis = _RULE_IDS.sub("", str(data.get("consent_basis") or "")).strip()
+        sections.append(
+            Section(
+                "Who may consent",
+                [
+                    (
+                        "Consent is given or refused by",
+                        CONSENT_FROM.get(str(data["consent_from"]), str(data["consent_from"])),
+                    ),
+                    ("Why", basis or "Not recorded"),
+                ],
+            )
+        )
+    return sections
+
+
 def task_context(app: App, session: Session, view: TaskView) -> TaskContext:
     """What the task's page shows beside its form (the caller has checked the user may see the task)."""
     context = TaskContext(question=str(view.form_schema.get("description") or ""))
     if view.task.task_spec in ADVICE_TASKS:
         context.sections.extend(_consultation(session, view, task_data(app, session, view)))
+    elif view.task.task_spec in ("advise_on_competence", "seek_consent"):
+        context.sections.extend(_consent_seeking(view, task_data(app, session, view)))
     if view.task.case_id is not None:
         context.sections.extend(_case_facts(session, app, view.task.case_id))
     return context
