@@ -289,7 +289,7 @@ def _yes_no(value: Any) -> str:
 def _consent_seeking(view: TaskView, data: Mapping[str, Any]) -> list[Section]:
     """The practitioner's competence judgement, the manager's advice on it, and who may consent."""
     sections = []
-    if "child_competent" in data:
+    if isinstance(data.get("child_competent"), bool):  # judged only for a child under 16
         sections.append(
             Section(
                 "The practitioner's judgement",
@@ -302,7 +302,7 @@ def _consent_seeking(view: TaskView, data: Mapping[str, Any]) -> list[Section]:
                 ],
             )
         )
-    if view.task.task_spec == "seek_consent" and "manager_agrees_competence" in data:
+    if view.task.task_spec == "seek_consent" and isinstance(data.get("manager_agrees_competence"), bool):
         sections.append(
             Section(
                 "The manager's advice on the judgement",

@@ -103,6 +103,7 @@ def test_consent_is_sought_from_whoever_may_give_it(
             "child": "the child, judged able to decide",
             "person_with_pr": "a person with parental responsibility"}[consent_from] in facts  # fmt: skip
     assert "(R2)" not in facts and "(R3)" not in facts
+    assert ("The practitioner's judgement" in facts) == (competent is not None)  # asked only under 16
     explain(pat)
     pat.get_by_label("Refused", exact=True).check()
     pat.get_by_role("group", name="Who gave or refused consent").get_by_label(who).check()
