@@ -31,9 +31,45 @@ def _field_of(error: ValidationError) -> str:
     return path or "(form)"
 
 
+def _spec_at(schema: Any, path: list[Any]) -> Any:
+    """The schema of the question at ``path`` (through parts and rows); {} when the schema does not say."""
+    spec = schema
+    for step in path:
+        if not isinstance(spec, dict):
+            return {}
+        spec = spec.get("items", {}) if isinstance(step, int) else (spec.get("properties") or {}).get(step, {})
+    return spec if isinstance(spec, dict) else {}
+
+
+def _is_choice(spec: dict[str, Any]) -> bool:
+    items = spec.get("items")
+    parts: list[dict[str, Any]] = [spec, items] if isinstance(items, dict) else [spec]
+    choice_words = ("enum", "oneOf", "const")
+    return spec.get("type") in ("boolean", "integer") or any(key in part for part in parts for key in choice_words)
+
+
+def required_message(name: str, spec: dict[str, Any]) -> str:
+    """What to say when a question is left unanswered, naming it: the form's own words (``x-errorMessages``),
+    else "Select an answer to ..." for a choice, "Complete ..." for a question with parts, "Answer ..." for a
+    question or a list, "Enter ..." for an answer to type."""
+    own = spec.get("x-errorMessages")
+    if isinstance(own, dict) and own.get("required"):
+        return str(own["required"])
+    title = str(spec.get("title") or name.replace("_", " ").capitalize()).strip()
+    if _is_choice(spec):
+        return f"Select an answer to “{title}”"
+    if spec.get("type") == "object" and not title.endswith("?"):
+        return f"Complete “{title}”"
+    if spec.get("type") in ("object", "array") or title.endswith("?"):
+        return f"Answer “{title}”"
+    return f"Enter {title[:1].lower()}{title[1:]}"
+
+
 def _message(error: ValidationError, schema: dict[str, Any]) -> str:
     if error.validator == "required":
-        return "This field is required"
+        match = _REQUIRED.search(error.message)
+        name = match.group(1) if match else ""
+        return required_message(name, _spec_at(schema, [*error.absolute_path, name]))
     if error.validator == "additionalProperties":
         return "This field is not part of the form"
     if error.validator == "minLength":

@@ -156,7 +156,7 @@ def test_complete_task_invalid_form_names_each_field_and_changes_nothing(
     body = assert_error(r, 422, "child_competent")
     assert body["fields"] == {
         "child_competent": "Must be boolean",
-        "competence_reasons": "This field is required",
+        "competence_reasons": "Enter reasons for your judgement",
         "surprise": "This field is not part of the form",
     }
     assert web.counts() == before

@@ -241,7 +241,7 @@ def test_r11_a_share_with_no_ground_and_no_public_interest_judgement_is_refused(
     case_id, _ = scenario.open_case(14)
     instance = start_p2(scenario, case_id)
     errors = form_errors(scenario, instance, "decide_grounds", "pat", {**DECISION, "grounds": []})
-    assert errors == {"public_interest": "This field is required"}
+    assert errors == {"public_interest": "Complete “Public-interest judgement”"}
     assert lawful_basis_for_sharing_without_consent([], None, WEIGHED)[0].field == "grounds"
     assert count(scenario, ShareDecision) == 0 and count(scenario, Disclosure) == 0
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_grounds"]
@@ -252,7 +252,8 @@ def test_r11_proportionality_and_the_risk_of_not_sharing_are_asked_even_with_a_g
     instance = start_p2(scenario, case_id)
     with_ground = {**DECISION, "grounds": ["harm_to_child"]}
     unweighed = {k: v for k, v in with_ground.items() if k != "weighing"}
-    assert form_errors(scenario, instance, "decide_grounds", "pat", unweighed) == {"weighing": "This field is required"}
+    unweighed_errors = form_errors(scenario, instance, "decide_grounds", "pat", unweighed)
+    assert unweighed_errors == {"weighing": "Complete “Weighing it up”"}
     out_of_proportion = {**with_ground, "weighing": {**WEIGHED, "proportionate": False}}
     errors = form_errors(scenario, instance, "decide_grounds", "pat", out_of_proportion)
     assert errors["weighing"].startswith("Information can be shared without consent only if sharing is in proportion")
@@ -285,7 +286,7 @@ def test_r14_a_court_order_is_named_by_reference_court_and_date(scenario: Scenar
     instance = start_p2(scenario, case_id)
     statutory = {**DECISION, "grounds": ["statutory_duty_or_court_order"]}
     assert form_errors(scenario, instance, "decide_grounds", "pat", statutory) == {
-        "legal_basis": "This field is required"
+        "legal_basis": "Complete “The statutory duty or court order”"
     }
     vague = {**statutory, "legal_basis": {"kind": "court_order", "reference": "ZW26C00412"}}
     assert set(form_errors(scenario, instance, "decide_grounds", "pat", vague)) == {
@@ -482,7 +483,7 @@ def test_r21_when_and_by_whom_the_disclosure_was_made_are_entered(scenario: Scen
             scenario.complete(instance, "enter_disclosure", "pat", data)
     no_person = {k: v for k, v in DISCLOSED.items() if k != "recipient_contact"}
     assert form_errors(scenario, instance, "enter_disclosure", "pat", no_person) == {
-        "recipient_contact": "This field is required"
+        "recipient_contact": "Answer “Who received it?”"
     }
     assert count(scenario, Disclosure) == 0
     scenario.app.clock.advance(timedelta(hours=3))  # recorded at 14:00, shared by Pip at 11:30

@@ -114,10 +114,10 @@ def test_a_row_answer_left_out_is_shown_beside_it_and_what_was_chosen_is_kept(we
     assert r.status_code == 422
     summary = block(r.text, 'govuk-error-summary__list"', "</ul>")
     assert 'href="#identity_documents-1-document"' in summary  # the link goes to the question in the row
-    assert "Identity documents seen: Document 2 document: This field is required" in summary
+    assert "Identity documents seen: Document 2: Select an answer to “Document”" in summary
     assert "Must be boolean" not in r.text
     row = block(r.text, "Document 2</h2>", "Document 3</h2>")
-    assert 'id="identity_documents-1-document-error"' in row and "This field is required" in row
+    assert 'id="identity_documents-1-document-error"' in row and "Select an answer to “Document”" in row
     assert "govuk-select--error" in tag(row, "select", name="identity_documents-1-document")
     assert "checked" in tag(r.text, "input", name="identity_documents-1-has_photo", value="no")  # kept
     assert "checked" not in tag(r.text, "input", name="identity_documents-1-has_photo", value="yes")
@@ -352,9 +352,9 @@ def test_errors_are_shown_beside_the_part_they_are_about() -> None:
     assert error_summary(fields) == [
         {"text": "What might happen if the information is shared?: Enter at least 10 characters",
          "href": "#weighing.if_shared"},
-        {"text": "What might happen if it is not shared?: Enter what might happen if it is not shared",
+        {"text": "Enter what might happen if it is not shared",
          "href": "#weighing.if_not_shared"},
-        {"text": "What would be shared?: Enter what would be shared", "href": "#what_to_share"}]
+        {"text": "Enter what would be shared", "href": "#what_to_share"}]
     html = render_fields(decision_form(), values, errors)
     assert 'id="weighing.if_shared-error"' in html and "govuk-textarea--error" in tag(
         html, "textarea", name="weighing.if_shared")

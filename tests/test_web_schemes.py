@@ -144,9 +144,10 @@ def test_missing_answers_are_named_in_the_summary_and_beside_each_field_and_noth
     empty = client.post("/schemes/new", data={"csrf_token": csrf})
     assert empty.status_code == 422 and "Error: Start an application" in empty.text
     summary = empty.text.split('govuk-error-summary__list"')[1].split("</ul>")[0]
-    for anchor, question in [("route", "Which scheme is this?"), ("subject_name", "Subject&#39;s full name"),
-                             ("concern", "What is the concern?")]:
-        assert f'href="#{anchor}"' in summary and f"{question}: This field is required" in summary
+    for anchor, message in [("route", "Select an answer to “Which scheme is this?”"),
+                            ("subject_name", "Enter subject&#39;s full name"),
+                            ("concern", "Answer “What is the concern?”")]:
+        assert f'href="#{anchor}"' in summary and message in summary
     assert summary.count("<li>") == 3  # nothing asked of a route not chosen
     assert 'id="subject_name-error"' in empty.text and 'id="concern-error"' in empty.text
 
@@ -166,7 +167,7 @@ def test_missing_answers_are_named_in_the_summary_and_beside_each_field_and_noth
 
     # A child row with an age but no name is pointed out by row.
     row = client.post("/schemes/new", data={**DVDS_FORM, "csrf_token": csrf, "children-0-age": "4"})
-    assert row.status_code == 422 and "Child 1 name: This field is required" in row.text
+    assert row.status_code == 422 and "Child 1: Enter full name" in row.text
 
     assert stored(web) == before
 

@@ -133,7 +133,8 @@ def test_posting_an_incomplete_form_shows_errors_beside_each_field_and_changes_n
                                            "explained_what": "Health notes"})
     assert r.status_code == 422
     assert "There is a problem" in r.text and 'href="#explained_how"' in r.text
-    assert 'id="explained_how-error"' in r.text and "This field is required" in r.text
+    assert 'id="explained_how-error"' in r.text and "Enter how it will be shared" in r.text  # names the question
+    assert "This field is required" not in r.text
     assert 'value="Health notes"' in r.text  # what was typed is kept
     assert web.counts() == before
 

@@ -30,6 +30,12 @@ no choice is ticked.
 Posted values are converted to the schema's types and empty answers are left out, so the
 server-side validator reports missing fields by name. Fields named ``*_person_id`` are offered
 as a choice of the people on the case.
+
+A picker (``ui:options.choices``: the name of a list the page fills from the case, such as "people",
+"staff", "recipients", "decisions" or "received") offers the case's own records as a choice, so nobody
+types an id or a code: radios, or a drop-down with ``ui:widget: select`` or inside a row. Its answer is
+read back in the schema's type (an integer id, or the words chosen). A picker whose list is empty says so
+(``ui:options.emptyText``) and cannot be answered.
 """
 
 from __future__ import annotations
@@ -40,13 +46,21 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from tasks.forms import required_message
+
 #: The rows a list draws at least (given and empty); with JavaScript, the empty ones after the first are shown
 #: one by one by "Add another". Never more than the list's ``maxItems``; always one empty row after those given.
 LEAST_ROWS = 4
 #: The value posted by a list of choices' exclusive "none of these" box; never part of the answer.
 NONE_CHOICE = "__none__"
 REAL_DATE = "Enter a real date, for example 27 3 2026"
-REQUIRED = "This field is required"  # the validator's words for an answer left out (tasks/forms.py)
+
+#: The words the validator once used for an answer left out (errors passed in by older callers still get the
+#: question's own words).
+REQUIRED = "This field is required"
+#: Lists of choices filled from the case, by the name a uiSchema gives them (``ui:options.choices``):
+#: each choice as (value as posted, words shown).
+Choices = Mapping[str, list[tuple[str, str]]]
 
 
 @dataclass
@@ -73,6 +87,9 @@ class FormField:
     none_option: tuple[str, str] | None = None  # checkboxes: the exclusive "none of these" (value, words)
     max_length: int | None = None  # textarea: drawn with a character count
     widget_rows: int = 4  # textarea: its height
+    error_named: bool = False  # the error names the question itself ("Enter your reasons")
+    placeholder: str = ""  # select: the words of its empty first choice (``ui:options.placeholder``)
+    empty_text: str = ""  # a picker (or a person question) with nothing to choose: what it says instead
     path: str = ""  # where the answer sits in the data ("weighing.if_shared", "items.0.story")
 
     def date_parts(self) -> dict[str, str]:
@@ -113,6 +130,8 @@ def _kind(name: str, spec: Mapping[str, Any], ui: Mapping[str, Any] | None = Non
     ui = ui or {}
     widget = ui.get("ui:widget")
     kind = spec.get("type")
+    if picker_source(ui) and kind in ("integer", "string"):
+        return "select" if widget == "select" or in_row else "radios"
     if _choices(spec) is not None and kind != "array":
         if widget == "select" or in_row:
             return "select"
@@ -195,6 +214,12 @@ def _ordered(properties: Mapping[str, Any], ui: Mapping[str, Any]) -> list[str]:
     return [*listed, *rest]
 
 
+def picker_source(ui: Mapping[str, Any]) -> str:
+    """The name of the list from the case a question offers (``ui:options.choices``); "" when it is not a picker."""
+    source = _options(ui).get("choices")
+    return source if isinstance(source, str) else ""
+
+
 def _ui_of(ui: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     sub = ui.get(name)
     return sub if isinstance(sub, Mapping) else {}
@@ -246,13 +271,16 @@ def error_summary(fields: list[FormField]) -> list[dict[str, str]]:
     for f in fields:
         if f.error:
             href = f"#{f.name}-day" if f.kind == "date" else f"#{f.name}"
-            entries.append({"text": f"{f.label}: {f.error}" if f.label else f.error, "href": href})
+            entries.append({"text": f"{f.label}: {f.error}" if f.label and not f.error_named else f.error,
+                            "href": href})
         for i, row in enumerate(f.rows):
             for sub, cell in zip(f.subfields, row, strict=True):
                 if cell.error:
                     href = f"#{cell.name}-day" if cell.kind == "date" else f"#{cell.name}"
-                    entries.append({"text": f"{f.label}: {f.item_title} {i + 1} {_words(sub.name)}: {cell.error}",
-                                    "href": href})
+                    where = f"{f.label}: {f.item_title} {i + 1}"
+                    text = f"{where}: {cell.error}" if cell.error_named else \
+                        f"{where} {_words(sub.name)}: {cell.error}"
+                    entries.append({"text": text, "href": href})
         entries.extend(error_summary(f.parts))
         for revealed in f.reveals.values():
             entries.extend(error_summary(revealed))
@@ -284,7 +312,7 @@ def _field(
     required: bool,
     value: Any,
     errors: _Errors,
-    people: list[tuple[int, str]] | None,
+    choices: Choices,
     in_row: bool = False,
 ) -> FormField:
     """One question, drawn the same way at the top of a form, as a part and in a row (bar a choice, see
@@ -294,18 +322,23 @@ def _field(
     f = FormField(name=name, kind=kind, label=str(ui.get("ui:title") or _label(name, spec)), hint=hint,
                   required=required, value=value, path=path)
     options = _options(ui)
-    if kind in {"radios", "select", "checkboxes"}:
-        choices = _choices(_items(spec) if kind == "checkboxes" else spec) or []
+    if source := picker_source(ui):
+        f.options = list(choices.get(source, []))
+        f.empty_text = str(options.get("emptyText") or "None recorded on this case")
+        f.placeholder = str(options.get("placeholder") or "")
+        f.value = None if value is None else str(value)
+    elif kind in {"radios", "select", "checkboxes"}:
+        choices_ = _choices(_items(spec) if kind == "checkboxes" else spec) or []
         labels = options.get("enumNames") or ui.get("ui:enumNames")
         f.options = [(v, str(labels[i]) if isinstance(labels, list) and i < len(labels) else words)
-                     for i, (v, words, _) in enumerate(choices)]
+                     for i, (v, words, _) in enumerate(choices_)]
         explicit = ui.get("ui:enumHints") or spec.get("x-hints") or _items(spec).get("x-hints")
         if isinstance(explicit, Mapping):  # hints named per choice: the description stays whole
             f.option_hints = {str(k): str(v) for k, v in explicit.items()}
-        elif any(h for _, _, h in choices):
-            f.option_hints = {v: h for v, _, h in choices if h}
+        elif any(h for _, _, h in choices_):
+            f.option_hints = {v: h for v, _, h in choices_ if h}
         else:
-            f.hint, f.option_hints = _option_hints(f.hint, [v for v, _, _ in choices])
+            f.hint, f.option_hints = _option_hints(f.hint, [v for v, _, _ in choices_])
         if kind == "select" and f.option_hints:  # a drop-down cannot show a hint per choice: the hint lists them
             words = dict(f.options)
             f.hint = " ".join([f.hint, *(f"{words[v]}: {h}" for v, h in f.option_hints.items() if v in words)]).strip()
@@ -314,7 +347,8 @@ def _field(
         if kind == "checkboxes" and isinstance(none, Mapping):
             f.none_option = (NONE_CHOICE, str(none.get("label") or "None of these"))
     elif kind == "person":
-        f.options = [(str(pid), label) for pid, label in (people or [])]
+        f.options = list(choices.get("people", []))
+        f.empty_text = "No people are recorded on this case"
     elif kind == "string_list":
         f.value = "\n".join(str(v) for v in value or []) if isinstance(value, list) else value
     elif kind == "textarea":
@@ -324,15 +358,17 @@ def _field(
         f.hint = f"{f.hint} {ui['ui:help']}".strip()
 
     if kind == "object":
-        _build_parts(f, spec, ui, value, errors, people)
+        _build_parts(f, spec, ui, value, errors, choices)
         f.value = None
     elif kind == "object_list":
-        _build_rows(f, spec, ui, value, errors, people)
+        _build_rows(f, spec, ui, value, errors, choices)
         f.value = None
     f.error = errors.take(path, deep=kind not in {"object", "object_list"})
     own = options.get("errorMessages")  # the question's own words for an error, by the schema word it breaks
-    if isinstance(own, Mapping) and f.error == REQUIRED and own.get("required"):
-        f.error = str(own["required"])
+    if f.error in (required_message(path.rsplit(".", 1)[-1], dict(spec)), REQUIRED):
+        if isinstance(own, Mapping) and own.get("required"):
+            f.error = str(own["required"])
+        f.error_named = f.error != REQUIRED  # the message names the question: the error summary shows it alone
     if kind == "date" and value is not None and not _is_date(value):
         f.error = REAL_DATE  # typed but not a date: the validator's "Must be string" says nothing to a person
     return f
@@ -347,13 +383,13 @@ def _is_date(value: Any) -> bool:
 
 
 def _build_parts(f: FormField, spec: Mapping[str, Any], ui: Mapping[str, Any], value: Any, errors: _Errors,
-                 people: list[tuple[int, str]] | None) -> None:
+                 choices: Choices) -> None:
     given = value if isinstance(value, Mapping) else {}
-    f.parts = _questions(spec, ui, given, errors, people, prefix=f.name, path=f.path)
+    f.parts = _questions(spec, ui, given, errors, choices, prefix=f.name, path=f.path)
 
 
 def _build_rows(f: FormField, spec: Mapping[str, Any], ui: Mapping[str, Any], value: Any, errors: _Errors,
-                people: list[tuple[int, str]] | None) -> None:
+                choices: Choices) -> None:
     item = _items(spec)
     item_ui = _ui_of(ui, "items")
     item_required = set(_required_anywhere(item))
@@ -361,8 +397,8 @@ def _build_rows(f: FormField, spec: Mapping[str, Any], ui: Mapping[str, Any], va
     order = _ordered(item_properties, item_ui)
     nowhere = _Errors({})
     f.subfields = [_field(sub, item_properties[sub], _ui_of(item_ui, sub), path=sub, required=sub in item_required,
-                          value=None, errors=nowhere, people=people, in_row=True) for sub in order]
-    f.item_title = str(item.get("title") or "Row")
+                          value=None, errors=nowhere, choices=choices, in_row=True) for sub in order]
+    f.item_title = str(item_ui.get("ui:title") or item.get("title") or "Row")
     given = [row if isinstance(row, Mapping) else {} for row in (value if isinstance(value, list) else [])]
     most = spec.get("maxItems")
     total = max(LEAST_ROWS, len(given) + 1)
@@ -375,7 +411,7 @@ def _build_rows(f: FormField, spec: Mapping[str, Any], ui: Mapping[str, Any], va
         row = given[i] if i < len(given) else {}
         cells = [_field(f"{f.name}-{i}-{sub}", item_properties[sub], _ui_of(item_ui, sub),
                         path=f"{f.path}.{i}.{sub}", required=sub in item_required, value=row.get(sub),
-                        errors=errors, people=people, in_row=True) for sub in order]
+                        errors=errors, choices=choices, in_row=True) for sub in order]
         f.rows.append(cells)
 
 
@@ -384,7 +420,7 @@ def _questions(
     ui: Mapping[str, Any],
     values: Mapping[str, Any],
     errors: _Errors,
-    people: list[tuple[int, str]] | None,
+    choices: Choices,
     *,
     prefix: str = "",
     path: str = "",
@@ -396,7 +432,7 @@ def _questions(
     fields = [
         _field(f"{prefix}.{name}" if prefix else name, properties[name], _ui_of(ui, name),
                path=f"{path}.{name}" if path else name, required=name in required, value=values.get(name),
-               errors=errors, people=people)
+               errors=errors, choices=choices)
         for name in _ordered(properties, ui)
     ]
     by_key = {f.path.rsplit(".", 1)[-1]: f for f in fields}
@@ -440,12 +476,19 @@ def build_fields(
     errors: Mapping[str, str] | None = None,
     people: list[tuple[int, str]] | None = None,
     uischema: Mapping[str, Any] | None = None,
+    choices: Choices | None = None,
 ) -> list[FormField]:
     """The questions to show, in order, filled with ``values`` and each with its error (a part's, a row's and
-    a revealed question's errors beside them; an error no question takes is a note at the top)."""
+    a revealed question's errors beside them; an error no question takes is a note at the top).
+
+    ``choices`` are the lists from the case a picker offers, by name; ``people`` (the people on the case, for
+    ``*_person_id`` questions) is the list named "people"."""
     ui = uischema if uischema is not None else uischema_of(schema)
     left = _Errors(errors or {})
-    fields = _questions(schema, ui, values or {}, left, people)
+    lists: dict[str, list[tuple[str, str]]] = dict(choices or {})
+    if people is not None:
+        lists["people"] = [(str(pid), label) for pid, label in people]
+    fields = _questions(schema, ui, values or {}, left, lists)
     loose = field_errors_by_field(left.left)
     for f in fields:  # an error under a question that has no place for it (e.g. a part not in the form)
         if f.name in loose:
@@ -509,6 +552,8 @@ def _answer(form: Mapping[str, Any], key: str, kind: str, spec: Mapping[str, Any
     if kind == "object_list":
         return _rows(key, spec, ui, form) or None
     raw = str(form.get(key, "")).strip()
+    if raw and kind in {"radios", "select"} and spec.get("type") == "integer":
+        return _convert("integer", raw)  # a picker of records: the id chosen
     return _convert(kind, raw) if raw else None
 
 

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.access import require_case, require_role
 from safeshare.audit import record_event
-from safeshare.errors import ConflictError, DomainRuleError, NotFoundError
+from safeshare.errors import ConflictError, DomainRuleError, FormValidationError, NotFoundError
 from safeshare.records import (
     Case,
     ConsentRecord,
@@ -205,9 +205,19 @@ def _consent_start_data(
 
 
 def start_episode(app: App, session: Session, user: User, case_id: int, purpose: str) -> ProcessInstance:
-    """Begin an episode of work and start seeking consent for it (R1, R9)."""
+    """Begin an episode of work and start seeking consent for it (R1, R9).
+
+    Its purpose is what tells one episode's tasks from another's: it must be given (3 characters at
+    least, as the API asks), whether the episode is started from a page, the API or the CLI."""
     require_role(user, Role.PRACTITIONER)
     case = require_case(session, user, case_id)
+    purpose = purpose.strip()
+    if len(purpose) < 3:
+        raise FormValidationError(
+            "Enter the purpose of the episode of work",
+            {"purpose": "Enter the purpose of the episode of work, for example: support at school"},
+            "Say what the work is for, in a few words",
+        )
     child = subject_of(session, case)
     episode = Episode(
         case_id=case.id, subject_person_id=child.id, purpose=purpose, started_at=app.clock.now(), started_by_id=user.id

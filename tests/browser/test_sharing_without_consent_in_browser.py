@@ -112,7 +112,7 @@ def test_a_practitioner_shares_in_the_public_interest_when_no_reason_fits(site: 
     decide_to_share(page)
     submit(page)  # no reason chosen and no judgement yet: the page asks for it beside the question
     page.locator(".govuk-error-summary").wait_for()
-    assert "Public-interest judgement" in page.locator(".govuk-error-summary").inner_text()
+    assert "Make a public-interest judgement" in page.locator(".govuk-error-summary").inner_text()
     shoot(page, "21-share-decision-asks-for-a-public-interest-judgement")
     page.get_by_label("To protect children or other people from harm").check()
     page.get_by_label("Why is sharing justified in the public interest?").fill(
@@ -179,7 +179,7 @@ def test_a_disclosure_is_recorded_after_a_decision_to_share(site: Site) -> None:
     page.get_by_role("link", name="Record the disclosure").click()
     page.get_by_role("heading", name="Record the disclosure").wait_for()
     page.get_by_label("When was the information shared?").fill("2026-11-23T11:30")  # the test clock says 09:00
-    page.get_by_label("Which agency received it?").fill("School nursing")
+    question(page, "Which agency received it?").get_by_label("School nursing").check()  # from the decision
     page.get_by_label("Who received it?").fill("Jo Patel, school nurse")
     page.get_by_label("Secure email").check()
     page.get_by_label("Why do they need it?").fill("So the school nurse can check on him")

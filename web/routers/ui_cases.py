@@ -12,6 +12,7 @@ from safeshare.errors import FormValidationError
 from safeshare.records import Case, Role
 from safeshare.services import cancellation, listing, queues, sharing
 from safeshare.services.case_view import view_case
+from safeshare.services.task_context import case_choices
 from web.auth import acting, safeshare_app
 from web.lists import filter_errors, pagination
 from web.params import PathId
@@ -41,9 +42,11 @@ def case_page(case_id: PathId, request: Request) -> Response:
 
 
 def render_case(
-    request: Request, case_id: int, error_list: list[dict[str, str]] | None = None, status_code: int = 200
+    request: Request, case_id: int, error_list: list[dict[str, str]] | None = None, status_code: int = 200,
+    field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
 ) -> Response:
-    """The case page (an audited view); also re-shown with errors when starting work on it was refused."""
+    """The case page (an audited view); also re-shown with errors when starting work on it was refused
+    (``field_errors`` by "<action>-<question>", beside the question, with the answers given in ``values``)."""
     app = safeshare_app(request)
     with acting(request) as (session, user):
         view = view_case(app, session, user, case_id)
@@ -68,6 +71,11 @@ def render_case(
                 "cancelled": cancellation.cancellations(view.audit),
                 "may_cancel": {i.id for i in view.instances if cancellation.may_cancel(user, view.case, i)},
                 "view_events": sorted(listing.AUDIT_KINDS["views"][1]),
+                "field_errors": field_errors or {},
+                "values": values or {},
+                "basis_choices": case_choices(session, case_id)["decisions"],
+                "has_consent": any(r.status == "active" and r.outcome in ("given", "given_with_restrictions")
+                                   for r in view.consents),
             },
             status_code=status_code,
         )

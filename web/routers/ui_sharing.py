@@ -60,6 +60,14 @@ def _start(request: Request, case_id: int, form: FormData, action: str) -> Respo
                 instance = sharing.start_information_received(app, session, user, case_id)
             task = queues.next_task_in(session, user, instance.id, app.clock.now())
             target = f"/tasks/{task.task_id}" if task else f"/cases/{case_id}"
+    except FormValidationError as exc:  # an answer on the start form itself: the error beside its question
+        field_errors = {f"{action}-{name}": message for name, message in exc.field_errors.items()}
+        anchors = {"episodes-purpose": "#purpose"}
+        return render_case(
+            request, case_id, status_code=422, field_errors=field_errors,
+            values={k: str(v) for k, v in form.items() if k != "csrf_token"},
+            error_list=[{"text": m, "href": anchors.get(k, f"#start-{action}")} for k, m in field_errors.items()],
+        )
     except SafeshareError as exc:
         if exc.status_code in (401, 403, 404):
             raise

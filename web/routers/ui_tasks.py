@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import DomainRuleError, FormValidationError
 from safeshare.services import listing, queues
+from safeshare.services.task_context import case_choices, task_context
 from tasks import service
 from web.auth import acting, safeshare_app
 from web.forms import build_fields, error_summary
@@ -60,7 +61,7 @@ def _task_page(
     app = safeshare_app(request)
     with acting(request, write=False) as (session, user):
         view = service.show_task(app, session, user, task_id)
-        fields = build_fields(view.form_schema, values, errors, queues.people_choices(session, view.task.case_id))
+        fields = build_fields(view.form_schema, values, errors, choices=case_choices(session, view.task.case_id))
         error_list = summary or error_summary(fields)
         return render(
             request,
@@ -72,6 +73,7 @@ def _task_page(
                 "case": view.case,
                 "schema": view.form_schema,
                 "fields": fields,
+                "context": task_context(app, session, view),
                 "error_list": error_list,
                 "overdue": bool(view.task.due_at and view.task.due_at < app.clock.now()),
                 "restrictions": queues.active_restrictions(session, view.task.case_id),

@@ -1,0 +1,408 @@
+"""What a task's page shows beside its form: what the person must decide and the facts that bear on it,
+and the lists of the case's own records its pickers offer.
+
+A manager asked for advice sees the practitioner's question, the reasons for sharing they weighed, what
+would be shared and with whom; a senior manager given an escalated consultation sees the same and what has
+happened so far. Every task on a case shows the child, the consent on the case, earlier decisions and advice.
+Everything is in words: no ids, codes or rule numbers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+from uuid import UUID
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
+from safeshare.records import (
+    ConsentRecord,
+    ManagerAdvice,
+    Notification,
+    Person,
+    ReceivedInformation,
+    ShareDecision,
+    User,
+)
+
+if TYPE_CHECKING:
+    from safeshare.app import App
+    from tasks.service import TaskView
+
+URGENCY = {
+    "immediate_risk": "Immediate risk: a child may come to harm within hours",
+    "urgent": "Urgent: a child may come to harm within a day or two",
+    "standard": "Standard",
+}
+ADVICE = {"share": "Share", "do_not_share": "Do not share", "seek_consent_first": "Seek consent first"}
+DECISION = {
+    "share": "Share without consent",
+    "do_not_share": "Do not share",
+    "seek_consent_first": "Seek consent first",
+}
+CONSENT_OUTCOME = {
+    "given": "Consent given",
+    "given_with_restrictions": "Consent given with restrictions",
+    "refused": "Consent refused",
+    "not_sought": "Consent not sought",
+}
+CONSENT_FROM = {
+    "adult": "the person, an adult",
+    "young_person": "the young person (16 or over)",
+    "child": "the child, judged able to decide",
+    "person_with_pr": "a person with parental responsibility",
+}
+ADVICE_TASKS = ("give_advice", "give_escalated_advice")
+
+
+@dataclass
+class Section:
+    """A heading and its rows (question, answer), all in words."""
+
+    heading: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class TaskContext:
+    """What the person must decide (``question``) and the sections of facts shown beside the form."""
+
+    question: str = ""
+    sections: list[Section] = field(default_factory=list)
+
+
+def _when(value: Any) -> str:
+    """A time as people read it: 24 Nov 2026, 14:05; a date: 24 Nov 2026; anything else as given."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, datetime):
+        return value.strftime("%-d %b %Y, %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%-d %b %Y")
+    return ""
+
+
+def _age(born: date | None, today: date) -> str:
+    if born is None:
+        return "Not recorded"
+    years = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return f"{years} ({born.strftime('%-d %B %Y')})"
+
+
+def _recipients(rows: Any) -> str:
+    """Recipients as "School nursing (Jo Patel)"; one a line."""
+    names = []
+    for r in rows if isinstance(rows, list) else []:
+        if isinstance(r, Mapping) and r.get("agency"):
+            who = r.get("contact") or r.get("person") or r.get("name")
+            names.append(f"{r['agency']} ({who})" if who else str(r["agency"]))
+    return "; ".join(names)
+
+
+def task_data(app: App, session: Session, view: TaskView) -> dict[str, Any]:
+    """The data the process holds at this task (read from its saved state; the live cache is left alone)."""
+    engine = app.engine
+    row = view.instance
+    engine.definition_of(session, row)  # registers the definition so the serializer finds it by hash
+    workflow = engine.serializer.loads(row.state_json, row.definition_hash)
+    task = workflow.get_task_from_id(UUID(view.task.task_id))
+    return dict(task.data) if task is not None else {}
+
+
+def _names(session: Session, ids: list[int | None]) -> dict[int, str]:
+    wanted = [i for i in ids if i is not None]
+    if not wanted:
+        return {}
+    return {u.id: u.display_name for u in session.scalars(select(User).where(User.id.in_(wanted)))}
+
+
+def _consultation(session: Session, view: TaskView, data: Mapping[str, Any]) -> list[Section]:
+    """The practitioner's question and what they weighed; for an escalated one, what happened so far."""
+    asker = data.get("practitioner_user_id")
+    names = _names(session, [asker if isinstance(asker, int) else None, view.instance.started_by_id])
+    asked_by = names.get(asker) if isinstance(asker, int) else names.get(view.instance.started_by_id or -1)
+    rows = [
+        ("Question", str(data.get("question") or "Not given")),
+        ("How urgent", URGENCY.get(str(data.get("urgency")), "Not given")),
+        ("Asked by", asked_by or "Not recorded"),
+        ("Asked on", _when(view.instance.started_at)),
+    ]
+    if data.get("decision_reasons"):
+        rows.append(("Why they are unsure", str(data["decision_reasons"])))
+    if "in_doubt" in data:  # asked from a decision to share without consent: what the practitioner weighed
+        rows.extend(_weighed(data))
+    sections = [Section("The practitioner's question", rows)]
+    if view.task.task_spec == "give_escalated_advice":
+        happened = [
+            ("Asked for advice", _when(view.instance.started_at)),
+            ("The manager's deadline", _when(data.get("consultation_due_at")) or "Not recorded"),
+        ]
+        happened.append(("What happened", "No manager gave advice by the deadline, so it came to a senior manager."))
+        happened.extend(_notices(session, view))
+        if data.get("escalation_due_at"):
+            happened.append(("Your deadline", _when(data["escalation_due_at"])))
+        sections.append(Section("What has happened so far", happened))
+    return sections
+
+
+NOTICES = {"task_reminder": "Reminder sent to", "consultation_escalated": "Told it was escalated:"}
+
+
+def _notices(session: Session, view: TaskView) -> list[tuple[str, str]]:
+    """The reminders and escalation notices sent about this consultation since it was asked, oldest first:
+    when, and who was told (one row per sending, whatever the channels)."""
+    if view.task.case_id is None:
+        return []
+    sent = session.scalars(
+        select(Notification)
+        .where(
+            Notification.case_id == view.task.case_id,
+            Notification.template.in_(tuple(NOTICES)),
+            Notification.created_at >= view.instance.started_at,
+        )
+        .order_by(Notification.created_at, Notification.id)
+    )
+    grouped: dict[tuple[Any, str], list[int]] = {}
+    for n in sent:
+        who = grouped.setdefault((n.created_at, n.template), [])
+        if n.recipient_user_id is not None and n.recipient_user_id not in who:
+            who.append(n.recipient_user_id)
+    names = _names(session, [u for users in grouped.values() for u in users])
+    return [
+        (_when(at), f"{NOTICES[template]} {', '.join(names.get(u, 'someone') for u in users) or 'staff'}")
+        for (at, template), users in grouped.items()
+    ]
+
+
+def _weighed(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """The reasons, public interest, weighing, what and with whom a practitioner unsure whether to share set out."""
+    rows: list[tuple[str, str]] = []
+    grounds = [ALL_GROUND_LABELS.get(str(g), str(g)) for g in data.get("grounds") or []]
+    rows.append(("Reasons for sharing without consent they considered", "; ".join(grounds) or "None chosen yet"))
+    public = data.get("public_interest")
+    if isinstance(public, Mapping) and public:
+        interests = "; ".join(PUBLIC_INTERESTS.get(str(i), str(i)) for i in public.get("interests") or [])
+        rows.append(("Public interest they considered", f"{interests}. {public.get('judgement', '')}".strip(". ")))
+    weighing = data.get("weighing")
+    if isinstance(weighing, Mapping):
+        if weighing.get("if_shared"):
+            rows.append(("What might happen if it is shared", str(weighing["if_shared"])))
+        if weighing.get("if_not_shared"):
+            rows.append(("What might happen if it is not shared", str(weighing["if_not_shared"])))
+    rows.append(("What would be shared", str(data.get("what_to_share") or "Not said yet")))
+    rows.append(("With whom", _recipients(data.get("share_recipients")) or "Not said yet"))
+    return rows
+
+
+def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
+    """The child, the consent on the case, and earlier decisions and advice, newest first."""
+    today = app.clock.now().date()
+    sections = []
+    child = session.scalars(select(Person).where(Person.case_id == case_id, Person.is_subject.is_(True))).first()
+    if child is not None:
+        sections.append(
+            Section("The child or young person", [("Name", child.full_name), ("Age", _age(child.date_of_birth, today))])
+        )
+    people = {p.id: p.full_name for p in session.scalars(select(Person).where(Person.case_id == case_id))}
+    consents = list(
+        session.scalars(
+            select(ConsentRecord).where(ConsentRecord.case_id == case_id).order_by(ConsentRecord.id.desc()).limit(3)
+        )
+    )
+    for c in consents:
+        rows = [
+            ("Outcome", CONSENT_OUTCOME.get(c.outcome, c.outcome.replace("_", " ").capitalize())),
+            (
+                "From",
+                (people.get(c.consenting_person_id) if c.consenting_person_id else None)
+                or CONSENT_FROM.get(c.consent_from, c.consent_from.replace("_", " ")),
+            ),
+        ]
+        if c.recipients:
+            rows.append(("Who it may be shared with", _recipients(c.recipients)))
+        if c.restrictions:
+            rows.append(("Restrictions the person set", "; ".join(c.restrictions)))
+        if c.status != "active":
+            rows.append(("Status", c.status.replace("_", " ").capitalize()))
+        sections.append(Section("Consent on this case", rows))
+    decisions = list(
+        session.scalars(
+            select(ShareDecision).where(ShareDecision.case_id == case_id).order_by(ShareDecision.id.desc()).limit(3)
+        )
+    )
+    names = _names(session, [d.decided_by_id for d in decisions])
+    for d in decisions:
+        grounds = "; ".join(ALL_GROUND_LABELS.get(g, g) for g in d.grounds)
+        basis = grounds or ("The public interest" if d.public_interest else "")
+        rows = [
+            ("Decision", DECISION.get(d.outcome, d.outcome.replace("_", " ").capitalize())),
+            ("Made by", f"{names.get(d.decided_by_id, 'Not recorded')}, {_when(d.decided_at)}"),
+        ]
+        if basis:
+            rows.append(("Basis", basis))
+        if d.recipients:
+            rows.append(("With whom", _recipients(d.recipients)))
+        if d.what_to_share:
+            rows.append(("What", d.what_to_share))
+        rows.append(("Reasons", d.reasons or "Not recorded"))
+        sections.append(Section("An earlier decision on sharing without consent", rows))
+    advice = list(
+        session.scalars(
+            select(ManagerAdvice).where(ManagerAdvice.case_id == case_id).order_by(ManagerAdvice.id.desc()).limit(3)
+        )
+    )
+    names = _names(session, [a.advised_by_id for a in advice])
+    for a in advice:
+        sections.append(
+            Section(
+                "Earlier advice from a manager",
+                [
+                    ("Question", a.question),
+                    ("Advice", ADVICE.get(a.decision, a.decision)),
+                    ("Reasons", a.reasons),
+                    (
+                        "Given by",
+                        f"{names.get(a.advised_by_id, 'Not recorded')}, {_when(a.advised_at)}"
+                        + (" after escalation" if a.escalated else ""),
+                    ),
+                ],
+            )
+        )
+    return sections
+
+
+_RULE_IDS = re.compile(r"\s*\((?:R\d+(?:,\s*)?)+\)")
+
+
+def _yes_no(value: Any) -> str:
+    return {True: "Yes", False: "No"}.get(value, "Not answered") if isinstance(value, bool) else "Not answered"
+
+
+def _consent_seeking(view: TaskView, data: Mapping[str, Any]) -> list[Section]:
+    """The practitioner's competence judgement, the manager's advice on it, and who may consent."""
+    sections = []
+    if isinstance(data.get("child_competent"), bool):  # judged only for a child under 16
+        sections.append(
+            Section(
+                "The practitioner's judgement",
+                [
+                    (
+                        "Does the child understand enough to decide for themselves?",
+                        _yes_no(data.get("child_competent")),
+                    ),
+                    ("Their reasons", str(data.get("competence_reasons") or "Not given")),
+                ],
+            )
+        )
+    if view.task.task_spec == "seek_consent" and isinstance(data.get("manager_agrees_competence"), bool):
+        sections.append(
+            Section(
+                "The manager's advice on the judgement",
+                [
+                    ("Agrees with the judgement", _yes_no(data.get("manager_agrees_competence"))),
+                    ("Advice", str(data.get("competence_advice") or "Not given")),
+                ],
+            )
+        )
+    if view.task.task_spec == "seek_consent" and data.get("consent_from"):
+        basis = _RULE_IDS.sub("", str(data.get("consent_basis") or "")).strip()
+        sections.append(
+            Section(
+                "Who may consent",
+                [
+                    (
+                        "Consent is given or refused by",
+                        CONSENT_FROM.get(str(data["consent_from"]), str(data["consent_from"])),
+                    ),
+                    ("Why", basis or "Not recorded"),
+                ],
+            )
+        )
+    return sections
+
+
+def task_context(app: App, session: Session, view: TaskView) -> TaskContext:
+    """What the task's page shows beside its form (the caller has checked the user may see the task)."""
+    context = TaskContext(question=str(view.form_schema.get("description") or ""))
+    if view.task.task_spec in ADVICE_TASKS:
+        context.sections.extend(_consultation(session, view, task_data(app, session, view)))
+    elif view.task.task_spec in ("advise_on_competence", "seek_consent"):
+        context.sections.extend(_consent_seeking(view, task_data(app, session, view)))
+    if view.task.case_id is not None:
+        context.sections.extend(_case_facts(session, app, view.task.case_id))
+    return context
+
+
+# ---------------------------------------------------------------- pickers
+
+
+def case_choices(session: Session, case_id: int | None) -> dict[str, list[tuple[str, str]]]:
+    """The lists a form's pickers offer, by the name a uiSchema gives them (``ui:options.choices``):
+    the people on the case, the staff of its team, the agencies consent or a decision names, the decisions
+    to share and the information received on it. Each choice is (value as posted, words shown)."""
+    if case_id is None:
+        return {}
+    from safeshare.records import Case
+
+    case = session.get(Case, case_id)
+    if case is None:
+        return {}
+    people = list(session.scalars(select(Person).where(Person.case_id == case_id).order_by(Person.id)))
+    staff = session.scalars(
+        select(User).where(User.team_id == case.team_id, User.is_active.is_(True)).order_by(User.display_name)
+    )
+    consents = session.scalars(
+        select(ConsentRecord)
+        .where(
+            ConsentRecord.case_id == case_id,
+            ConsentRecord.status == "active",
+            ConsentRecord.outcome.in_(("given", "given_with_restrictions")),
+        )
+        .order_by(ConsentRecord.id)
+    )
+    decisions = list(
+        session.scalars(
+            select(ShareDecision)
+            .where(ShareDecision.case_id == case_id, ShareDecision.outcome == "share")
+            .order_by(ShareDecision.id)
+        )
+    )
+    agencies: dict[str, str] = {}
+    for rows in [*(c.recipients for c in consents), *(d.recipients for d in decisions)]:
+        for r in rows or []:
+            if isinstance(r, Mapping) and r.get("agency"):
+                agencies.setdefault(str(r["agency"]), str(r["agency"]))
+    received = session.scalars(
+        select(ReceivedInformation).where(ReceivedInformation.case_id == case_id).order_by(ReceivedInformation.id)
+    )
+    return {
+        "people": [
+            (str(p.id), f"{p.full_name} ({'the child' if p.is_subject else p.relationship_to_child})") for p in people
+        ],
+        "staff": [(str(u.id), u.display_name) for u in staff],
+        "recipients": list(agencies.items()),
+        "decisions": [(str(d.id), decision_words(d)) for d in decisions],
+        "received": [
+            (str(r.id), f"{_short(r.details)}, from {r.provided_by_agency}, received {_when(r.received_at)}")
+            for r in received
+        ],
+    }
+
+
+def _short(text: str, most: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= most else text[: most - 1].rstrip() + "…"
+
+
+def decision_words(d: ShareDecision) -> str:
+    """A decision to share as a person picks it: when, with whom and what."""
+    whom = _recipients(d.recipients) or "the recipients named"
+    return f"Decided {_when(d.decided_at)} to share with {whom}: {_short(d.what_to_share or d.reasons)}"
