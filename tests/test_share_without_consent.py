@@ -11,6 +11,7 @@ from rules.sharing import decided_by_the_practitioner, in_doubt_consults, lawful
 from safeshare.errors import DomainRuleError, FormValidationError, PermissionDeniedError
 from safeshare.records import (
     AuditEvent,
+    ConsentRecord,
     Disclosure,
     ManagerAdvice,
     Notification,
@@ -289,7 +290,8 @@ def test_r14_a_court_order_is_named_by_reference_court_and_date(scenario: Scenar
     }
     vague = {**statutory, "legal_basis": {"kind": "court_order", "reference": "ZW26C00412"}}
     assert set(form_errors(scenario, instance, "decide_grounds", "pat", vague)) == {
-        "legal_basis.court", "legal_basis.made_on"
+        "legal_basis.court",
+        "legal_basis.made_on",
     }
     future = {**statutory, "legal_basis": {**COURT_ORDER, "made_on": "2026-12-25"}}
     errors = form_errors(scenario, instance, "decide_grounds", "pat", future)
@@ -520,3 +522,44 @@ def test_r15_consent_not_sought_then_the_share_decision_ends_consent_seeking(sce
     assert (row.status, row.outcome) == ("completed", "consent_not_sought")
     made = decision(scenario)
     assert (made.outcome, made.grounds, made.consent_status) == ("share", ["crime_undetected"], "not_sought")
+
+
+def test_r18_seek_consent_first_goes_back_to_consent_seeking(scenario: Scenario) -> None:
+    """R1, R18, R22: the manager advises seeking consent first; the practitioner follows it and consent seeking
+    starts again (it used to end with "Seek consent first" and the episode had no consent and no decision to
+    share); this time the young person consents and the episode ends with consent recorded."""
+    case_id, instance = refuse_consent(scenario)
+    scenario.complete(instance, "decide_grounds", "pat", {**IN_DOUBT, "grounds": ["harm_to_child"]})
+    scenario.complete(
+        instance,
+        "give_advice",
+        "max",
+        {"advice_decision": "seek_consent_first", "advice_reasons": "Explain the concern to him again first"},
+    )
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {"in_doubt": False, "practitioner_decision": "seek_consent_first", "decision_reasons": "As advised"},
+    )
+    assert scenario.instance(instance).status != "completed"
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["seek_consent"]
+    assert decision(scenario).outcome == "seek_consent_first"
+    with scenario.app.db.read() as s:
+        child = s.scalars(select(ConsentRecord.consenting_person_id)).first()
+    row = scenario.complete(
+        instance,
+        "seek_consent",
+        "pat",
+        {
+            **EXPLAINED,
+            "understanding_confirmed": True,
+            "consent_outcome": "given",
+            "consenting_person_id": child,
+            "recipients": [{"agency": "School nursing"}],
+        },
+    )
+    assert (row.status, row.outcome) == ("completed", "consent_given")
+    with scenario.app.db.read() as s:
+        records = [(r.outcome, r.status) for r in s.scalars(select(ConsentRecord).order_by(ConsentRecord.id))]
+    assert records == [("refused", "superseded"), ("given", "active")]
