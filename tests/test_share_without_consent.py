@@ -563,3 +563,26 @@ def test_r18_seek_consent_first_goes_back_to_consent_seeking(scenario: Scenario)
     with scenario.app.db.read() as s:
         records = [(r.outcome, r.status) for r in s.scalars(select(ConsentRecord).order_by(ConsentRecord.id))]
     assert records == [("refused", "superseded"), ("given", "active")]
+
+
+def test_r14_the_person_is_told_within_a_deadline_and_a_missed_one_is_not_silent(scenario: Scenario) -> None:
+    """R14, R17: telling the person before a share the law requires has a deadline (a working day by default):
+    the task shows it, and when it passes the practitioner and the team's managers are told while the task
+    stays open and the share still waits for it."""
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {**DECISION, "grounds": ["statutory_duty_or_court_order"], "legal_basis": COURT_ORDER},
+    )
+    task = scenario.task(instance, "inform_individual")
+    assert task.due_at == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Monday 09:00 plus one working day
+    scenario.app.clock.advance(timedelta(days=1, minutes=1))
+    fire_timers(scenario, instance)
+    assert notices(scenario, "deadline_missed") == ["Max Manager", "Pat Practitioner", "Sue Senior"]
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["inform_individual"]
+    assert count(scenario, Disclosure) == 0
+    scenario.complete(instance, "inform_individual", "pat", {"inform_outcome": "told", "inform_note": "By phone"})
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["enter_disclosure"]
