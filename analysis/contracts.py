@@ -91,35 +91,35 @@ def _record_manager_advice(data: Data, params: Mapping[str, Any]) -> tuple[Any, 
 
 def _share_outcome(data: Data) -> str:
     route = data.get("share_route")
-    if route in ("share", "must_share", "blocked", "not_shared_on_advice", "seek_consent_first"):
+    if route in ("share", "must_share", "blocked", "not_shared", "seek_consent_first"):
         return str(route)
-    if route == "consult":
-        advice = data.get("advice_decision")
-        if advice == "do_not_share":
-            return "not_shared_on_advice"
-        if advice == "seek_consent_first":
-            return "seek_consent_first"
-    raise Refusal("the decision could not be worked out from the grounds and advice")
+    raise Refusal("the decision could not be worked out from the answers")
 
 
 def _record_share_decision(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """As ``tasks/automated/sharing.py: record_share_decision`` with the rules of ``rules/sharing.py``: no
+    decision while in doubt (R13); a share rests on a ground or a public-interest judgement, is weighed and
+    proportionate, and names its recipients (R11, R19); only a statutory duty or court order makes it required."""
+    if data.get("in_doubt"):
+        raise Refusal("a decision recorded while the practitioner is in doubt")
     outcome = _share_outcome(data)
     grounds = set(data.get("grounds") or [])
-    judgement = data.get("public_interest")
-    proportionate = bool(isinstance(judgement, dict) and judgement.get("proportionate"))
+    weighing = data.get("weighing")
     if outcome in ("share", "must_share"):
-        if not grounds and not proportionate:
+        if not grounds and not data.get("public_interest"):
             raise Refusal("no ground and no public-interest case")
+        if not (isinstance(weighing, dict) and weighing.get("proportionate") is True):
+            raise Refusal("sharing not weighed and found proportionate")
         if not data.get("share_recipients"):
             raise Refusal("no recipient named")
-    if outcome == "must_share" and "g" not in grounds:
+    if outcome == "must_share" and "statutory_duty_or_court_order" not in grounds:
         raise Refusal("only a statutory duty or court order makes sharing mandatory")
     return 1, {}
 
 
 def _record_informing(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
     outcome = data.get("inform_outcome")
-    if outcome != "informed" and len(_text(data, "inform_note")) < 10:
+    if outcome != "told" and len(_text(data, "inform_note")) < 10:
         raise Refusal("no reason recorded for not telling the individual")
     return outcome, {}
 
@@ -250,7 +250,7 @@ CONTRACTS: dict[str, Contract] = {
     "notify": Contract(frozenset(), _constant(1)),
     "record_manager_advice": Contract(frozenset({"advice_decision", "advice_reasons"}), _record_manager_advice),
     "record_share_decision": Contract(
-        frozenset({"share_route", "advice_decision", "grounds", "public_interest", "share_recipients"}),
+        frozenset({"share_route", "in_doubt", "grounds", "public_interest", "weighing", "share_recipients"}),
         _record_share_decision,
     ),
     "record_informing": Contract(frozenset({"inform_outcome", "inform_note"}), _record_informing),

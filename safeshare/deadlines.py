@@ -54,6 +54,8 @@ DEFAULTS: dict[str, dict[str, Period]] = {
         "urgent": Period(4, "hours"),
         "standard": Period(1, "working_days"),
     },
+    # R14: the person is told before a share the law requires (or why not is recorded) by this deadline.
+    "inform_before_share": {"immediate_risk": Period(4, "hours"), "*": Period(1, "working_days")},
     # Police schemes (R32, R33), from the Home Office guidance.
     "dvds_initial_checks": {"*": Period(24, "hours")},
     "dvds_face_to_face": {"*": Period(10, "working_days")},
@@ -74,6 +76,10 @@ SOURCES: dict[str, str] = {
     "the numbers are this project's choice: immediate risk is acted on the same morning, otherwise "
     "a manager answers within one or two working days",
     "escalation": "R17: the senior or duty manager gets a shorter deadline than the manager had (project choice)",
+    "inform_before_share": "Procedure 2.10: under a statutory duty or court order 'wherever possible, the individual "
+    "concerned should be informed' of what will be shared, why and to whom (R14); the numbers are this project's "
+    "choice: within a working day of the decision (4 hours where a child is at immediate risk), so the share the "
+    "law requires is not held up",
     "dvds_initial_checks": "DVDS statutory guidance 2023 (Domestic Abuse Act 2021 s.77): initial checks in 24 hours",
     "dvds_face_to_face": "DVDS statutory guidance 2023: face-to-face meeting within 10 working days",
     "dvds_completion": "DVDS statutory guidance 2023: both routes complete within 28 days (R32)",

@@ -11,6 +11,7 @@ from rules.sharing import decided_by_the_practitioner, in_doubt_consults, lawful
 from safeshare.errors import DomainRuleError, FormValidationError, PermissionDeniedError
 from safeshare.records import (
     AuditEvent,
+    ConsentRecord,
     Disclosure,
     ManagerAdvice,
     Notification,
@@ -290,7 +291,8 @@ def test_r14_a_court_order_is_named_by_reference_court_and_date(scenario: Scenar
     }
     vague = {**statutory, "legal_basis": {"kind": "court_order", "reference": "ZW26C00412"}}
     assert set(form_errors(scenario, instance, "decide_grounds", "pat", vague)) == {
-        "legal_basis.court", "legal_basis.made_on"
+        "legal_basis.court",
+        "legal_basis.made_on",
     }
     future = {**statutory, "legal_basis": {**COURT_ORDER, "made_on": "2026-12-25"}}
     errors = form_errors(scenario, instance, "decide_grounds", "pat", future)
@@ -521,3 +523,67 @@ def test_r15_consent_not_sought_then_the_share_decision_ends_consent_seeking(sce
     assert (row.status, row.outcome) == ("completed", "consent_not_sought")
     made = decision(scenario)
     assert (made.outcome, made.grounds, made.consent_status) == ("share", ["crime_undetected"], "not_sought")
+
+
+def test_r18_seek_consent_first_goes_back_to_consent_seeking(scenario: Scenario) -> None:
+    """R1, R18, R22: the manager advises seeking consent first; the practitioner follows it and consent seeking
+    starts again (it used to end with "Seek consent first" and the episode had no consent and no decision to
+    share); this time the young person consents and the episode ends with consent recorded."""
+    case_id, instance = refuse_consent(scenario)
+    scenario.complete(instance, "decide_grounds", "pat", {**IN_DOUBT, "grounds": ["harm_to_child"]})
+    scenario.complete(
+        instance,
+        "give_advice",
+        "max",
+        {"advice_decision": "seek_consent_first", "advice_reasons": "Explain the concern to him again first"},
+    )
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {"in_doubt": False, "practitioner_decision": "seek_consent_first", "decision_reasons": "As advised"},
+    )
+    assert scenario.instance(instance).status != "completed"
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["seek_consent"]
+    assert decision(scenario).outcome == "seek_consent_first"
+    with scenario.app.db.read() as s:
+        child = s.scalars(select(ConsentRecord.consenting_person_id)).first()
+    row = scenario.complete(
+        instance,
+        "seek_consent",
+        "pat",
+        {
+            **EXPLAINED,
+            "understanding_confirmed": True,
+            "consent_outcome": "given",
+            "consenting_person_id": child,
+            "recipients": [{"agency": "School nursing"}],
+        },
+    )
+    assert (row.status, row.outcome) == ("completed", "consent_given")
+    with scenario.app.db.read() as s:
+        records = [(r.outcome, r.status) for r in s.scalars(select(ConsentRecord).order_by(ConsentRecord.id))]
+    assert records == [("refused", "superseded"), ("given", "active")]
+
+
+def test_r14_the_person_is_told_within_a_deadline_and_a_missed_one_is_not_silent(scenario: Scenario) -> None:
+    """R14, R17: telling the person before a share the law requires has a deadline (a working day by default):
+    the task shows it, and when it passes the practitioner and the team's managers are told while the task
+    stays open and the share still waits for it."""
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    scenario.complete(
+        instance,
+        "decide_grounds",
+        "pat",
+        {**DECISION, "grounds": ["statutory_duty_or_court_order"], "legal_basis": COURT_ORDER},
+    )
+    task = scenario.task(instance, "inform_individual")
+    assert task.due_at == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)  # Monday 09:00 plus one working day
+    scenario.app.clock.advance(timedelta(days=1, minutes=1))
+    fire_timers(scenario, instance)
+    assert notices(scenario, "deadline_missed") == ["Max Manager", "Pat Practitioner", "Sue Senior"]
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["inform_individual"]
+    assert count(scenario, Disclosure) == 0
+    scenario.complete(instance, "inform_individual", "pat", {"inform_outcome": "told", "inform_note": "By phone"})
+    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["enter_disclosure"]

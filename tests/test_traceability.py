@@ -76,6 +76,7 @@ def test_every_cited_test_exists() -> None:
 def test_every_rule_unit_is_named_in_its_rules_row() -> None:
     """The rule layer's units (rules/) each appear, by module and name, in the row of the rule id they carry."""
     import rules.consent
+    import rules.data_protection
     import rules.sharing  # noqa: F401  (importing registers their units)
     from rules import REGISTRY
 

@@ -236,6 +236,8 @@ class Disclosure(BaseModel):
     decision_summary: str | None
     grounds: Any
     restrictions_on_use: Any
+    data_protection: dict[str, Any] | None = None
+    data_protection_basis: str = ""
 
 
 class DisclosureRegister(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from rules.data_protection import describe as describe_data_protection
 from safeshare.records import (
     AuditEvent,
     Case,
@@ -128,6 +129,8 @@ def disclosure_json(d: Disclosure) -> dict[str, Any]:
         "decision_summary": d.decision_summary,
         "grounds": d.grounds,
         "restrictions_on_use": d.restrictions_on_use,
+        "data_protection": d.data_protection,
+        "data_protection_basis": describe_data_protection(d.data_protection),
     }
 
 

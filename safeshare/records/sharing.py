@@ -104,6 +104,9 @@ class Disclosure(Base):
     grounds: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
     public_interest: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     restrictions_on_use: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    #: R47: ``{"article_6", "article_9", "schedule_1", "from_defaults"}`` (words of
+    #: ``rules.data_protection``); None on entries recorded before it was asked.
+    data_protection: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     items: Mapped[list[DisclosureItem]] = relationship(order_by="DisclosureItem.position", lazy="selectin")
 
 

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from rules.data_protection import describe as describe_data_protection
 from safeshare.access import works_on_case
 from safeshare.audit import record_event, refusals_audited
 from safeshare.csv_out import csv_bytes
@@ -237,6 +238,7 @@ def disclosure_rows(session: Session, user: User, query: ExportQuery) -> tuple[l
                 "decision": d.decision_summary or "",
                 "recipient_told_consent_status": d.recipient_told_consent_status,
                 "restrictions_on_use": list(d.restrictions_on_use or []),
+                "data_protection_basis": describe_data_protection(d.data_protection),
                 "items": items,
             }
         )
@@ -311,7 +313,7 @@ def _columns(kind: str) -> list[str]:
         return [
             "id", "case", "made_at", "made_by", "recipient_agency", "recipient_contact", "method", "purpose",
             "basis", "consent_record_id", "share_decision_id", "grounds", "public_interest", "decision",
-            "recipient_told_consent_status", "restrictions_on_use", "items",
+            "recipient_told_consent_status", "restrictions_on_use", "data_protection_basis", "items",
         ]  # fmt: skip
     return [
         "id", "case", "received_at", "provided_by_agency", "provided_by_person", "details", "without_consent",

@@ -25,6 +25,12 @@ from rules.consent import (
     restriction_text,
     share_respects_restrictions,
 )
+from rules.data_protection import (
+    SCHEDULE_1_FOR,
+    DataProtectionBasis,
+    data_protection_basis_complete,
+    default_basis,
+)
 from rules.sharing import (
     consent_considered_first,
     disclosure_entry_complete,
@@ -143,6 +149,34 @@ class CheckedDisclosure:
     made_at: datetime
     made_by: User
     restrictions_on_use: list[str] = field(default_factory=list)
+    data_protection: dict[str, Any] = field(default_factory=dict)
+
+
+def offered_data_protection_basis(decision: ShareDecision | None) -> DataProtectionBasis:
+    """The data-protection basis offered for a share (R47): from the decision's ground, else safeguarding."""
+    if decision is None:
+        return default_basis(())
+    kind = (decision.legal_basis or {}).get("kind")
+    return default_basis(decision.grounds or [], str(kind) if kind else None)
+
+
+def data_protection_basis(data: dict[str, Any], decision: ShareDecision | None) -> dict[str, Any]:
+    """R47: the basis as chosen on the form, each part left empty taking the default offered from the
+    ground; refused if incomplete, inconsistent, or resting on consent that was not given."""
+    offered = offered_data_protection_basis(decision)
+    article_6 = str(data.get("article_6_basis") or "") or offered.article_6
+    article_9 = str(data.get("article_9_condition") or "") or offered.article_9
+    schedule_1: str | None = str(data.get("schedule_1_condition") or "") or None
+    if schedule_1 is None:
+        accepted = SCHEDULE_1_FOR.get(article_9, ())
+        if offered.schedule_1 in accepted:
+            schedule_1 = offered.schedule_1
+        elif len(accepted) == 1:
+            schedule_1 = accepted[0]
+    chosen = DataProtectionBasis(article_6, article_9, schedule_1)
+    enforce(data_protection_basis_complete(chosen, with_consent=decision is None))
+    asked = ("article_6_basis", "article_9_condition", "schedule_1_condition")
+    return chosen.as_record(from_defaults=not any(data.get(k) for k in asked))
 
 
 def _basis(session: Session, case_id: int, data: dict[str, Any]) -> tuple[ConsentRecord | None, ShareDecision | None]:
@@ -247,6 +281,7 @@ def check_disclosure(
     method = str(data.get("disclosure_method") or "")
     if method not in METHODS:
         raise DomainRuleError("R21", "Say how the disclosure was made", f"Choose one of {', '.join(METHODS)}")
+    data_protection = data_protection_basis(data, decision)
     return CheckedDisclosure(
         case_id=case_id,
         basis="without_consent" if decision is not None else "consent",
@@ -261,6 +296,7 @@ def check_disclosure(
         made_at=as_utc(datetime.fromisoformat(str(data["made_at"]))),
         made_by=maker,
         restrictions_on_use=_passed_on(consent, list(data.get("restrictions_on_use") or [])),
+        data_protection=data_protection,
     )
 
 
@@ -296,6 +332,7 @@ def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: i
         grounds=list(decision.grounds) if decision else [],
         public_interest=decision.public_interest if decision else None,
         restrictions_on_use=c.restrictions_on_use,
+        data_protection=c.data_protection or None,
     )
     session.add(disclosure)
     session.flush()

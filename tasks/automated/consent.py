@@ -51,6 +51,13 @@ def _signature(data: dict[str, Any]) -> dict[str, Any]:
     return {"method": "verbal_with_witness", "witness": data.get("witness_name")}
 
 
+def _sought_again(ctx: ServiceContext, active: ConsentRecord) -> bool:
+    """R1, R18: the practitioner decided (perhaps on a manager's advice) to seek consent first, so this same
+    consent-seeking run asks again; the refusal or the reason for not seeking it gives way to the new answer.
+    Consent given stays in force: only a significant change or a withdrawal ends it."""
+    return active.instance_id == ctx.instance.id and active.outcome not in GIVEN
+
+
 def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """Write the consent record for this episode, refusing anything the procedure forbids."""
     outcome = data["consent_outcome"]
@@ -102,7 +109,21 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
     active = ctx.session.scalar(
         select(ConsentRecord).where(ConsentRecord.episode_id == episode.id, ConsentRecord.status == "active")
     )
-    if active is not None:
+    if active is not None and _sought_again(ctx, active):
+        active.status = "superseded"
+        active.superseded_at = ctx.clock.now()
+        active.superseded_reason = "Consent sought again after the decision to seek consent first"
+        record_event(
+            ctx.session,
+            ctx.clock,
+            ctx.actor,
+            "consent_superseded",
+            "Consent sought again after the decision to seek consent before sharing without it",
+            case_id=ctx.case_id,
+            detail={"episode_id": episode.id, "superseded_consent_id": active.id},
+        )
+        ctx.session.flush()
+    elif active is not None:
         raise DomainRuleError(
             "R9",
             f"Episode {episode.id} already has consent recorded (record {active.id})",
