@@ -109,6 +109,15 @@ class AuditEventType(StrEnum):
     TIMER_FIRED = "timer_fired"
     USER_CREATED = "user_created"
     USER_UPDATED = "user_updated"
+    # -- h/refer: referrals (P9), requests between agencies (P10), the chronology --
+    REFERRAL_IMMEDIATE_ACTION = "referral_immediate_action"
+    REFERRAL_MADE = "referral_made"
+    REFERRAL_ACKNOWLEDGED = "referral_acknowledged"
+    REFERRAL_DECIDED = "referral_decided"
+    AGENCY_REQUEST_RECORDED = "agency_request_recorded"
+    AGENCY_REQUEST_ANSWERED = "agency_request_answered"
+    CHRONOLOGY_VIEWED = "chronology_viewed"
+    CHRONOLOGY_EXPORTED = "chronology_exported"
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
