@@ -353,3 +353,22 @@ CONTRACTS.update(
     }
 )
 START_DATA["referral"] = {"immediate_risk": [True, False]}
+
+
+# -- h/refer: a request from another agency (P10, R46) -----------------------------------------------------
+
+
+def _record_request_answer(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if data.get("answer_decision") not in ("answer", "decline"):
+        raise Refusal("neither answered nor declined")
+    return True, {}
+
+
+CONTRACTS.update(
+    {
+        "record_agency_request": Contract(frozenset(), _constant(1)),
+        "request_deadline": Contract(frozenset(), _constant("2026-01-01T00:00:00+00:00")),
+        "record_request_answer": Contract(frozenset({"answer_decision"}), _record_request_answer),
+    }
+)
+START_DATA["agency_request"] = {}

@@ -116,5 +116,9 @@ OPERATORS = OperatorRegistry(
         Operator("record_referral", referrals.record_referral, referrals.ReferralData),
         Operator("referral_deadline", referrals.referral_deadline, referrals.ReferralRef),
         Operator("record_referral_response", referrals.record_referral_response, referrals.ReferralRef),
+        # h/refer: a request from another agency (P10)
+        Operator("record_agency_request", referrals.record_agency_request, referrals.RequestData),
+        Operator("request_deadline", referrals.request_deadline, referrals.RequestRef),
+        Operator("record_request_answer", referrals.record_request_answer, referrals.AnswerData),
     ]
 )

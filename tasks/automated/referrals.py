@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from sqlalchemy import select
+
 from rules import enforce
 from rules.referrals import (
     REFERRAL_CONSENT,
@@ -18,14 +20,22 @@ from rules.referrals import (
     acted_at_once,
     moment,
     referral_basis,
+    request_complete,
     response_in_order,
 )
 from rules.sharing import disclosure_entry_complete
 from safeshare.audit import record_event
 from safeshare.deadlines import policy_for
 from safeshare.errors import DomainRuleError
-from safeshare.records import Referral, User
-from safeshare.services.sharing import CheckedDisclosure, active_consent, check_recipient, write_disclosure
+from safeshare.records import AgencyRequest, Referral, ShareDecision, User
+from safeshare.services.sharing import (
+    SHARING_OUTCOMES,
+    CheckedDisclosure,
+    active_consent,
+    check_disclosure,
+    check_recipient,
+    write_disclosure,
+)
 from tasks.operator_registry import Parameters, TaskData
 from workflows.context import ServiceContext
 
@@ -235,5 +245,157 @@ def record_referral_response(ctx: ServiceContext, data: dict[str, Any], params: 
         summary,
         case_id=ctx.case_id,
         detail={"referral_id": referral.id, "late": late},
+    )
+    return True
+
+
+# -- P10: a request from another agency (R46) ----------------------------------------------------------
+
+
+class RequestData(TaskData):
+    request: dict[str, Any]
+
+
+class RequestRef(TaskData):
+    request_id: int
+
+
+class AnswerData(TaskData):
+    request_id: int
+    answer_decision: str | None = None
+    answer_basis: str | None = None
+    answer_text: str | None = None
+    answer_kind: str | None = None
+    answer_method: str | None = None
+    answered_at: str | None = None
+    recipient_told_consent_status: bool | None = None
+    decline_reason: str | None = None
+
+
+def record_agency_request(ctx: ServiceContext, data: dict[str, Any]) -> int:
+    """R46: who asks, for what purpose, on what lawful basis, and by when the answer is due."""
+    actor = _actor(ctx)
+    assert ctx.case_id is not None
+    asked = RequestData.model_validate(data).request
+    now = ctx.clock.now()
+    enforce(
+        request_complete(
+            asked.get("agency"), asked.get("purpose"), asked.get("lawful_basis"), asked.get("due_at"), now.date()
+        )
+    )
+    due_at = moment(asked["due_at"])
+    assert due_at is not None
+    request = AgencyRequest(
+        case_id=ctx.case_id,
+        instance_id=ctx.instance.id,
+        direction="inbound",
+        agency=str(asked["agency"]).strip(),
+        contact=str(asked.get("contact") or "").strip(),
+        purpose=str(asked["purpose"]).strip(),
+        lawful_basis=str(asked["lawful_basis"]).strip(),
+        asked=str(asked.get("asked") or "").strip(),
+        received_at=now,
+        due_at=due_at,
+        recorded_by_id=actor.id,
+    )
+    ctx.session.add(request)
+    ctx.session.flush()
+    record_event(
+        ctx.session,
+        ctx.clock,
+        actor,
+        "agency_request_recorded",
+        f"Request for information from {request.agency}, answer due {due_at:%d %B %Y %H:%M} UTC",
+        case_id=ctx.case_id,
+        detail={"request_id": request.id},
+    )
+    return request.id
+
+
+def _request(ctx: ServiceContext, data: dict[str, Any]) -> AgencyRequest:
+    request = ctx.session.get(AgencyRequest, RequestRef.model_validate(data).request_id)
+    if request is None or request.case_id != ctx.case_id:
+        raise DomainRuleError("R46", "The request is not on this case", "Open it from its case")
+    return request
+
+
+def request_deadline(ctx: ServiceContext, data: dict[str, Any], params: DeadlineWhich) -> str:
+    """The answer's deadline as the agency set it, or the reminder halfway to it, as ISO text for the timers."""
+    request = _request(ctx, data)
+    if params.which == "deadline":
+        return request.due_at.isoformat()
+    return (request.received_at + (request.due_at - request.received_at) / 2).isoformat()
+
+
+def _answer_basis(ctx: ServiceContext, case_id: int, basis: str | None) -> dict[str, Any]:
+    """The consent in force, or the latest decision to share without consent, an answer rests on (R10)."""
+    if basis == "consent":
+        consent = active_consent(ctx.session, case_id)
+        return {"consent_record_id": consent.id if consent else None}
+    if basis == "decision":
+        decision = ctx.session.scalar(
+            select(ShareDecision)
+            .where(ShareDecision.case_id == case_id, ShareDecision.outcome.in_(SHARING_OUTCOMES))
+            .order_by(ShareDecision.id.desc())
+            .limit(1)
+        )
+        if decision is None:
+            raise DomainRuleError(
+                "R10",
+                "There is no recorded decision to share without consent on this case",
+                "Decide whether to share without consent from the case page first, or answer on consent",
+            )
+        return {"share_decision_id": decision.id}
+    raise DomainRuleError("R46", "Say on what basis you are answering", "Choose consent or a recorded decision")
+
+
+def record_request_answer(ctx: ServiceContext, data: dict[str, Any]) -> bool:
+    """R46, R21, R22: an answer is a disclosure on the register after every check a share makes; a request
+    declined keeps the reason."""
+    actor = _actor(ctx)
+    assert ctx.case_id is not None
+    request = _request(ctx, data)
+    answer = AnswerData.model_validate(data)
+    now = ctx.clock.now()
+    enforce(response_in_order(answer.answered_at, request.received_at, now, "answered_at"))
+    answered_at = moment(answer.answered_at)
+    if answer.answer_decision == "decline":
+        reason = (answer.decline_reason or "").strip()
+        if len(reason) < 10:
+            raise DomainRuleError("R46", "Say why you are declining the request", "Give the reason")
+        request.outcome, request.outcome_note, request.answered_at = "declined", reason, answered_at
+        summary = f"Request from {request.agency} declined: {reason}"
+    elif answer.answer_decision == "answer":
+        checked = check_disclosure(
+            ctx.session,
+            ctx.case_id,
+            {
+                **_answer_basis(ctx, ctx.case_id, answer.answer_basis),
+                "made_at": answer.answered_at,
+                "recipient_agency": request.agency,
+                "recipient_contact": request.contact,
+                "disclosure_method": answer.answer_method,
+                "disclosure_purpose": f"Answer to a request: {request.purpose}",
+                "disclosed_items": [{"content": (answer.answer_text or "").strip(), "kind": answer.answer_kind}],
+                "recipient_told_consent_status": answer.recipient_told_consent_status,
+            },
+            actor,
+            now,
+        )
+        disclosure = write_disclosure(ctx.session, ctx.clock, actor, ctx.instance.id, checked)
+        request.outcome, request.answered_at, request.disclosure_id = "answered", answered_at, disclosure.id
+        request.outcome_note = f"Answered by {checked.method.replace('_', ' ')}"
+        summary = f"Request from {request.agency} answered (disclosure recorded)"
+    else:
+        raise DomainRuleError("R46", "Say whether you will answer the request", "Choose answer or decline")
+    late = answered_at is not None and answered_at > request.due_at
+    record_event(
+        ctx.session,
+        ctx.clock,
+        actor,
+        "agency_request_answered",
+        summary + (" after the deadline" if late else ""),
+        case_id=ctx.case_id,
+        detail={"request_id": request.id, "outcome": request.outcome, "late": late},
     )
     return True

@@ -48,6 +48,31 @@ def start_referral(case_id: PathId, request: Request, form: FormData = Depends(p
     return RedirectResponse(target, status_code=303)
 
 
+@router.post("/cases/{case_id}/agency-requests")
+def start_agency_request(case_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Record a request from another agency (R46) and go to answering it."""
+    app = safeshare_app(request)
+    try:
+        with acting(request) as (session, user):
+            instance = referrals.start_agency_request(
+                app,
+                session,
+                user,
+                case_id,
+                **{
+                    name: str(form.get(name, ""))
+                    for name in ("agency", "contact", "purpose", "lawful_basis", "asked", "due")
+                },
+            )
+            task = queues.next_task_in(session, user, instance.id, app.clock.now())
+            target = f"/tasks/{task.task_id}" if task else f"/cases/{case_id}"
+    except SafeshareError as exc:
+        if exc.status_code in (401, 403, 404):
+            raise
+        return _refused(request, case_id, exc, "#start-agency-request")
+    return RedirectResponse(target, status_code=303)
+
+
 @router.get("/cases/{case_id}/chronology")
 def chronology_page(case_id: PathId, request: Request) -> Response:
     app = safeshare_app(request)
