@@ -350,6 +350,7 @@ CONTRACTS.update(
         "record_referral": Contract(frozenset({"referral_consent", "team_told_consent_status"}), _record_referral),
         "referral_deadline": Contract(frozenset(), _constant("2026-01-01T00:00:00+00:00")),
         "record_referral_response": Contract(frozenset(), _constant(True)),
+        "record_referral_follow_up": Contract(frozenset(), _constant(True)),
     }
 )
 START_DATA["referral"] = {"immediate_risk": [True, False]}

@@ -194,7 +194,18 @@ def test_r41_no_acknowledgement_is_reminded_then_escalated_to_the_managers(scena
     app.clock.advance(timedelta(hours=12))  # Tuesday 10:00: the working day has passed
     assert len(sweep_due_timers(app).fired) == 1
     assert _notes(scenario, "deadline_missed") == [("max", title), ("pat", title), ("sue", title)]
-    assert [t.task_spec for t in scenario.open_tasks(instance)] == ["record_acknowledgement"]  # still open
+    assert sorted(t.task_spec for t in scenario.open_tasks(instance)) == [
+        "follow_up_acknowledgement",  # a manager's task to chase the team
+        "record_acknowledgement",  # the practitioner's stays open
+    ]
+    assert scenario.task(instance, "follow_up_acknowledgement").role == "manager"
+    scenario.complete(
+        instance,
+        "follow_up_acknowledgement",
+        "max",
+        {"follow_up_action": "Rang the front-door team manager; referral found, being screened now"},
+    )
+    assert [f["by"] for f in the_referral(scenario, case_id).follow_ups] == ["Max Manager"]
     scenario.complete(
         instance,
         "record_acknowledgement",
@@ -207,6 +218,7 @@ def test_r41_no_acknowledgement_is_reminded_then_escalated_to_the_managers(scena
     sweep_due_timers(app)  # the decision is late too: the managers are told at once, the stale reminder is not sent
     assert ("pat", "Record children's social care's decision") not in _notes(scenario, "task_reminder")
     assert ("max", "Record children's social care's decision") in _notes(scenario, "deadline_missed")
+    assert "follow_up_decision" in [t.task_spec for t in scenario.open_tasks(instance)]
 
 
 def test_r41_only_the_case_team_practitioners_refer(scenario: Scenario) -> None:

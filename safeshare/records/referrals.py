@@ -49,6 +49,8 @@ class Referral(Base):
     decision_at: Mapped[datetime | None]
     decision_by: Mapped[str | None] = mapped_column(String(200))
     decision_note: Mapped[str | None] = mapped_column(Text)
+    #: A manager's follow-ups of a late response: ``{"at", "by_id", "by", "action"}`` each.
+    follow_ups: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
 
 
 class AgencyRequest(Base):

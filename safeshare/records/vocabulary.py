@@ -114,6 +114,7 @@ class AuditEventType(StrEnum):
     REFERRAL_MADE = "referral_made"
     REFERRAL_ACKNOWLEDGED = "referral_acknowledged"
     REFERRAL_DECIDED = "referral_decided"
+    REFERRAL_FOLLOWED_UP = "referral_followed_up"
     AGENCY_REQUEST_RECORDED = "agency_request_recorded"
     AGENCY_REQUEST_ANSWERED = "agency_request_answered"
     CHRONOLOGY_VIEWED = "chronology_viewed"

@@ -186,6 +186,16 @@ def _referrals(session: Session, case_id: int, ours: str, names: dict[int, str])
         )
         if r.acknowledged_at is not None:
             entries.append(Entry(r.acknowledged_at, "Referral acknowledged", r.acknowledged_by or "", r.receiving_team))
+        for f in r.follow_ups or []:
+            entries.append(
+                Entry(
+                    datetime.fromisoformat(f["at"]),
+                    "Manager followed up the late response",
+                    str(f.get("action", "")),
+                    ours,
+                    str(f.get("by", "")),
+                )
+            )
         if r.decision_at is not None and r.decision:
             entries.append(
                 Entry(

@@ -116,6 +116,7 @@ OPERATORS = OperatorRegistry(
         Operator("record_referral", referrals.record_referral, referrals.ReferralData),
         Operator("referral_deadline", referrals.referral_deadline, referrals.ReferralRef),
         Operator("record_referral_response", referrals.record_referral_response, referrals.ReferralRef),
+        Operator("record_referral_follow_up", referrals.record_referral_follow_up, referrals.ReferralRef),
         # h/refer: a request from another agency (P10)
         Operator("record_agency_request", referrals.record_agency_request, referrals.RequestData),
         Operator("request_deadline", referrals.request_deadline, referrals.RequestRef),

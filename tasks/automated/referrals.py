@@ -249,6 +249,30 @@ def record_referral_response(ctx: ServiceContext, data: dict[str, Any], params: 
     return True
 
 
+def record_referral_follow_up(ctx: ServiceContext, data: dict[str, Any]) -> bool:
+    """R41: a manager's follow-up of a response later than one working day, kept on the referral."""
+    actor = _actor(ctx)
+    referral = _referral(ctx, data)
+    action = str(data.get("follow_up_action") or "").strip()
+    if len(action) < 10:
+        raise DomainRuleError("R41", "Say what you did to follow up the referral", "Describe who you contacted")
+    now = ctx.clock.now()
+    referral.follow_ups = [
+        *(referral.follow_ups or []),
+        {"at": now.isoformat(), "by_id": actor.id, "by": actor.display_name, "action": action},
+    ]
+    record_event(
+        ctx.session,
+        ctx.clock,
+        actor,
+        "referral_followed_up",
+        f"Late response from children's social care followed up by {actor.display_name}",
+        case_id=ctx.case_id,
+        detail={"referral_id": referral.id},
+    )
+    return True
+
+
 # -- P10: a request from another agency (R46) ----------------------------------------------------------
 
 

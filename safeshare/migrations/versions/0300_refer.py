@@ -58,6 +58,7 @@ def upgrade() -> None:
         _when("decision_at", nullable=True),
         sa.Column("decision_by", sa.String(length=200), nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("follow_ups", _json(), nullable=False),
         sa.ForeignKeyConstraint(["case_id"], ["case_record.id"], name=op.f("fk_referral_case_id_case_record")),
         sa.ForeignKeyConstraint(
             ["instance_id"], ["process_instance.id"], name=op.f("fk_referral_instance_id_process_instance")
