@@ -85,7 +85,7 @@ def test_r46_r21_an_answer_given_is_a_disclosure_on_the_register(scenario: Scena
     assert request.due_at.isoformat() == "2026-11-25T17:00:00+00:00"
     assert scenario.task(instance, "answer_request").due_at == request.due_at
     with pytest.raises(DomainRuleError, match="no recorded decision to share without consent"):
-        answer(scenario, instance, answer_basis="decision")
+        answer(scenario, instance, answer_basis="decision", recipient_told_consent_status=True)
     scenario.app.clock.advance(timedelta(hours=3))
     answer(scenario, instance)
     request = the_request(scenario)

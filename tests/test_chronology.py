@@ -67,8 +67,8 @@ def test_r40_every_record_in_date_order_with_its_source_agency(scenario: Scenari
         _, found = chronology.entries(s, scenario.user(s, "pat"), case_id)
     assert [(e.kind, e.agency) for e in found] == [
         ("Information received", "Northfield Primary School"),
-        ("Information shared without consent", "Council"),
         ("Referral to children's social care", "Council"),
+        ("Information shared without consent", "Council"),
         ("Referral acknowledged", "Northfield Children's Services front door"),
         ("Children's social care decided: A child and family assessment", "Northfield Children's Services front door"),
     ]

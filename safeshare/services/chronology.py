@@ -274,9 +274,9 @@ def entries(session: Session, user: User, case_id: int) -> tuple[Case, list[Entr
         ],
         *_consents(session, case_id, ours, names),
         *_decisions(session, case_id, ours, names),
-        *_register(session, case_id, ours, names),
-        *_received(session, case_id, names),
         *_referrals(session, case_id, ours, names),
+        *_received(session, case_id, names),
+        *_register(session, case_id, ours, names),
         *_requests(session, case_id, ours, names),
         *_schemes(session, case_id),
     ]
