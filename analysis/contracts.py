@@ -327,3 +327,49 @@ START_DATA: dict[str, dict[str, list[Any]]] = {
     "dvds_right_to_ask": {"scheme": ["dvds"], **_SCHEME_FACTS},
     "dvds_right_to_know": {"scheme": ["dvds"], **_SCHEME_FACTS},
 }
+
+
+# -- h/refer: referral to children's social care (P9, R41) -----------------------------------------
+
+
+def _record_immediate_action(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if not data.get("police_called") and not data.get("duty_team_told"):
+        raise Refusal("a child at immediate risk: neither the police nor the duty team contacted")
+    return True, {}
+
+
+def _record_referral(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if data.get("referral_consent") in ("refused", "not_sought") and data.get("team_told_consent_status") is not True:
+        raise Refusal("without consent the team must be told consent was refused or not sought")
+    return 1, {}
+
+
+CONTRACTS.update(
+    {
+        "record_immediate_action": Contract(frozenset({"police_called", "duty_team_told"}), _record_immediate_action),
+        "record_referral": Contract(frozenset({"referral_consent", "team_told_consent_status"}), _record_referral),
+        "referral_deadline": Contract(frozenset(), _constant("2026-01-01T00:00:00+00:00")),
+        "record_referral_response": Contract(frozenset(), _constant(True)),
+        "record_referral_follow_up": Contract(frozenset(), _constant(True)),
+    }
+)
+START_DATA["referral"] = {"immediate_risk": [True, False]}
+
+
+# -- h/refer: a request from another agency (P10, R46) -----------------------------------------------------
+
+
+def _record_request_answer(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if data.get("answer_decision") not in ("answer", "decline"):
+        raise Refusal("neither answered nor declined")
+    return True, {}
+
+
+CONTRACTS.update(
+    {
+        "record_agency_request": Contract(frozenset(), _constant(1)),
+        "request_deadline": Contract(frozenset(), _constant("2026-01-01T00:00:00+00:00")),
+        "record_request_answer": Contract(frozenset({"answer_decision"}), _record_request_answer),
+    }
+)
+START_DATA["agency_request"] = {}

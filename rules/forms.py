@@ -71,3 +71,46 @@ def form_breaches(form: str | None, data: Mapping[str, Any], now: datetime) -> l
     """The breaches of the rules a form is checked against (none for a form without such rules)."""
     check = FORM_RULES.get(form or "")
     return check(data, now) if check else []
+
+
+# -- h/refer: referral to children's social care (P9, R41) ---------------------------------------------
+
+
+def _referral_act_now(data: Mapping[str, Any], now: datetime) -> list[Breach]:
+    from rules.referrals import acted_at_once
+
+    return acted_at_once(bool(data.get("police_called")), bool(data.get("duty_team_told")), data.get("actions_taken"))
+
+
+_REFERRAL_FIELDS = {
+    "made_at": "referral_made_at",
+    "recipient_agency": "receiving_team",
+    "recipient_contact": "receiving_contact",
+}
+
+
+def _make_referral(data: Mapping[str, Any], now: datetime) -> list[Breach]:
+    """When and to whom (R21); without consent, the reason and that the team was told (R41, R22). Whether a
+    consent is in force is the automated step's to check: it reads the case."""
+    from dataclasses import replace
+
+    from rules.referrals import referral_basis
+    from rules.sharing import disclosure_entry_complete
+
+    entry = disclosure_entry_complete(
+        data.get("referral_made_at"), now, None, True, data.get("receiving_team"), data.get("receiving_contact")
+    )
+    breaches = [replace(b, field=_REFERRAL_FIELDS.get(b.field or "", b.field)) for b in entry]
+    if data.get("referral_consent") != "given":
+        breaches += referral_basis(
+            data.get("referral_consent"), True, data.get("referral_consent_note"), data.get("team_told_consent_status")
+        )
+    return breaches
+
+
+FORM_RULES.update(
+    {
+        "referral_act_now.schema.json": _referral_act_now,
+        "make_referral.schema.json": _make_referral,
+    }
+)

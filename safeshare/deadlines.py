@@ -67,6 +67,8 @@ DEFAULTS: dict[str, dict[str, Period]] = {
     "csor_face_to_face_immediate_risk": {"*": Period(24, "hours")},
     "csor_completion": {"*": Period(45, "days")},
     "csor_completion_reminder": {"*": Period(7, "days")},
+    # P9: children's social care acknowledges a referral and decides what happens next (R41).
+    "referral_response": {"*": Period(1, "working_days")},
 }
 
 
@@ -94,6 +96,8 @@ SOURCES: dict[str, str] = {
     "supervisor gets a task when the 28 days pass)",
     "csor_completion_reminder": "How long before the 45 days police staff are reminded (project choice; the "
     "supervisor gets a task when the 45 days pass)",
+    "referral_response": "Working Together to Safeguard Children 2023: children's social care acknowledges a "
+    "referral and decides on the next steps within one working day (R41)",
 }
 
 

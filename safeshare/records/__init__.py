@@ -6,6 +6,7 @@ from safeshare.records.base import Base
 from safeshare.records.consent import ConsentRecord, Document
 from safeshare.records.notification import Notification
 from safeshare.records.people import Case, Episode, ParentalResponsibility, Person, Role, Team, User, UserRole
+from safeshare.records.referrals import AgencyRequest, Referral
 from safeshare.records.retention import RetentionHold, RetentionItem, RetentionReview
 from safeshare.records.scheduling import DeadlineSetting, TimerIncident
 from safeshare.records.schemes import SchemeApplication
@@ -26,6 +27,8 @@ from safeshare.records.workflow_state import (
 )
 
 __all__ = [
+    "AgencyRequest",
+    "Referral",
     "ApiToken",
     "SignInAttempt",
     "SsoIdentity",

@@ -115,6 +115,17 @@ class AuditEventType(StrEnum):
     # -- h/lists (issue 12: cancelling a process, the case's audit trail page) --
     PROCESS_CANCELLED = "process_cancelled"
 
+    # -- h/refer: referrals (P9), requests between agencies (P10), the chronology --
+    REFERRAL_IMMEDIATE_ACTION = "referral_immediate_action"
+    REFERRAL_MADE = "referral_made"
+    REFERRAL_ACKNOWLEDGED = "referral_acknowledged"
+    REFERRAL_DECIDED = "referral_decided"
+    REFERRAL_FOLLOWED_UP = "referral_followed_up"
+    AGENCY_REQUEST_RECORDED = "agency_request_recorded"
+    AGENCY_REQUEST_ANSWERED = "agency_request_answered"
+    CHRONOLOGY_VIEWED = "chronology_viewed"
+    CHRONOLOGY_EXPORTED = "chronology_exported"
+
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
     """A CHECK constraint (named ``ck_<table>_<column>``) that keeps ``column`` within ``vocabulary``."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.automated import consent, scheduling, scheme_outcomes
+from tasks.automated import consent, referrals, scheduling, scheme_outcomes
 from tasks.automated import schemes as scheme_steps
 from tasks.automated import sharing as sharing_steps
 from tasks.operator_registry import Operator, OperatorRegistry, TaskData
@@ -111,5 +111,15 @@ OPERATORS = OperatorRegistry(
         Operator("record_unsigned_decision", scheme_outcomes.record_unsigned_decision, ApplicationData),
         Operator("record_scheme_no_disclosure", scheme_outcomes.record_scheme_no_disclosure, ApplicationData),
         Operator("record_time_limit_review", scheme_outcomes.record_time_limit_review, ApplicationData),
+        # h/refer: referral to children's social care (P9)
+        Operator("record_immediate_action", referrals.record_immediate_action, referrals.ImmediateActionData),
+        Operator("record_referral", referrals.record_referral, referrals.ReferralData),
+        Operator("referral_deadline", referrals.referral_deadline, referrals.ReferralRef),
+        Operator("record_referral_response", referrals.record_referral_response, referrals.ReferralRef),
+        Operator("record_referral_follow_up", referrals.record_referral_follow_up, referrals.ReferralRef),
+        # h/refer: a request from another agency (P10)
+        Operator("record_agency_request", referrals.record_agency_request, referrals.RequestData),
+        Operator("request_deadline", referrals.request_deadline, referrals.RequestRef),
+        Operator("record_request_answer", referrals.record_request_answer, referrals.AnswerData),
     ]
 )

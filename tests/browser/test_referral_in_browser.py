@@ -1,0 +1,145 @@
+"""In real headless Chromium, a referral to children's social care (P9, R41) and a request from another
+agency (P10, R46), each step by the person who does it: the practitioner refers from the case page and acts
+at once on immediate risk, no manager first; when children's social care has not responded in one working
+day a manager follows it up; the practitioner records the team's acknowledgement and decision; the
+chronology shows it all. An agency's request is recorded from the case page and answered on consent.
+Questions are found by what they say on the page, never by field names."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.sync_api import Locator, Page
+from sqlalchemy import select
+
+from safeshare.records import AgencyRequest, Disclosure, Referral
+from tests.browser.conftest import Site, shoot
+from tests.test_disclosure import consent_given
+from workflows.timer_sweep import sweep_due_timers
+
+
+def question(page: Page, legend: str) -> Locator:
+    return page.get_by_role("group", name=legend)
+
+
+def submit(page: Page) -> None:
+    page.get_by_role("button", name="Submit").click()
+
+
+def open_task(page: Page, site: Site, title: str) -> None:
+    page.goto(f"{site.base_url}/tasks")
+    page.get_by_role("link", name=title).first.click()
+    page.get_by_role("heading", name=title).wait_for()
+
+
+def when(site: Site) -> str:
+    return site.app.clock.now().strftime("%Y-%m-%dT%H:%M")
+
+
+def test_a_referral_on_immediate_risk_escalated_then_decided(site: Site) -> None:
+    case_id, _ = site.scenario.open_case(9)
+    pat = site.page_as("pat")
+    pat.set_default_timeout(10_000)
+    pat.goto(f"{site.base_url}/cases/{case_id}")
+    refer = question(pat, "Refer to children's social care: is a child at immediate risk of harm now?")
+    refer.get_by_label("Yes", exact=True).check()
+    shoot(pat, "60-referral-from-the-case-page")
+    pat.get_by_role("button", name="Refer to children's social care").click()
+    pat.get_by_role("heading", name="Act now: the child is at immediate risk").wait_for()
+    assert "call the police on 999" in pat.content()
+    question(pat, "Did you call the police on 999?").get_by_label("Yes", exact=True).check()
+    question(pat, "Did you tell children's social care's duty team?").get_by_label("Yes", exact=True).check()
+    pat.get_by_label("What did you do, and when?").fill("Called 999 at 09:02, police attending; duty team told 09:10")
+    shoot(pat, "61-referral-act-now")
+    submit(pat)
+    pat.get_by_text("Act now: the child is at immediate risk: done").wait_for()
+
+    open_task(pat, site, "Make the referral to children's social care")
+    pat.get_by_label("What is your concern?").fill("Child found alone at night with bruising; says dad hit her")
+    pat.get_by_label("Which children's social care team did you refer to?").fill("Northfield front door")
+    pat.get_by_label("Who did you speak to or send it to?").fill("Sam Lee, duty social worker")
+    question(pat, "How did you make the referral?").get_by_label("By phone").check()
+    pat.get_by_label("When did you make the referral?").fill(when(site))
+    question(pat, "Did the family consent to the referral?").get_by_label("No, consent was not sought").check()
+    pat.get_by_label("Why are you referring without consent?").fill("Asking the father could put her at more risk")
+    question(pat, "Did you tell the team that consent was refused or not sought?").get_by_label(
+        "Yes", exact=True
+    ).check()
+    shoot(pat, "62-referral-made-without-consent")
+    submit(pat)
+    pat.get_by_text("Make the referral to children's social care: done").wait_for()
+    with site.app.db.read() as s:
+        referral = s.scalars(select(Referral)).one()
+        disclosure = s.get(Disclosure, referral.disclosure_id)
+        assert disclosure is not None and disclosure.basis == "without_consent"
+    assert referral.immediate_risk and referral.immediate_actions is not None
+
+    site.app.clock.advance(timedelta(hours=25))  # a working day passes with no word from the team
+    sweep_due_timers(site.app)
+    maxm = site.page_as("max")
+    maxm.set_default_timeout(10_000)
+    open_task(maxm, site, "Follow up the late response from children's social care")
+    maxm.get_by_label("What did you do?").fill("Rang the front-door team manager; it is being screened now")
+    shoot(maxm, "63-referral-late-manager-follows-up")
+    submit(maxm)
+    maxm.get_by_text("Follow up the late response from children's social care: done").wait_for()
+
+    open_task(pat, site, "Record that children's social care acknowledged the referral")
+    pat.get_by_label("When did the team acknowledge the referral?").fill(when(site))
+    pat.get_by_label("Who acknowledged it?").fill("Sam Lee, duty social worker")
+    submit(pat)
+    pat.get_by_text("acknowledged the referral: done").wait_for()
+    open_task(pat, site, "Record children's social care's decision")
+    question(pat, "What did children's social care decide?").get_by_label("A strategy discussion").check()
+    pat.get_by_label("When did they decide?").fill(when(site))
+    pat.get_by_label("Who told you the decision?").fill("Sam Lee, duty social worker")
+    pat.get_by_label("What happens next?").fill("Strategy discussion with police this afternoon")
+    shoot(pat, "64-referral-decision")
+    submit(pat)
+    pat.get_by_text("Record children's social care's decision: done").wait_for()
+
+    pat.goto(f"{site.base_url}/cases/{case_id}")
+    pat.get_by_role("link", name="Chronology: every significant event on this case, in date order").click()
+    table = pat.get_by_test_id("chronology")
+    table.wait_for()
+    text = table.inner_text()
+    for event in (
+        "Immediate risk: acted at once",
+        "Information shared without consent",
+        "Referral to children's social care",
+        "Manager followed up the late response",
+        "Referral acknowledged",
+        "Children's social care decided: A strategy discussion",
+    ):
+        assert event in text
+    shoot(pat, "65-chronology")
+
+
+def test_another_agency_asks_and_the_practitioner_answers_on_consent(site: Site) -> None:
+    case_id = consent_given(site.scenario)
+    pat = site.page_as("pat")
+    pat.set_default_timeout(10_000)
+    pat.goto(f"{site.base_url}/cases/{case_id}")
+    pat.get_by_label("Which agency is asking?").fill("School nursing")
+    pat.get_by_label("Who at the agency?").fill("Oakfield school nurse")
+    pat.get_by_label("What do they need it for?").fill("To plan a health assessment before the review")
+    pat.get_by_label("What lawful basis do they give?").fill("The consent we hold; Children Act 2004 s.11")
+    pat.get_by_label("What are they asking for?").fill("Attendance this term")
+    pat.get_by_label("By when do they need the answer?").fill("2026-11-25")
+    shoot(pat, "66-request-from-another-agency")
+    pat.get_by_role("button", name="Record the request").click()
+    pat.get_by_role("heading", name="Answer the request from another agency").wait_for()
+    question(pat, "Will you answer the request?").get_by_label("Answer the request").check()
+    question(pat, "On what basis are you answering?").get_by_label("The consent in force names this agency").check()
+    pat.get_by_label("What are you sharing?").fill("Attendance 71% this term")
+    question(pat, "Is what you share fact or opinion?").get_by_label("Fact", exact=True).check()
+    question(pat, "How did you send the answer?").get_by_label("Secure email").check()
+    pat.get_by_label("When did you answer or decline?").fill(when(site))
+    shoot(pat, "67-request-answered")
+    submit(pat)
+    pat.get_by_text("Answer the request from another agency: done").wait_for()
+    with site.app.db.read() as s:
+        request = s.scalars(select(AgencyRequest)).one()
+        assert request.outcome == "answered" and request.disclosure_id is not None
+        disclosure = s.get(Disclosure, request.disclosure_id)
+        assert disclosure is not None and disclosure.recipient_agency == "School nursing"
