@@ -13,6 +13,7 @@ from safeshare.records import Document, OpenTask, ProcessInstance, WaitingTimer
 from safeshare.services import accounts
 from tests import scheme_steps
 from tests.builders import Scenario
+from tests.test_csor import DECIDE as CSOR_DECIDE
 from tests.test_dvds import DECIDE
 from tests.test_web_ui import PASSWORD, csrf_of, sign_in
 from tests.webkit import WebKit, make_webkit
@@ -35,8 +36,13 @@ def test_the_application_page_lists_documents_history_and_the_timescale_in_words
     assert "On track: 28 days left to finish" in page
     assert "Undertaking of confidentiality, to sign at the meeting" in page  # the paper to take to the meeting
     history = page.split("What has happened", 1)[1]
-    for stage in ("Application received", "Initial checks and risk assessment", "Face-to-face meeting with the "
-                  "applicant", "Full risk assessment with partner agencies", "Decision forum: decide on disclosure"):
+    for stage in (
+        "Application received",
+        "Initial checks and risk assessment",
+        "Face-to-face meeting with the applicant",
+        "Full risk assessment with partner agencies",
+        "Decision forum: decide on disclosure",
+    ):
         assert stage in history
     assert "Priya Police" in history and "(R" not in page
     web.app.clock.advance(timedelta(days=30))
@@ -52,8 +58,11 @@ def test_an_application_is_withdrawn_at_any_stage_with_its_reason_and_a_letter(w
     assert refused.status_code == 422 and "Why is it ending?" in refused.text
     done = client.post(
         f"/schemes/{app_id}/close",
-        data={"csrf_token": csrf, "who": "applicant_withdrew",
-              "reason": "You told us on 25 November that you have separated and no longer need an answer."},
+        data={
+            "csrf_token": csrf,
+            "who": "applicant_withdrew",
+            "reason": "You told us on 25 November that you have separated and no longer need an answer.",
+        },
         follow_redirects=True,
     )
     assert done.status_code == 200 and "Withdrawn by the applicant" in done.text
@@ -63,12 +72,15 @@ def test_an_application_is_withdrawn_at_any_stage_with_its_reason_and_a_letter(w
         row = s.get(ProcessInstance, instance)
         assert row is not None and (row.status, row.outcome) == ("completed", "withdrawn")
         assert s.scalars(select(OpenTask).where(OpenTask.instance_id == instance)).all() == []
-        assert all(t.fired_at is not None for t in s.scalars(select(WaitingTimer)
-                                                             .where(WaitingTimer.instance_id == instance)))
+        assert all(
+            t.fired_at is not None for t in s.scalars(select(WaitingTimer).where(WaitingTimer.instance_id == instance))
+        )
         letter = s.scalars(select(Document).where(Document.kind == "scheme_closure_letter")).one()
         assert "no longer want us to go on" in " ".join(letter.content_html.split())
-    again = client.post(f"/schemes/{app_id}/close", data={"csrf_token": csrf, "who": "police_closed",
-                                                         "reason": "A second closure must be refused"})
+    again = client.post(
+        f"/schemes/{app_id}/close",
+        data={"csrf_token": csrf, "who": "police_closed", "reason": "A second closure must be refused"},
+    )
     assert again.status_code == 409
 
 
@@ -88,3 +100,34 @@ def test_the_police_queue_filters_by_scheme_stage_and_overdue(web: WebKit) -> No
     overdue = client.get("/queues/police", params={"overdue": "yes"}).text
     assert "CSOR-2026-0001" in overdue and "DVDS-2026-0001" not in overdue
     assert f"/schemes/{csor}" in overdue
+
+
+def test_the_stage_history_says_what_happened_at_each_meeting_and_decision(web: WebKit) -> None:
+    """R27, R34: a re-arranged meeting and a refusal to sign read as such, not as two identical stage names."""
+    app_id, instance = scheme_steps.start(web.scenario, "csor")
+    web.scenario.complete(instance, "initial_checks", "priya", scheme_steps.CHECKS)
+    web.scenario.complete(
+        instance,
+        "face_to_face",
+        "priya",
+        {
+            "identity_verified": False,
+            "meeting_notes": "She had no document with a photo",
+            "next_step": "rearrange",
+            "rearranged_for": "14 December, Northfield station",
+        },
+    )
+    web.scenario.complete(instance, "face_to_face", "priya", scheme_steps.IDENTITY)
+    web.scenario.complete(instance, "full_risk_assessment", "priya", scheme_steps.RISK)
+    web.scenario.complete(instance, "decide_disclosure", "priya", CSOR_DECIDE)
+    web.scenario.complete(instance, "disclosure_meeting", "priya", scheme_steps.MEETING | {"undertaking_signed": False})
+    page = sign_in(web, "priya").get(f"/schemes/{app_id}").text
+    assert '<span class="govuk-caption-l">CSOR</span>' in page  # not "CSOR csor"
+    history = page.split("What has happened", 1)[1]
+    assert (
+        "Face-to-face meeting with the applicant: applicant&#39;s identity not verified; meeting re-arranged "
+        "(14 December, Northfield station)"
+    ) in history
+    assert "Face-to-face meeting with the applicant: applicant&#39;s identity verified" in history
+    assert "Police decision on disclosure: decided to disclose" in history
+    assert "they would not sign the undertaking, so nothing was disclosed yet" in history

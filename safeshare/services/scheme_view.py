@@ -3,8 +3,10 @@ timescale in words (issue 14, item 10), read for police staff only, never from p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -60,13 +62,52 @@ def timescale_in_words(application: SchemeApplication, now: datetime) -> str:
     return f"On track: {_days(left)} left to finish, by {_day(due)}."
 
 
+def _not_verified(data: dict[str, Any], whose: str) -> str:
+    if data.get("next_step") == "rearrange":
+        when = str(data.get("rearranged_for") or "").strip()
+        return f"{whose} identity not verified; meeting re-arranged" + (f" ({when})" if when else "")
+    return f"{whose} identity not verified; application closed with a letter"
+
+
+def _face_to_face(data: dict[str, Any]) -> str:
+    return "applicant's identity verified" if data.get("identity_verified") else _not_verified(data, "applicant's")
+
+
+def _disclosure_meeting(data: dict[str, Any]) -> str:
+    if not data.get("recipient_identity_verified"):
+        return _not_verified(data, "recipient's")
+    if data.get("undertaking_signed") is not True:
+        return "recipient's identity verified; they would not sign the undertaking, so nothing was disclosed yet"
+    return "recipient's identity verified; undertaking signed; disclosed in person"
+
+
+def _unsigned(data: dict[str, Any]) -> str:
+    if data.get("decision") == "disclose_anyway":
+        return "police decided to disclose without a signed undertaking"
+    return "police decided not to disclose"
+
+
+#: What each stage's answers mean, in words (R27, R34: the history says exactly what happened).
+_OUTCOME_WORDS: dict[str, Callable[[dict[str, Any]], str]] = {
+    "face_to_face": _face_to_face,
+    "disclosure_meeting": _disclosure_meeting,
+    "decide_unsigned": _unsigned,
+    "decide_disclosure": lambda d: "decided to disclose" if d.get("disclose") else "decided not to disclose",
+    "initial_checks": lambda d: "someone is at immediate risk" if d.get("immediate_risk") else "",
+    "review_time_limit": lambda d: "reason for the exceptional delay recorded",
+}
+
+
+def _stage_in_words(task: CompletedTask) -> str:
+    words = _OUTCOME_WORDS.get(task.task_spec, lambda d: "")(dict(task.data or {}))
+    return f"{task.title}: {words}" if words else task.title
+
+
 def stage_history(session: Session, application: SchemeApplication) -> list[HistoryEntry]:
     """Each stage as it was done, by whom and when, from the application's receipt to now."""
     received_by = session.get(User, application.received_by_id)
     entries = [
-        HistoryEntry(
-            "Application received", received_by.display_name if received_by else "", application.received_at
-        )
+        HistoryEntry("Application received", received_by.display_name if received_by else "", application.received_at)
     ]
     if application.instance_id is not None:
         done = session.execute(
@@ -75,12 +116,17 @@ def stage_history(session: Session, application: SchemeApplication) -> list[Hist
             .where(CompletedTask.instance_id == application.instance_id)
             .order_by(CompletedTask.completed_at, CompletedTask.id)
         )
-        entries += [HistoryEntry(task.title, name, task.completed_at) for task, name in done]
+        entries += [HistoryEntry(_stage_in_words(task), name, task.completed_at) for task, name in done]
     closure = (application.outcome_detail or {}).get("closure") or {}
     if application.outcome in ("withdrawn", "closed") and closure.get("who"):
         what = "Withdrawn by the applicant" if closure["who"] == "applicant_withdrew" else "Closed by police"
-        entries.append(HistoryEntry(f"{what}: {closure.get('reason', '')}", closure.get("by", ""),
-                                    application.completed_at or application.received_at))
+        entries.append(
+            HistoryEntry(
+                f"{what}: {closure.get('reason', '')}",
+                closure.get("by", ""),
+                application.completed_at or application.received_at,
+            )
+        )
     return entries
 
 
