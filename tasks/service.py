@@ -29,11 +29,13 @@ if TYPE_CHECKING:
     from safeshare.runtime import App
 
 
-#: Roles whose tasks belong to no case and no team: the police schemes' (police records, R32, R33).
-POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value)
+#: Roles whose tasks belong to no case and no team: the police schemes' (police records, R32, R33) and
+#: the data protection officer's subject access requests (about a person, not a case).
+POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value, Role.DATA_PROTECTION_OFFICER.value)
 
 
 def _is_police(roles: Any) -> bool:
+    """Whether the user holds a role whose tasks belong to no team (see ``POLICE_ROLES``)."""
     return any(role.value in POLICE_ROLES for role in roles)
 
 

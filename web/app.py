@@ -38,6 +38,7 @@ from web.routers import (
     ui_retention,
     ui_schemes,
     ui_sharing,
+    ui_subject_access,
     ui_tasks,
 )
 from web.secret import secret_key
@@ -88,6 +89,7 @@ def create_app(
         ui_admin.router,
         ui_reports.router,
         ui_retention.router,
+        ui_subject_access.router,
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

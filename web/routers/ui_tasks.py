@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.services import queues
+from safeshare.services import queues, subject_access
 from tasks import service
 from web.auth import acting, safeshare_app
 from web.forms import build_fields, error_summary
@@ -61,6 +61,7 @@ def _task_page(
                 "overdue": bool(view.task.due_at and view.task.due_at < app.clock.now()),
                 "restrictions": queues.active_restrictions(session, view.task.case_id),
                 "user_id": user.id,
+                "subject_access": subject_access.request_of_instance(session, view.instance.id),
             },
             status_code=status_code,
         )
