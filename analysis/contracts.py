@@ -329,7 +329,7 @@ CONTRACTS: dict[str, Contract] = {
     "record_scheme_no_disclosure": Contract(
         frozenset({"support_offered", "exceptional_delay_reason", "application.late"}), _record_scheme_no_disclosure
     ),
-    "subject_access_time": Contract(frozenset(), _constant("2026-12-24T00:00:00+00:00")),
+    "subject_access_time": Contract(frozenset(), _constant("2026-12-23T23:59:00+00:00")),
     "extend_subject_access": Contract(frozenset({"extension_reason", "sar.extended"}), _extend_subject_access),
     "keep_subject_access_reply": Contract(frozenset({"withheld_checked"}), _keep_subject_access_reply),
     "record_subject_access_reply_sent": Contract(frozenset({"sent_on", "sent_method"}), _constant("in_time")),

@@ -297,9 +297,10 @@ def subject_access_due(clock_start: date, *, extended: bool = False) -> date:
 
 
 def subject_access_times(session: Session, due_on: date, now: datetime) -> tuple[datetime, datetime]:
-    """When a reply due on ``due_on`` is escalated (the start of the next day, UTC: the whole due day is
-    allowed) and when the officer is reminded before it (a setting; never before ``now``)."""
-    deadline = datetime(due_on.year, due_on.month, due_on.day, tzinfo=now.tzinfo) + timedelta(days=1)
+    """When a reply due on ``due_on`` is escalated (the last minute of that day, UTC: the whole due day is
+    allowed, and the task shows it as due that day) and when the officer is reminded before it (a setting;
+    never before ``now``)."""
+    deadline = datetime(due_on.year, due_on.month, due_on.day, 23, 59, tzinfo=now.tzinfo)
     before = policy_for(session).period("subject_access_reminder", None)
     span = timedelta(hours=before.amount) if before.unit == "hours" else timedelta(days=before.amount)
     reminder = (deadline - span).replace(hour=9)

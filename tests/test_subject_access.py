@@ -11,8 +11,9 @@ from sqlalchemy import select
 
 from safeshare.deadlines import subject_access_due
 from safeshare.errors import DomainRuleError, FormValidationError, PermissionDeniedError
-from safeshare.records import AuditEvent, Notification, Role, SubjectAccessRequest
-from safeshare.services import directory, sharing, subject_access
+from safeshare.records import AuditEvent, Notification, RetentionItem, Role, SubjectAccessRequest
+from safeshare.services import directory, retention, sharing, subject_access
+from safeshare.services.anonymise import REMOVED
 from tests.builders import Scenario
 from workflows.timer_sweep import sweep_due_timers
 
@@ -75,6 +76,13 @@ def _told(scenario: Scenario) -> set[tuple[str, str]]:
             for n in s.scalars(select(Notification))
             if n.template.startswith("subject_access")
         }
+
+
+def _listed(scenario: Scenario) -> list[str]:
+    retention.list_due_for_review(scenario.app)
+    with scenario.app.db.read() as s:
+        rows = s.scalars(select(RetentionItem).where(RetentionItem.kind == "subject_access_requests"))
+        return [i.description for i in rows]
 
 
 def _request(scenario: Scenario, sar_id: int) -> SubjectAccessRequest:
@@ -173,9 +181,7 @@ def test_a_request_is_reminded_escalated_extended_signed_off_and_sent(scenario: 
         )
     scenario.complete(instance, "sign_off_subject_access", "dana", {"sar_decision": "send", "withheld_checked": True})
     signed = _request(scenario, sar_id)
-    assert signed.status == "signed_off" and signed.collation_sha256 == subject_access.collation_digest(
-        signed.collation or {}
-    )
+    assert signed.status == "signed_off" and signed.reply_sha256 == subject_access.collation_digest(signed.reply or {})
     with pytest.raises(DomainRuleError, match="must be today or in the past"):
         scenario.complete(
             instance,
@@ -201,3 +207,28 @@ def test_a_request_is_reminded_escalated_extended_signed_off_and_sent(scenario: 
         "subject_access_signed_off",
         "subject_access_sent",
     ]
+
+
+def test_a_request_is_anonymised_a_year_after_its_reply_once_the_officer_approves(scenario: Scenario) -> None:
+    _officer(scenario)
+    sar_id, instance = _record(scenario)
+    scenario.complete(instance, "sign_off_subject_access", "dana", {"sar_decision": "send", "withheld_checked": True})
+    today = scenario.app.clock.now().date().isoformat()
+    scenario.complete(
+        instance, "record_subject_access_sent", "dana", {"sent_on": today, "sent_method": "email", "sent_to": "p@x.uk"}
+    )
+    scenario.app.clock.advance(timedelta(days=300))  # type: ignore[attr-defined]
+    assert _listed(scenario) == []
+    scenario.app.clock.advance(timedelta(days=70))  # type: ignore[attr-defined]
+    assert _listed(scenario) == ["Subject access request SAR-2026-0001, reply sent 23 November 2026"]
+    with scenario.app.db.read() as s:
+        pending = list(s.scalars(select(RetentionItem.id).where(RetentionItem.outcome == "pending")))
+        review_id = s.scalars(select(RetentionItem.review_id)).first()
+    assert review_id is not None
+    with scenario.app.transaction() as s:
+        retention.decide_review(
+            scenario.app, s, scenario.user(s, "dana"), review_id, {i: retention.Decision(True, "") for i in pending}
+        )
+    gone = _request(scenario, sar_id)
+    assert (gone.subject_name, gone.requester_name, gone.reply) == (REMOVED, REMOVED, None)
+    assert gone.reference == "SAR-2026-0001" and gone.reply_sha256 and gone.sent_on is not None

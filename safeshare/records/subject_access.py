@@ -1,7 +1,7 @@
 """Subject access requests (UK GDPR Art. 15): the request, its statutory deadline, the sign-off and what was sent.
 
 A request is about a person, not a case: it is a data protection record, read only by the data
-protection officer. The collated reply is kept as it was signed off (``collation``, with its SHA-256),
+protection officer. The collated reply is kept as it was signed off (``reply``, with its SHA-256),
 so what was sent can always be shown later even after the case records change or are anonymised.
 """
 
@@ -41,8 +41,8 @@ class SubjectAccessRequest(Base):
     extension_reason: Mapped[str | None] = mapped_column(Text)
     #: ``open`` until signed off, ``signed_off`` until sent, then ``sent``.
     status: Mapped[str] = mapped_column(String(20), default="open")
-    collation: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
-    collation_sha256: Mapped[str | None] = mapped_column(String(64))
+    reply: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
+    reply_sha256: Mapped[str | None] = mapped_column(String(64))
     signed_off_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     signed_off_at: Mapped[datetime | None]
     sent_on: Mapped[date | None] = mapped_column(Date)

@@ -88,8 +88,8 @@ def keep_subject_access_reply(ctx: ServiceContext, data: dict[str, Any]) -> str:
             "Read what is withheld on the request's page, then answer yes",
         )
     collation = collate(ctx.session, request)
-    request.collation = collation
-    request.collation_sha256 = collation_digest(collation)
+    request.reply = collation
+    request.reply_sha256 = collation_digest(collation)
     request.status = "signed_off"
     request.signed_off_by_id = ctx.actor.id if ctx.actor else None
     request.signed_off_at = ctx.clock.now()
@@ -98,10 +98,10 @@ def keep_subject_access_reply(ctx: ServiceContext, data: dict[str, Any]) -> str:
         request,
         "subject_access_signed_off",
         "reply signed off",
-        sha256=request.collation_sha256,
+        sha256=request.reply_sha256,
         withheld=len(collation["withheld"]),
     )
-    return request.collation_sha256
+    return request.reply_sha256
 
 
 def record_subject_access_reply_sent(ctx: ServiceContext, data: dict[str, Any]) -> str:
@@ -137,6 +137,6 @@ def record_subject_access_reply_sent(ctx: ServiceContext, data: dict[str, Any]) 
         sent_on=sent_on.isoformat(),
         method=method,
         late=late,
-        sha256=request.collation_sha256,
+        sha256=request.reply_sha256,
     )
     return "late" if late else "in_time"

@@ -180,7 +180,7 @@ def request_page(sar_id: PathId, request: Request) -> Response:
     app = safeshare_app(request)
     with acting(request, write=False) as (session, user):
         sar = subject_access.get_request(session, user, sar_id)
-        collation = sar.collation if sar.collation is not None else subject_access.collate(session, sar)
+        collation = sar.reply if sar.reply is not None else subject_access.collate(session, sar)
         tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == sar.instance_id)))
         names = {u.id: u.display_name for u in session.scalars(select(User))}
         return render(
