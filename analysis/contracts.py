@@ -240,6 +240,23 @@ def _record_scheme_no_disclosure(data: Data, params: Mapping[str, Any]) -> tuple
     return 1, {}
 
 
+# -- h/ready (issue 16): subject access requests (tasks/automated/subject_access.py) --------------
+
+
+def _extend_subject_access(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if data.get("sar.extended"):
+        raise Refusal("the time limit can be extended only once")
+    if len(_text(data, "extension_reason")) < 10:
+        raise Refusal("an extension without its reason")
+    return "2027-02-23", {"sar.extended": True}
+
+
+def _keep_subject_access_reply(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    if data.get("withheld_checked") is not True:
+        raise Refusal("signed off before what is withheld was checked")
+    return "0" * 64, {}
+
+
 CONTRACTS: dict[str, Contract] = {
     "record_consent": Contract(
         frozenset({"consent_outcome", "consent_from", "understanding_confirmed", "recipients", "restrictions"}),
@@ -312,6 +329,10 @@ CONTRACTS: dict[str, Contract] = {
     "record_scheme_no_disclosure": Contract(
         frozenset({"support_offered", "exceptional_delay_reason", "application.late"}), _record_scheme_no_disclosure
     ),
+    "subject_access_time": Contract(frozenset(), _constant("2026-12-23T23:59:00+00:00")),
+    "extend_subject_access": Contract(frozenset({"extension_reason", "sar.extended"}), _extend_subject_access),
+    "keep_subject_access_reply": Contract(frozenset({"withheld_checked"}), _keep_subject_access_reply),
+    "record_subject_access_reply_sent": Contract(frozenset({"sent_on", "sent_method"}), _constant("in_time")),
 }
 
 _SCHEME_FACTS = {"application.children": [False, True], "application.late": [False, True]}
@@ -326,6 +347,7 @@ START_DATA: dict[str, dict[str, list[Any]]] = {
     "csor_application": {"scheme": ["csor"], **_SCHEME_FACTS},
     "dvds_right_to_ask": {"scheme": ["dvds"], **_SCHEME_FACTS},
     "dvds_right_to_know": {"scheme": ["dvds"], **_SCHEME_FACTS},
+    "subject_access_request": {"sar.extended": [False]},
 }
 
 

@@ -50,6 +50,19 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "without_consent": True,
     },
     "scheme_outcome_disclosure": _SCHEME,
+    # Subject access requests (bpmn/subject_access_request.bpmn): no case.
+    "subject_access_reminder": {
+        **_TASK,
+        "case_reference": "(no case)",
+        "case_id": None,
+        "task_title": "Sign off the subject access reply",
+    },
+    "subject_access_overdue": {
+        **_TASK,
+        "case_reference": "(no case)",
+        "case_id": None,
+        "task_title": "Record the reply as sent",
+    },
     "scheme_outcome_no_disclosure": {**_SCHEME, "scheme": "CSOR", "application_reference": "CSOR-2026-0007"},
 }
 

@@ -69,6 +69,9 @@ DEFAULTS: dict[str, dict[str, Period]] = {
     "csor_completion_reminder": {"*": Period(7, "days")},
     # P9: children's social care acknowledges a referral and decides what happens next (R41).
     "referral_response": {"*": Period(1, "working_days")},
+    # Subject access (UK GDPR Art. 12(3)): the month itself is law (``subject_access_due``); only the
+    # reminder before it is a setting.
+    "subject_access_reminder": {"*": Period(7, "days")},
 }
 
 
@@ -98,6 +101,8 @@ SOURCES: dict[str, str] = {
     "supervisor gets a task when the 45 days pass)",
     "referral_response": "Working Together to Safeguard Children 2023: children's social care acknowledges a "
     "referral and decides on the next steps within one working day (R41)",
+    "subject_access_reminder": "How long before a subject access reply is due the data protection officer is "
+    "reminded (project choice; the due date itself is UK GDPR Art. 12(3): one month, or three when extended)",
 }
 
 
@@ -276,3 +281,37 @@ def reset_deadline(session: Session, clock: Clock, actor: User, kind: str, urgen
         f"Deadline for {kind} ({urgency}) back to its default",
         detail={"kind": kind, "urgency": urgency, "was": Period(row.amount, _unit(row.unit)).describe()},
     )
+
+
+# -- Subject access requests (UK GDPR Art. 12(3)) -------------------------------------------------
+
+#: Months allowed for a reply, and with the extension for complex or numerous requests (Art. 12(3):
+#: "extended by two further months where necessary").
+SUBJECT_ACCESS_MONTHS = 1
+SUBJECT_ACCESS_EXTENDED_MONTHS = 3
+
+
+def subject_access_due(clock_start: date, *, extended: bool = False) -> date:
+    """The day a subject access reply is due: the same date one month (three, extended) after the clock
+    started; the last day of that month when it has no such date; then the next working day when it
+    falls on a weekend or bank holiday (the ICO's guidance on calculating the time limit)."""
+    months = SUBJECT_ACCESS_EXTENDED_MONTHS if extended else SUBJECT_ACCESS_MONTHS
+    month_index = clock_start.month - 1 + months
+    year, month = clock_start.year + month_index // 12, month_index % 12 + 1
+    next_month = date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month - timedelta(days=1)).day
+    due = date(year, month, min(clock_start.day, last_day))
+    while not is_working_day(due):
+        due += timedelta(days=1)
+    return due
+
+
+def subject_access_times(session: Session, due_on: date, now: datetime) -> tuple[datetime, datetime]:
+    """When a reply due on ``due_on`` is escalated (the last minute of that day, UTC: the whole due day is
+    allowed, and the task shows it as due that day) and when the officer is reminded before it (a setting;
+    never before ``now``)."""
+    deadline = datetime(due_on.year, due_on.month, due_on.day, 23, 59, tzinfo=now.tzinfo)
+    before = policy_for(session).period("subject_access_reminder", None)
+    span = timedelta(hours=before.amount) if before.unit == "hours" else timedelta(days=before.amount)
+    reminder = (deadline - span).replace(hour=9)
+    return deadline, max(now, min(reminder, deadline))

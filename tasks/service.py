@@ -38,10 +38,11 @@ ESCALATION_ROLES = (Role.SENIOR_MANAGER.value, Role.POLICE_SUPERVISOR.value)
 _TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 #: Roles whose tasks belong to no case and no team: the police schemes' (police records, R32, R33).
-POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value)
+POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value, Role.DATA_PROTECTION_OFFICER.value)
 
 
 def _is_police(roles: Any) -> bool:
+    """Whether the user holds a role whose tasks belong to no team (see ``POLICE_ROLES``)."""
     return any(role.value in POLICE_ROLES for role in roles)
 
 

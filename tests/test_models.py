@@ -36,7 +36,14 @@ DMN_NS = {
     "dmndi": "https://www.omg.org/spec/DMN/20191111/DMNDI/",
     "dc": "http://www.omg.org/spec/DMN/20180521/DC/",
 }
-LANE_ROLES = {"Practitioner", "Manager", "Senior manager", "Police staff", "Police supervisor"}
+LANE_ROLES = {
+    "Practitioner",
+    "Manager",
+    "Senior manager",
+    "Police staff",
+    "Police supervisor",
+    "Data protection officer",
+}
 FLOW_NODE_TAGS = {
     "task",
     "userTask",

@@ -43,6 +43,7 @@ from web.routers import (
     ui_retention,
     ui_schemes,
     ui_sharing,
+    ui_subject_access,
     ui_tasks,
 )
 from web.secret import secret_key
@@ -98,6 +99,7 @@ def create_app(
         ui_reports.router,
         ui_retention.router,
         ui_lists.router,  # h/lists (issue 12)
+        ui_subject_access.router,
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

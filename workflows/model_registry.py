@@ -34,6 +34,7 @@ LANE_ROLES = {
     "Senior manager": "senior_manager",
     "Police staff": "police_staff",
     "Police supervisor": "police_supervisor",
+    "Data protection officer": "data_protection_officer",
 }
 
 #: The task-data variable that names the one person holding a role in an instance, where the

@@ -18,6 +18,7 @@ from safeshare.records.sharing import (
     ShareDecision,
 )
 from safeshare.records.sso import SsoIdentity
+from safeshare.records.subject_access import SubjectAccessRequest
 from safeshare.records.workflow_state import (
     CompletedTask,
     OpenTask,
@@ -57,6 +58,7 @@ __all__ = [
     "Role",
     "SchemeApplication",
     "ShareDecision",
+    "SubjectAccessRequest",
     "Team",
     "TimerIncident",
     "User",

@@ -125,6 +125,11 @@ class AuditEventType(StrEnum):
     AGENCY_REQUEST_ANSWERED = "agency_request_answered"
     CHRONOLOGY_VIEWED = "chronology_viewed"
     CHRONOLOGY_EXPORTED = "chronology_exported"
+    # -- h/ready (issue 16): subject access requests ----------------------------------------------
+    SUBJECT_ACCESS_REQUESTED = "subject_access_requested"
+    SUBJECT_ACCESS_EXTENDED = "subject_access_extended"
+    SUBJECT_ACCESS_SIGNED_OFF = "subject_access_signed_off"
+    SUBJECT_ACCESS_SENT = "subject_access_sent"
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:

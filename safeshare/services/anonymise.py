@@ -36,6 +36,7 @@ from safeshare.records import (
     SchemeApplication,
     ShareDecision,
     SignInAttempt,
+    SubjectAccessRequest,
     User,
 )
 
@@ -170,3 +171,17 @@ def delete_notifications(session: Session, ids: list[int]) -> int:
 
 def delete_sign_in_attempts(session: Session, ids: list[int]) -> int:
     return int(session.execute(delete(SignInAttempt).where(SignInAttempt.id.in_(ids))).rowcount or 0)  # type: ignore[attr-defined]
+
+
+def scrub_subject_access(request: SubjectAccessRequest) -> None:
+    """A subject access request past its period (h/ready, issue 16): who asked, about whom, the identity
+    evidence and the reply go; the reference, dates, status and the reply's SHA-256 stay."""
+    request.requester_name = REMOVED
+    request.subject_name = REMOVED
+    request.subject_date_of_birth = None
+    request.authority = None
+    request.request_details = ""
+    request.identity_evidence = REMOVED
+    request.extension_reason = REMOVED if request.extension_reason else None
+    request.reply = None
+    request.sent_to = REMOVED if request.sent_to else None

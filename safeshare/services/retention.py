@@ -40,6 +40,7 @@ from safeshare.records import (
     Role,
     SchemeApplication,
     SignInAttempt,
+    SubjectAccessRequest,
     User,
 )
 from safeshare.services import anonymise
@@ -51,6 +52,7 @@ from safeshare.services.retention_schedule import (
     NOTIFICATIONS,
     POLICE_SCHEME_RECORDS,
     SIGN_IN_ATTEMPTS,
+    SUBJECT_ACCESS,
     Rule,
     load_schedule,
 )
@@ -219,6 +221,27 @@ def _due_applications(session: Session, rule: Rule, now: datetime) -> list[Due]:
     ]
 
 
+def _due_subject_access(session: Session, rule: Rule, now: datetime) -> list[Due]:
+    """Subject access requests whose reply was sent more than the rule's years ago (h/ready, issue 16)."""
+    assert rule.years is not None
+    removed = _removed_keys(session, SUBJECT_ACCESS)
+    cutoff = years_after(now, -rule.years).date()
+    return [
+        Due(
+            SUBJECT_ACCESS,
+            str(r.id),
+            f"Subject access request {r.reference}, reply sent {r.sent_on:%-d %B %Y}",
+            years_after(datetime(r.sent_on.year, r.sent_on.month, r.sent_on.day, tzinfo=UTC), rule.years),
+        )
+        for r in session.scalars(
+            select(SubjectAccessRequest)
+            .where(SubjectAccessRequest.sent_on.is_not(None), SubjectAccessRequest.sent_on <= cutoff)
+            .order_by(SubjectAccessRequest.id)
+        )
+        if str(r.id) not in removed and r.sent_on is not None
+    ]
+
+
 def _audit_rows(cutoff: datetime):  # type: ignore[no-untyped-def]
     return select(AuditEvent.seq, AuditEvent.occurred_at).where(
         AuditEvent.occurred_at <= cutoff,
@@ -271,6 +294,7 @@ def due_records(session: Session, schedule: dict[str, Rule], now: datetime) -> l
         *_due_consent(session, schedule[CONSENT], now),
         *_due_disclosures(session, schedule[DISCLOSURES], now),
         *_due_applications(session, schedule[POLICE_SCHEME_RECORDS], now),
+        *_due_subject_access(session, schedule[SUBJECT_ACCESS], now),
         *(item for kind in MONTHLY for item in _due_monthly(session, kind, schedule[kind], now)),
     ]
 
@@ -380,6 +404,10 @@ def _apply(
         application = session.get(SchemeApplication, int(key))
         if application is not None:
             anonymise.anonymise_application(session, app.clock, actor, application, reason)
+    elif kind == SUBJECT_ACCESS:
+        request = session.get(SubjectAccessRequest, int(key))
+        if request is not None:
+            anonymise.scrub_subject_access(request)
     else:
         rule = schedule[kind]
         assert rule.years is not None

@@ -23,6 +23,7 @@ POLICE_SCHEME_RECORDS = "police_scheme_records"
 AUDIT = "audit"
 NOTIFICATIONS = "notifications"
 SIGN_IN_ATTEMPTS = "sign_in_attempts"
+SUBJECT_ACCESS = "subject_access_requests"  # h/ready (issue 16)
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,18 @@ DEFAULTS: dict[str, Rule] = {
             "deleted",
             "No statutory period: a local choice under UK GDPR Article 5(1)(e), storage limitation; long enough "
             "to look into a misuse of accounts.",
+        ),
+        # h/ready (issue 16): subject access requests.
+        Rule(
+            SUBJECT_ACCESS,
+            "Subject access requests and their replies",
+            1,
+            "when the reply was sent",
+            "the requester, the person, the identity evidence and the reply are removed; the reference, dates, "
+            "status and the reply's fingerprint stay",
+            "IRMS Retention Guidelines for Local Authorities (information governance: requests under data "
+            "protection law): the last action on the request plus 1 year; 6 years where the reply was appealed or "
+            "complained of to the Information Commissioner: place a hold with that reason.",
         ),
     )
 }

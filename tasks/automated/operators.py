@@ -12,6 +12,7 @@ from typing import Any
 from tasks.automated import consent, referrals, scheduling, scheme_outcomes
 from tasks.automated import schemes as scheme_steps
 from tasks.automated import sharing as sharing_steps
+from tasks.automated import subject_access as sar_steps
 from tasks.operator_registry import Operator, OperatorRegistry, TaskData
 
 
@@ -92,6 +93,16 @@ class ApplicationData(TaskData):
     application_id: int
 
 
+class SubjectAccessData(TaskData):
+    sar_id: int
+    sar_decision: str | None = None
+    extension_reason: str | None = None
+    withheld_checked: bool | None = None
+    sent_on: str | None = None
+    sent_method: str | None = None
+    sent_to: str | None = None
+
+
 OPERATORS = OperatorRegistry(
     [
         Operator("record_consent", consent.record_consent, ConsentData),
@@ -121,5 +132,9 @@ OPERATORS = OperatorRegistry(
         Operator("record_agency_request", referrals.record_agency_request, referrals.RequestData),
         Operator("request_deadline", referrals.request_deadline, referrals.RequestRef),
         Operator("record_request_answer", referrals.record_request_answer, referrals.AnswerData),
+        Operator("subject_access_time", sar_steps.subject_access_time, SubjectAccessData),
+        Operator("extend_subject_access", sar_steps.extend_subject_access, SubjectAccessData),
+        Operator("keep_subject_access_reply", sar_steps.keep_subject_access_reply, SubjectAccessData),
+        Operator("record_subject_access_reply_sent", sar_steps.record_subject_access_reply_sent, SubjectAccessData),
     ]
 )

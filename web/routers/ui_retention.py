@@ -28,6 +28,7 @@ KIND_WORDS = {
     "audit": "Audit events",
     "notifications": "Emails and messages",
     "sign_in_attempts": "Sign-in attempts",
+    "subject_access_requests": "Subject access request",
 }
 HOLD_KINDS = {CASE_RECORDS: "A case (its number)", POLICE_SCHEME_RECORDS: "A police disclosure scheme application"}
 

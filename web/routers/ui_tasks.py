@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.services import listing, queues
+from safeshare.services import listing, queues, subject_access
 from safeshare.services.task_context import case_choices, task_context
 from tasks import service
 from web.auth import acting, safeshare_app
@@ -78,6 +78,7 @@ def _task_page(
                 "overdue": bool(view.task.due_at and view.task.due_at < app.clock.now()),
                 "restrictions": queues.active_restrictions(session, view.task.case_id),
                 "user_id": user.id,
+                "subject_access": subject_access.request_of_instance(session, view.instance.id),
             },
             status_code=status_code,
         )
