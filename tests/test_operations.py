@@ -10,14 +10,18 @@ import logging.config
 from datetime import timedelta
 
 import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from safeshare.app import App
-from safeshare.records import OpenTask
+from safeshare.errors import ConfigurationError
+from safeshare.records import Case, OpenTask
 from tests.builders import Scenario
-from tests.webkit import WebKit, make_webkit
-from web.observability import JsonLogFormatter, current_request_id, json_log_config
+from tests.webkit import TEST_KEY, WebKit, assert_error, make_webkit
+from web.app import create_app
+from web.observability import JsonLogFormatter, current_request_id, json_log_config, metrics_allow_list
 
 
 @pytest.fixture
@@ -26,7 +30,9 @@ def web(app: App, scenario: Scenario) -> WebKit:
 
 
 def scrape(web: WebKit) -> dict[str, float]:
-    text = web.client.get("/metrics").text
+    answer = web.get("alex", "/metrics")  # an administrator's token, as the monitoring system would send
+    assert answer.status_code == 200, answer.text
+    text = answer.text
     samples: dict[str, float] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
@@ -84,7 +90,8 @@ def test_every_answer_carries_a_request_id_and_a_sane_given_one_is_kept(web: Web
     fresh = web.client.get("/healthz").headers["X-Request-ID"]
     assert len(fresh) == 32 and fresh != web.client.get("/healthz").headers["X-Request-ID"]
     assert web.client.get("/healthz", headers={"X-Request-ID": "proxy-1234abcd"}).headers["X-Request-ID"] == (
-        "proxy-1234abcd")
+        "proxy-1234abcd"
+    )
     forged = web.client.get("/healthz", headers={"X-Request-ID": "<script>"}).headers["X-Request-ID"]
     assert forged != "<script>" and len(forged) == 32
 
@@ -120,3 +127,91 @@ def test_log_lines_are_json_with_the_request_id(web: WebKit) -> None:
     finally:
         root.handlers[:] = saved[0]
         root.setLevel(saved[1])
+
+
+def test_metrics_are_refused_without_an_administrator_token_and_the_refusal_is_audited(web: WebKit) -> None:
+    anonymous = web.client.get("/metrics")
+    assert_error(anonymous, 401, "monitoring system")
+    assert "SAFESHARE_METRICS_ALLOW" in anonymous.json()["hint"] and "safeshare_open_tasks" not in anonymous.text
+    forged = web.client.get("/metrics", headers={"Authorization": "Bearer ss_not-a-token"})
+    assert forged.status_code == 401 and "not valid" in forged.json()["error"]
+    before = len(web.events("access_refused"))
+    practitioner = web.get("pat", "/metrics")
+    assert practitioner.status_code == 403 and "Only an administrator can read the metrics" in practitioner.text
+    assert "safeshare_open_tasks" not in practitioner.text
+    refused = web.events("access_refused")
+    assert len(refused) == before + 1 and refused[-1].detail["path"] == "/metrics"
+
+
+def test_an_address_on_the_allow_list_reads_the_metrics_without_a_token(app: App, scenario: Scenario) -> None:
+    allowed = metrics_allow_list({"SAFESHARE_METRICS_ALLOW": " 10.20.0.0/16, 127.0.0.1 ,"})
+    web = create_app(app, key=TEST_KEY)
+    web.state.metrics_allow = allowed
+    inside = TestClient(web, client=("10.20.3.4", 40000)).get("/metrics")
+    assert inside.status_code == 200 and "safeshare_open_tasks" in inside.text
+    outside = TestClient(web, client=("10.21.3.4", 40000)).get("/metrics")
+    assert outside.status_code == 401
+
+
+def test_a_wrong_allow_list_stops_the_server_with_a_clear_message() -> None:
+    assert metrics_allow_list({}) == ()
+    with pytest.raises(ConfigurationError) as refused:
+        metrics_allow_list({"SAFESHARE_METRICS_ALLOW": "10.0.0.0/8,monitoring.internal"})
+    assert "'monitoring.internal', which is not an address or a network" in refused.value.message
+
+
+def test_no_case_reference_or_number_reaches_a_metric_label(web: WebKit, scenario: Scenario, app: App) -> None:
+    case_id, _ = scenario.open_case(9)
+    with app.db.read() as s:
+        reference = s.scalar(select(Case.reference).where(Case.id == case_id))
+    assert reference
+    assert web.get("pat", f"/api/cases/{case_id}").status_code == 200
+    assert web.get("pat", f"/cases/{case_id}").status_code == 200
+    pasted = web.get("pat", f"/cases/{reference}")  # a person pasting the reference into the address
+    text = web.get("alex", "/metrics").text
+    assert 'route="/api/cases/{case_id}",status="200"' in text and 'route="/cases/{case_id}",status="200"' in text
+    assert f'route="/cases/{{case_id}}",status="{pasted.status_code}"' in text
+    assert reference not in text and f"/{case_id}" not in text
+
+
+def _with_a_broken_route(web: WebKit) -> FastAPI:
+    fastapi_app: FastAPI = web.client.app  # type: ignore[assignment]
+
+    def broken() -> None:
+        raise RuntimeError("a bug nobody caught")
+
+    fastapi_app.add_api_route("/broken-page", broken)
+    fastapi_app.add_api_route("/api/broken", broken)
+    return fastapi_app
+
+
+def _capture_logs() -> tuple[io.StringIO, logging.Handler]:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonLogFormatter())
+    logging.getLogger("safeshare.web").addHandler(handler)
+    return stream, handler
+
+
+def test_an_unexpected_error_gives_a_page_and_a_log_line_with_the_same_reference(web: WebKit) -> None:
+    _with_a_broken_route(web)
+    stream, handler = _capture_logs()
+    try:
+        page = web.get("pat", "/broken-page")
+        api = web.get("pat", "/api/broken")
+    finally:
+        logging.getLogger("safeshare.web").removeHandler(handler)
+    assert page.status_code == 500 and "Sorry, there is a problem with the service" in page.text
+    reference = page.headers["X-Request-ID"]
+    assert f'data-testid="request-id">{reference}<' in page.text
+    assert "a bug nobody caught" not in page.text  # the cause is for the log, not the person
+    assert "content-security-policy" in page.headers and page.headers["cache-control"] == "no-store"
+    body = assert_error(api, 500, "problem with the service")
+    assert api.headers["X-Request-ID"] in body["hint"] and "a bug nobody caught" not in api.text
+    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    logged = {line["request_id"]: line for line in lines if line["level"] == "ERROR"}
+    assert "a bug nobody caught" in logged[reference]["error"]
+    assert logged[reference]["message"] == "Unexpected error answering GET /broken-page"
+    assert api.headers["X-Request-ID"] in logged
+    latency = scrape(web)
+    assert latency["safeshare_http_request_duration_seconds_count{method=GET,route=/broken-page,status=500}"] == 1
