@@ -7,7 +7,11 @@ import io
 import json
 import logging
 import logging.config
+import os
+import subprocess
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -215,3 +219,49 @@ def test_an_unexpected_error_gives_a_page_and_a_log_line_with_the_same_reference
     assert api.headers["X-Request-ID"] in logged
     latency = scrape(web)
     assert latency["safeshare_http_request_duration_seconds_count{method=GET,route=/broken-page,status=500}"] == 1
+
+
+WORKER = """
+import sys
+from fastapi.testclient import TestClient
+from safeshare.app import App
+from safeshare.config import Settings
+from web.app import create_app
+
+web = create_app(App.create(Settings.from_env(), migrate=False), key="k" * 40)
+client = TestClient(web, client=("127.0.0.1", 50000))
+for _ in range(int(sys.argv[1])):
+    assert client.get("/healthz").status_code == 200
+if sys.argv[2] == "scrape":
+    print(client.get("/metrics").text)
+"""
+
+
+def test_latency_figures_of_several_worker_processes_are_added_up(app: App, database_url: str, tmp_path: Path) -> None:
+    """As under ``uvicorn --workers N`` in compose.yaml: two processes answer, either one's scrape counts both."""
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    env = os.environ | {
+        "PROMETHEUS_MULTIPROC_DIR": str(folder),
+        "SAFESHARE_DATABASE_URL": database_url,
+        "SAFESHARE_METRICS_ALLOW": "127.0.0.1",
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    for requests, then in ((3, "stop"), (2, "scrape")):
+        done = subprocess.run(
+            [sys.executable, "-c", WORKER, str(requests), then],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert done.returncode == 0 and not done.stdout.startswith("<"), done.stderr[-3000:]
+    samples = {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(done.stdout)
+        for sample in family.samples
+    }
+    labels = (("method", "GET"), ("route", "/healthz"), ("status", "200"))
+    assert samples[("safeshare_http_request_duration_seconds_count", labels)] == 5
+    assert ("safeshare_open_tasks", ()) in samples

@@ -31,6 +31,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 from sqlalchemy import func, select, text
 from starlette.responses import JSONResponse, PlainTextResponse, Response
@@ -223,11 +224,17 @@ def install(web: Any, app: App, allow: tuple[Network, ...] | None = None) -> Non
     ``allow`` (default: from the environment) is the allow-list of addresses that may read the metrics."""
     web.state.metrics_allow = metrics_allow_list() if allow is None else allow
     registry = CollectorRegistry()
+    # Under ``uvicorn --workers N`` each worker answers some scrapes: with PROMETHEUS_MULTIPROC_DIR set (a
+    # folder emptied at each start, as compose.yaml's tmpfs is), every worker writes its latency figures
+    # there and any worker's scrape adds them all up. The database figures are the same from any worker.
+    several_workers = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))
+    if several_workers:
+        MultiProcessCollector(registry)
     latency = Histogram(
         "safeshare_http_request_duration_seconds",
         "Time to answer a request",
         ["method", "route", "status"],
-        registry=registry,
+        registry=None if several_workers else registry,
     )
     registry.register(ProcedureCollector(app))
     web.state.metrics_registry = registry
