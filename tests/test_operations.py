@@ -17,7 +17,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from safeshare.app import App
 from safeshare.errors import ConfigurationError
@@ -65,6 +65,45 @@ def test_readyz_is_503_when_the_database_does_not_answer(web: WebKit, app: App) 
         app.db.read = original  # type: ignore[method-assign]
     assert ready.status_code == 503
     assert ready.json()["problems"] == ["The database does not answer: ConnectionError"]
+
+
+def test_readyz_is_503_when_the_schema_is_not_migrated_or_no_models_are_loaded(
+    web: WebKit, app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with app.db.engine.begin() as connection:
+        applied = list(connection.scalars(text("SELECT version_num FROM alembic_version")))
+        connection.execute(text("DELETE FROM alembic_version"))
+        connection.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0001_initial')"))
+    try:
+        behind = web.client.get("/readyz")
+    finally:
+        with app.db.engine.begin() as connection:
+            connection.execute(text("DELETE FROM alembic_version"))
+            for revision in applied:
+                connection.execute(text("INSERT INTO alembic_version (version_num) VALUES (:v)"), {"v": revision})
+    assert behind.status_code == 503 and behind.json()["problems"] == [
+        "The database is not at the version this release of safeshare needs: "
+        "run 'safeshare db upgrade' (the migration job)"
+    ]
+    assert web.client.get("/readyz").status_code == 200
+    monkeypatch.setattr(type(app.models), "process_ids", property(lambda _self: []))
+    empty = web.client.get("/readyz")
+    assert empty.status_code == 503 and empty.json() == {
+        "status": "not ready",
+        "problems": ["No process models are loaded"],
+    }
+
+
+def test_readyz_is_503_on_a_database_nobody_has_set_up(app: App, tmp_path: Path) -> None:
+    from safeshare.app import App as SafeshareApp
+    from safeshare.db import Database
+
+    bare = SafeshareApp(app.settings, Database(f"sqlite:///{tmp_path / 'empty.db'}"), app.models, app.engine, app.clock)
+    answer = TestClient(create_app(bare, key=TEST_KEY)).get("/readyz")
+    assert answer.status_code == 503
+    assert answer.json()["problems"] == [
+        "The database has no safeshare tables yet: run 'safeshare db upgrade' (the migration job)"
+    ]
 
 
 def test_metrics_count_open_and_overdue_tasks_from_the_database(web: WebKit, app: App, scenario: Scenario) -> None:

@@ -17,6 +17,7 @@ page (or a JSON body under ``/api``) that gives the id as the reference to quote
 from __future__ import annotations
 
 import contextvars
+import functools
 import ipaddress
 import json
 import logging
@@ -28,6 +29,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -39,6 +41,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safeshare.app import App
 from safeshare.errors import ConfigurationError, PermissionDeniedError
+from safeshare.migrate import alembic_config
 from safeshare.records import Notification, OpenTask, Role, WaitingTimer
 from web.auth import NotSignedInError, resolve_user
 from web.errors import error_body
@@ -253,7 +256,8 @@ def healthz() -> dict[str, str]:
 
 @router.get("/readyz")
 def readyz(request: Request) -> Response:
-    """Ready for work: the database answers and the models are loaded (a load balancer sends traffic then)."""
+    """Ready for work: the database answers at the schema version this code needs, and the models are loaded
+    (a load balancer sends traffic then). Not ready: 503, and each problem in words for the operator."""
     app: App = request.app.state.safeshare
     problems: list[str] = []
     try:
@@ -261,10 +265,32 @@ def readyz(request: Request) -> Response:
             session.execute(text("SELECT 1"))
     except Exception as error:  # any failure to reach the database means not ready, whatever its kind
         problems.append(f"The database does not answer: {type(error).__name__}")
+    else:
+        problems.extend(_schema_problems(app))
     if not app.models.process_ids:
         problems.append("No process models are loaded")
     body = {"status": "ready" if not problems else "not ready", "problems": problems}
     return JSONResponse(body, status_code=200 if not problems else 503)
+
+
+@functools.cache
+def _schema_heads() -> frozenset[str]:
+    """The schema revisions this code was written for (read from the migration scripts once a process)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def _schema_problems(app: App) -> list[str]:
+    """Whether the migration job has run: API workers never migrate themselves (web/asgi.py), so a worker
+    started before it, or after an upgrade of the code without one, must not take traffic."""
+    upgrade = "run 'safeshare db upgrade' (the migration job)"
+    try:
+        with app.db.read() as session:
+            applied = frozenset(session.scalars(text("SELECT version_num FROM alembic_version")))
+    except Exception:  # no such table: a database nobody has set up
+        return [f"The database has no safeshare tables yet: {upgrade}"]
+    if applied != _schema_heads():
+        return [f"The database is not at the version this release of safeshare needs: {upgrade}"]
+    return []
 
 
 @router.get("/metrics")
