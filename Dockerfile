@@ -26,4 +26,5 @@ ENV PYTHONUNBUFFERED=1 \
     PREFECT_HOME=/app/var/prefect
 EXPOSE 8000
 # Each service in compose.yaml gives its own command; alone, the image serves the web UI and API.
-CMD ["uvicorn", "--factory", "web.asgi:create", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers"]
+CMD ["uvicorn", "--factory", "web.asgi:create", "--host", "0.0.0.0", "--port", "8000", "--proxy-headers", \
+     "--log-config", "deploy/logging.json"]

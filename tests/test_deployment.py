@@ -7,6 +7,7 @@ check of the file: its syntax, every ``depends_on``, every variable it needs.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -124,3 +125,12 @@ def test_the_image_runs_as_its_own_user_with_no_secret_built_in() -> None:
     built_in = re.findall(r"^(?:ENV|ARG)\s+(.*)$", dockerfile, re.MULTILINE)
     assert not [line for line in built_in if SECRET_NAMES.search(line.split("=")[0])]
     assert "npm ci" in dockerfile  # the pages' assets, from the lock file
+
+
+def test_the_api_workers_log_json_lines_as_safeshare_serve_does(resolved: dict[str, Any]) -> None:
+    """uvicorn reads its logging from a file: it must be the configuration ``safeshare serve`` uses."""
+    from web.observability import json_log_config
+
+    assert json.loads((ROOT / "deploy/logging.json").read_text()) == json_log_config()
+    assert "--log-config deploy/logging.json" in " ".join(resolved["services"]["api"]["command"])
+    assert '"--log-config", "deploy/logging.json"' in (ROOT / "Dockerfile").read_text()
