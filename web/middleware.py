@@ -85,6 +85,15 @@ class BodyLimitMiddleware:
         await send({"type": "http.response.body", "body": body})
 
 
+def content_security_policy(nonce: str) -> str:
+    """The pages' policy: scripts only from here or inline with this request's nonce (also used by the
+    last-resort error page in web/observability.py, which is answered outside this middleware)."""
+    return (
+        f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    )
+
+
 class SecurityHeadersMiddleware:
     """A per-request CSP nonce (``scope['state']['csp_nonce']``) and the usual protective headers."""
 
@@ -97,10 +106,7 @@ class SecurityHeadersMiddleware:
             return
         nonce = secrets.token_urlsafe(16)
         scope.setdefault("state", {})["csp_nonce"] = nonce
-        policy = (
-            f"default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
-            "img-src 'self' data:; font-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
-        )
+        policy = content_security_policy(nonce)
         extra: list[tuple[bytes, bytes]] = [
             (b"x-content-type-options", b"nosniff"),
             (b"x-frame-options", b"DENY"),
