@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import TEAM_ROLES, require_case, require_role
+from safeshare.access import require_case, require_role
 from safeshare.audit import record_event
 from safeshare.deadlines import policy_for
 from safeshare.errors import ModelError, NotFoundError
@@ -25,15 +25,6 @@ if TYPE_CHECKING:
     from safeshare.runtime import App
 
 MANAGER_ROLES = {Role.MANAGER, Role.SENIOR_MANAGER}
-
-
-def visible_cases(session: Session, user: User) -> list[Case]:
-    """Cases the user works on: their team's (for team roles). A task assigned to someone outside the
-    team shows in their task list, not here (:mod:`safeshare.access`)."""
-    if not user.is_active or not user.roles & TEAM_ROLES or user.team_id is None:
-        return []
-    query = select(Case).where(Case.team_id == user.team_id).order_by(Case.opened_at.desc(), Case.id)
-    return list(session.scalars(query))
 
 
 def manager_queue(session: Session, user: User, now: datetime) -> list[OpenTask]:
@@ -171,18 +162,6 @@ def deadline_settings(session: Session, actor: User) -> list[DeadlineSetting]:
         DeadlineSetting(kind, "any" if urgency == "*" else urgency, period.describe())
         for kind, periods in sorted(policy.table.items())
         for urgency, period in periods.items()
-    ]
-
-
-def people_choices(session: Session, case_id: int | None) -> list[tuple[int, str]]:
-    """The people on a case as (id, "Name (relationship)"), for forms that ask who decided."""
-    if case_id is None:
-        return []
-    from safeshare.records import Person
-
-    people = session.scalars(select(Person).where(Person.case_id == case_id).order_by(Person.id))
-    return [
-        (p.id, f"{p.full_name} ({'the child' if p.is_subject else p.relationship_to_child})") for p in people
     ]
 
 

@@ -17,7 +17,7 @@ from rules import enforce
 from rules.referrals import request_complete
 from safeshare.access import require_case, require_role
 from safeshare.audit import record_event
-from safeshare.records import AgencyRequest, ProcessInstance, Referral, Role, User
+from safeshare.records import ProcessInstance, Referral, Role, User
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
@@ -97,11 +97,3 @@ def start_agency_request(
         detail={"instance_id": instance.id, "process": "agency_request"},
     )
     return instance
-
-
-def agency_requests(session: Session, user: User, case_id: int) -> list[AgencyRequest]:
-    """The case's requests from other agencies, oldest first."""
-    require_case(session, user, case_id)
-    return list(
-        session.scalars(select(AgencyRequest).where(AgencyRequest.case_id == case_id).order_by(AgencyRequest.id))
-    )
