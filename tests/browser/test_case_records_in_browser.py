@@ -69,7 +69,7 @@ def test_a_practitioner_opens_a_case_adds_people_and_records_a_significant_chang
     people = page.get_by_test_id("people")
     assert people.get_by_role("row", name="Sam Lee").get_by_text("Yes").is_visible()
 
-    page.get_by_label("New episode of work: its purpose").fill("Assessment of needs")
+    page.get_by_label("What is the new episode of work for?").fill("Assessment of needs")
     page.get_by_role("button", name="Start an episode").click()
     page.wait_for_url("**/tasks/**")
     page.goto(page.url.split("/tasks/")[0] + "/cases")
