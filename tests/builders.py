@@ -73,7 +73,11 @@ class Scenario:
         return user
 
     def open_case(self, age: int, *, parents: int = 1, by: str = "pat") -> tuple[int, dict[str, int]]:
-        """A case for a child of ``age`` with ``parents`` people holding parental responsibility."""
+        """A case for a child of ``age`` with ``parents`` people holding parental responsibility.
+
+        A case is opened only for a child under 18, so an ``age`` of 18 or more is a case opened while the
+        young person was 17 who has turned ``age`` since (as happens when work goes on past 18)."""
+        today = self.app.clock.now().date()
         with self.app.transaction() as s:
             user = self.user(s, by)
             case = cases.open_case(
@@ -83,9 +87,11 @@ class Scenario:
                 reference=f"C-{age}-{next(_CASE_NUMBERS)}",
                 title="Test case",
                 child_name="Child Test",
-                child_date_of_birth=born_aged(age, self.app.clock.now().date()),
+                child_date_of_birth=born_aged(min(age, cases.ADULT_AGE - 1), today),
             )
-            ids = {"case": case.id, "child": cases.subject_of(s, case).id}
+            subject = cases.subject_of(s, case)
+            subject.date_of_birth = born_aged(age, today)
+            ids = {"case": case.id, "child": subject.id}
             for n in range(parents):
                 ids[f"parent{n + 1}"] = cases.add_person(
                     self.app,
