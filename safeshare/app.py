@@ -14,6 +14,7 @@ from safeshare.config import Settings
 from safeshare.db import Database
 from safeshare.migrate import upgrade_to_head
 from safeshare.runtime import App as _Runtime
+from safeshare.services.training import clock_for
 from tasks.automated import HANDLERS
 from tasks.automated.operators import OPERATORS
 from workflows.engine import WorkflowEngine
@@ -33,4 +34,5 @@ class App(_Runtime):
         models = ModelRegistry(settings.bpmn_dir)
         OPERATORS.check(models)  # every service task against its operator's declaration, before anything runs
         engine = WorkflowEngine(models, HANDLERS, model_code_seconds=settings.model_code_seconds)
-        return cls(settings, db, models, engine, clock or SystemClock())
+        # A training copy's clock runs ahead by what its trainer moved it (issue 16); any other is as given.
+        return cls(settings, db, models, engine, clock_for(db, clock or SystemClock()))

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from safeshare.access import require_role
 from safeshare.audit import record_event
 from safeshare.clock import Clock
-from safeshare.errors import ConfigurationError, DomainRuleError, NotFoundError, SafeshareError
+from safeshare.errors import ConfigurationError, DomainRuleError, FormValidationError, NotFoundError
 from safeshare.records import DeadlineSetting, Role, User
 
 Unit = Literal["hours", "days", "working_days"]
@@ -220,20 +220,27 @@ def set_deadline(
     """Save an override of one default period (an administrator's act, audited). Instances already
     waiting keep the due times they computed; new deadlines use the new period."""
     require_role(actor, Role.ADMINISTRATOR)
+    # Each refusal names its question (``field_errors``), so the settings page can put it by that field.
     if kind not in DEFAULTS:
-        raise SafeshareError(f"There is no deadline kind {kind!r}", f"Choose one of: {', '.join(sorted(DEFAULTS))}")
+        raise _invalid("kind", f"There is no deadline kind {kind!r}", f"Choose one of: {', '.join(sorted(DEFAULTS))}")
     if urgency != "*" and urgency not in URGENCIES:
-        raise SafeshareError(
-            f"There is no urgency {urgency!r}", f"Choose one of: {', '.join(URGENCIES)}, or * for every urgency"
+        raise _invalid(
+            "urgency",
+            f"There is no urgency {urgency!r}",
+            f"Choose one of: {', '.join(URGENCIES)}, or * for every urgency",
         )
+    if unit not in UNITS:
+        raise _invalid("unit", f"The deadline unit {unit!r} is not one of {', '.join(UNITS)}",
+                       "Choose hours, days or working_days")
     checked_unit = _unit(unit)
     if not 1 <= amount <= MAX_AMOUNT[checked_unit]:
-        raise SafeshareError(
+        raise _invalid(
+            "amount",
             f"A deadline of {amount} {unit.replace('_', ' ')} is out of range",
             f"Give between 1 and {MAX_AMOUNT[checked_unit]} {unit.replace('_', ' ')}",
         )
     if not reason.strip():
-        raise SafeshareError("A changed deadline needs a reason", "Say why, e.g. 'Force policy 2026/14'")
+        raise _invalid("reason", "A changed deadline needs a reason", "Say why, e.g. 'Force policy 2026/14'")
     row = session.scalar(
         select(DeadlineSetting).where(DeadlineSetting.kind == kind, DeadlineSetting.urgency == urgency)
     )
@@ -261,6 +268,10 @@ def set_deadline(
         },
     )
     return row
+
+
+def _invalid(field: str, message: str, hint: str) -> FormValidationError:
+    return FormValidationError(message, {field: f"{message}. {hint}"}, hint)
 
 
 def reset_deadline(session: Session, clock: Clock, actor: User, kind: str, urgency: str) -> None:

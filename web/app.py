@@ -32,6 +32,7 @@ from web.routers import (
     api_sharing,
     api_tasks,
     ui_admin,
+    ui_admin_settings,
     ui_auth,
     ui_case_records,
     ui_cases,
@@ -100,6 +101,7 @@ def create_app(
         ui_retention.router,
         ui_lists.router,  # h/lists (issue 12)
         ui_subject_access.router,
+        ui_admin_settings.router,  # h/admin (issue 16)
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from notifications.channels.in_app import unread_count
 from safeshare.services.exports import EXPORT_ROLES
 from safeshare.services.reports import REPORT_ROLES
+from safeshare.services.training import TrainingClock, describe
 from web.auth import csrf_token
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -70,6 +71,7 @@ def render(request: Request, name: str, context: dict[str, Any], status_code: in
         "current_user": getattr(request.state, "user", None),
         "request_id": getattr(request.state, "request_id", None),
     }
+    base |= _training(app)  # h/admin (issue 16)
     return templates.TemplateResponse(request, name, base | _navigation(request) | context, status_code=status_code)
 
 
@@ -88,3 +90,15 @@ def _navigation(request: Request) -> dict[str, Any]:
         "may_report": bool(roles & {r.value for r in REPORT_ROLES}),
         "may_export": bool(roles & EXPORT_ROLES),
     }
+
+
+# -- h/admin (issue 16): training mode ----------------------------------------------------------------
+
+
+def _training(app: Any) -> dict[str, Any]:
+    """On a training copy, what its banner says on every page: that it is one, and how far its clock moved."""
+    clock = app.clock
+    if not isinstance(clock, TrainingClock):
+        return {}
+    offset = clock.offset()
+    return {"training": {"ahead": describe(offset) if offset else None}}

@@ -23,6 +23,7 @@ def _register() -> None:
         scheduler_cmds,
         task_cmds,
         team_cmds,
+        training_cmds,
         web_cmds,
     )
 

@@ -19,6 +19,7 @@ from safeshare.records.sharing import (
 )
 from safeshare.records.sso import SsoIdentity
 from safeshare.records.subject_access import SubjectAccessRequest
+from safeshare.records.training import TrainingSetting  # h/admin (issue 16): training mode
 from safeshare.records.workflow_state import (
     CompletedTask,
     OpenTask,
@@ -64,4 +65,5 @@ __all__ = [
     "User",
     "UserRole",
     "WaitingTimer",
+    "TrainingSetting",
 ]

@@ -130,6 +130,9 @@ class AuditEventType(StrEnum):
     SUBJECT_ACCESS_EXTENDED = "subject_access_extended"
     SUBJECT_ACCESS_SIGNED_OFF = "subject_access_signed_off"
     SUBJECT_ACCESS_SENT = "subject_access_sent"
+    # -- h/admin (issue 16): administration in the browser, training mode ----------------------------
+    TRAINING_DATABASE_CREATED = "training_database_created"
+    TRAINING_CLOCK_MOVED = "training_clock_moved"
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
