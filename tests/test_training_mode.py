@@ -4,6 +4,7 @@ forward so reminders and escalations fire in minutes; refused on any database no
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -86,6 +87,9 @@ def test_a_moved_clock_fires_the_escalation_and_every_process_sees_the_same_time
     with app.db.read() as s:
         stored = s.scalars(select(TrainingSetting)).one()
         assert stored.offset_seconds == 2 * 86400 + 60 and stored.moved_by_id == scenario.users["alex"]
+    # A sweep worker process is handed the base clock; its own App.create wraps it again from the database.
+    unpickled = pickle.loads(pickle.dumps(app.clock))
+    assert isinstance(unpickled, FixedClock) and clock_for(app.db, unpickled).now() == app.clock.now()
     (moved,) = events(app, "training_clock_moved")
     assert moved.actor_name == "Alex Admin" and moved.detail["ahead_minutes"] == 2 * 24 * 60 + 1
 
