@@ -37,6 +37,7 @@ from web.routers import (
     ui_cases,
     ui_lists,
     ui_messages,
+    ui_models,
     ui_queues,
     ui_referrals,
     ui_reports,
@@ -100,6 +101,7 @@ def create_app(
         ui_retention.router,
         ui_lists.router,  # h/lists (issue 12)
         ui_subject_access.router,
+        ui_models.router,  # h/models (issue 16 item 4)
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

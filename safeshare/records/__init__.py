@@ -21,6 +21,8 @@ from safeshare.records.sso import SsoIdentity
 from safeshare.records.subject_access import SubjectAccessRequest
 from safeshare.records.workflow_state import (
     CompletedTask,
+    ModelVersion,
+    ModelVersionProcess,
     OpenTask,
     ProcessDefinition,
     ProcessInstance,
@@ -64,4 +66,6 @@ __all__ = [
     "User",
     "UserRole",
     "WaitingTimer",
+    "ModelVersion",
+    "ModelVersionProcess",
 ]
