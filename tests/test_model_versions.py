@@ -65,8 +65,12 @@ def test_a_broken_model_set_is_refused_with_one_line_per_problem_and_nothing_sto
 def test_only_an_administrator_deploys_and_an_unchanged_set_is_not_a_new_version(scenario: Scenario, app: App) -> None:
     with pytest.raises(PermissionDeniedError):
         model_versions.deploy(app, admin(scenario, app, "pat"), BPMN_DIR, "bpmn")
-    with pytest.raises(ModelSetRejected, match="1 problem"):
+    with pytest.raises(ModelSetRejected, match="it has 1 problem") as refused:
         model_versions.deploy(app, admin(scenario, app), BPMN_DIR, "bpmn")
+    assert refused.value.problems == [
+        "Nothing in this model set differs from the models installed with the system, which is in use: "
+        "nothing to deploy"
+    ]
 
 
 def test_deploy_then_move_chosen_running_work_after_a_preview(scenario: Scenario, app: App, tmp_path: Path) -> None:
@@ -93,7 +97,8 @@ def test_deploy_then_move_chosen_running_work_after_a_preview(scenario: Scenario
     assert previews[0].possible and previews[0].waiting == [
         "'Explain and seek consent' stays waiting, now called 'Explain the sharing and seek consent'"
     ]
-    assert "Judge the child's understanding" in previews[0].removed
+    assert previews[0].added == ["Judge the child's understanding (replaces the step of the same name)"]
+    assert previews[0].removed == []
     assert not previews[1].possible
     assert previews[1].problems == ["The waiting step 'Judge the child's understanding' is not in version 1"]
 

@@ -79,8 +79,11 @@ def plan(workflow: BpmnWorkflow, current: ProcessModel, target: ProcessModel, ve
         old_steps.update(_steps(spec))
     for spec in (*target.subprocess_specs.values(),):
         new_steps.update(_steps(spec))
-    result.added = sorted(title for key, title in new_steps.items() if key not in old_steps)
-    result.removed = sorted(title for key, title in old_steps.items() if key not in new_steps)
+    added = {title for key, title in new_steps.items() if key not in old_steps}
+    removed = {title for key, title in old_steps.items() if key not in new_steps}
+    replaced = added & removed  # a step given a new identity under the same name: to a person, one step
+    result.added = sorted(added - replaced) + [f"{t} (replaces the step of the same name)" for t in sorted(replaced)]
+    result.removed = sorted(removed - replaced)
     for flow, new_spec, name in _workflows(workflow, target):
         if new_spec is None:
             if not flow.is_completed():

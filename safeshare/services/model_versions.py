@@ -41,9 +41,8 @@ class ModelSetRejected(SafeshareError):
     status_code = 422
 
     def __init__(self, problems: list[str]) -> None:
-        super().__init__(
-            f"The model set was not deployed: {len(problems)} problem(s) found", "Fix each problem and deploy again"
-        )
+        count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"
+        super().__init__(f"The model set was not deployed: it has {count}", "Fix each problem and deploy again")
         self.problems = problems
 
 
