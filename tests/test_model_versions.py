@@ -166,3 +166,52 @@ def test_cli_deploys_lists_and_migrates(scenario: Scenario, app: App, tmp_path: 
     with app.db.read() as s:
         assert s.scalar(select(func.count()).select_from(OpenTask).where(OpenTask.instance_id == waiting)) == 1
         assert s.get(ProcessInstance, waiting) is not None
+
+
+def test_a_waiting_task_keeps_its_timers_and_due_times_when_moved(scenario: Scenario, app: App, tmp_path: Path) -> None:
+    """The manager's advice is waited on with a reminder and a deadline: after the move both keep their
+    due times, and the reminder still fires, now under the new version."""
+    from datetime import timedelta
+
+    from safeshare.records import WaitingTimer
+    from safeshare.services import sharing
+    from workflows.timer_sweep import sweep_due_timers
+
+    case_id, _ = scenario.open_case(16)
+    with app.transaction() as s:
+        consultation = sharing.start_manager_consultation(
+            app, s, scenario.user(s, "pat"), case_id, urgency="standard", question="May I tell the school?"
+        ).id
+
+    def timers() -> dict[str, object]:
+        with app.db.read() as s:
+            rows = s.scalars(select(WaitingTimer).where(WaitingTimer.instance_id == consultation))
+            return {t.task_id: (t.event_name, t.due_at, t.fired_at) for t in rows}
+
+    before, advice = timers(), scenario.task(consultation, "give_advice")
+    assert len(before) == 2
+    folder = tmp_path / "v2"
+    shutil.copytree(BPMN_DIR, folder)
+    path = folder / "manager_consultation.bpmn"
+    path.write_text(path.read_text().replace('name="Reminder time"', 'name="Time to remind the manager"'))
+    model_versions.deploy(app, admin(scenario, app), folder, "v2")
+    assert [o.moved for o in model_versions.migrate(app, admin(scenario, app), [consultation])] == [True]
+    assert timers() == before
+    moved = scenario.task(consultation, "give_advice")
+    assert (moved.task_id, moved.due_at, moved.assignee_id) == (advice.task_id, advice.due_at, advice.assignee_id)
+    reminder_due = min(due for _name, due, _fired in before.values())  # type: ignore[type-var]
+    app.clock.advance(reminder_due - app.clock.now() + timedelta(minutes=1))  # type: ignore[attr-defined, operator]
+    sweep_due_timers(app)
+    fired = {name for name, _due, fired_at in timers().values() if fired_at is not None}
+    assert fired == {"Reminder time"}  # the timer row keeps the name it was projected with
+    assert scenario.instance(consultation).model_version_id == 1
+    assert scenario.task(consultation, "give_advice").task_id == advice.task_id  # the reminder did not end the task
+
+
+def test_the_model_versions_page_is_for_administrators_only(scenario: Scenario, app: App) -> None:
+    from tests.webkit import make_webkit
+
+    web = make_webkit(app, scenario)
+    assert web.get("pat", "/admin/models").status_code == 403
+    assert web.post("pat", "/admin/models/migrate", data={"instance": "1"}).status_code in (403, 400)
+    assert web.get("alex", "/admin/models").status_code == 200
