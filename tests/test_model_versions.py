@@ -171,7 +171,7 @@ def test_cli_deploys_lists_and_migrates(scenario: Scenario, app: App, tmp_path: 
 def test_a_waiting_task_keeps_its_timers_and_due_times_when_moved(scenario: Scenario, app: App, tmp_path: Path) -> None:
     """The manager's advice is waited on with a reminder and a deadline: after the move both keep their
     due times, and the reminder still fires, now under the new version."""
-    from datetime import timedelta
+    from datetime import datetime, timedelta
 
     from safeshare.records import WaitingTimer
     from safeshare.services import sharing
@@ -183,7 +183,7 @@ def test_a_waiting_task_keeps_its_timers_and_due_times_when_moved(scenario: Scen
             app, s, scenario.user(s, "pat"), case_id, urgency="standard", question="May I tell the school?"
         ).id
 
-    def timers() -> dict[str, object]:
+    def timers() -> dict[str, tuple[str, datetime, datetime | None]]:
         with app.db.read() as s:
             rows = s.scalars(select(WaitingTimer).where(WaitingTimer.instance_id == consultation))
             return {t.task_id: (t.event_name, t.due_at, t.fired_at) for t in rows}
@@ -199,8 +199,8 @@ def test_a_waiting_task_keeps_its_timers_and_due_times_when_moved(scenario: Scen
     assert timers() == before
     moved = scenario.task(consultation, "give_advice")
     assert (moved.task_id, moved.due_at, moved.assignee_id) == (advice.task_id, advice.due_at, advice.assignee_id)
-    reminder_due = min(due for _name, due, _fired in before.values())  # type: ignore[type-var]
-    app.clock.advance(reminder_due - app.clock.now() + timedelta(minutes=1))  # type: ignore[attr-defined, operator]
+    reminder_due = min(due for _name, due, _fired in before.values())
+    app.clock.advance(reminder_due - app.clock.now() + timedelta(minutes=1))  # type: ignore[attr-defined]
     sweep_due_timers(app)
     fired = {name for name, _due, fired_at in timers().values() if fired_at is not None}
     assert fired == {"Reminder time"}  # the timer row keeps the name it was projected with
