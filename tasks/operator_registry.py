@@ -180,6 +180,14 @@ class OperatorRegistry:
             if problem:
                 raise ModelError(f"{use.file}, service task {use.element!r}: {problem}", _FIX)
 
+    def problems(self, models: ModelRegistry) -> list[str]:
+        """Every service task's problem, one line each (a model set checked before it is deployed)."""
+        return [
+            f"The model file {use.file}, service task '{use.element}': {problem}"
+            for use in service_tasks(models)
+            if (problem := self.problem(use))
+        ]
+
     def problem(self, use: ServiceTaskUse) -> str | None:
         operator = self.operators.get(use.operator)
         if operator is None:

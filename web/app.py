@@ -38,6 +38,7 @@ from web.routers import (
     ui_cases,
     ui_lists,
     ui_messages,
+    ui_models,
     ui_queues,
     ui_referrals,
     ui_reports,
@@ -102,6 +103,7 @@ def create_app(
         ui_lists.router,  # h/lists (issue 12)
         ui_subject_access.router,
         ui_admin_settings.router,  # h/admin (issue 16)
+        ui_models.router,  # h/models (issue 16 item 4)
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

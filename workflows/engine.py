@@ -34,11 +34,19 @@ from safeshare.clock import Clock, as_utc, using_clock
 from safeshare.errors import ModelError, SafeshareError
 from safeshare.records.base import Base
 from safeshare.records.vocabulary import InstanceStatus
-from safeshare.records.workflow_state import OpenTask, ProcessDefinition, ProcessInstance, WaitingTimer
+from safeshare.records.workflow_state import (
+    ModelVersionProcess,
+    OpenTask,
+    ProcessDefinition,
+    ProcessInstance,
+    WaitingTimer,
+)
+from workflows import model_migration
 from workflows.budget import DEFAULT_SECONDS, Budget
 from workflows.clocked_timers import install as install_clocked_timers
 from workflows.context import ServiceContext
 from workflows.live_cache import LiveWorkflowCache
+from workflows.model_migration import MigrationPlan
 from workflows.model_registry import FORM_PROPERTY, LANE_ROLES, ROLE_HOLDER_VARIABLES, ModelRegistry, ProcessModel
 from workflows.restricted import RestrictedEnvironment
 from workflows.serialization import InstanceSerializer
@@ -138,8 +146,10 @@ class WorkflowEngine:
         handlers: Mapping[str, Handler],
         live_capacity: int = 256,
         model_code_seconds: float = DEFAULT_SECONDS,
+        model_checker: Callable[[ModelRegistry], list[str]] | None = None,
     ) -> None:
         self.models = models
+        self._model_checker = model_checker
         self.model_code_seconds = model_code_seconds
         self.handlers = dict(handlers)
         self.serializer = InstanceSerializer(models)
@@ -200,6 +210,43 @@ class WorkflowEngine:
             .on_conflict_do_nothing(index_elements=["content_hash"])
         )
 
+    def model_problems(self, models: ModelRegistry) -> list[str]:
+        """What in ``models`` this engine could not run, one line each: each service task against its
+        operator (the checker the composition root gives), or else against the operations it knows."""
+        if self._model_checker is not None:
+            return self._model_checker(models)
+        problems = []
+        for process_id in models.process_ids:
+            model = models.current(process_id)
+            for spec in (model.spec, *model.subprocess_specs.values()):
+                for task_spec in spec.task_specs.values():
+                    name = getattr(task_spec, "operation_name", None)
+                    if name is not None and name not in self.handlers:
+                        problems.append(f"Service task '{task_spec.bpmn_id}' names the unknown operation '{name}'")
+        return problems
+
+    def store_definition(self, session: Session, clock: Clock, model: ProcessModel) -> None:
+        """Store a definition (once) before a model version names it."""
+        self._store_definition(session, clock, model.process_id, model.content_hash, model.spec_json)
+
+    def active_model(self, session: Session, process_id: str) -> tuple[ProcessModel, int | None]:
+        """What a new instance of ``process_id`` starts on: the latest deployed model version's definition
+        and that version's number; before any version is deployed, the model folder's (and no number)."""
+        latest = session.execute(
+            select(ModelVersionProcess.version_id, ModelVersionProcess.content_hash)
+            .where(ModelVersionProcess.process_id == process_id)
+            .order_by(ModelVersionProcess.version_id.desc())
+            .limit(1)
+        ).first()
+        if latest is None:
+            return self.models.current(process_id), None
+        version_id, content_hash = latest
+        try:
+            return self.models.by_hash(content_hash), version_id
+        except ModelError:  # deployed by another process: restored from its stored definition
+            definition = self.definition_row(session, content_hash)
+            return self.models.by_hash(content_hash, definition.spec_json if definition else None), version_id
+
     def definition_of(self, session: Session, row: ProcessInstance) -> ProcessModel:
         """The definition an instance started on (its spec and its forms), restored from the database
         if this process has not seen it since the models on disk changed."""
@@ -216,6 +263,52 @@ class WorkflowEngine:
         self.definition_of(session, row)  # registered first: the serializer then finds it by hash alone
         return self.serializer.loads(row.state_json, row.definition_hash)
 
+    # -- moving a running instance onto another model version -------------------------------
+
+    def _restored(self, session: Session, row: ProcessInstance) -> BpmnWorkflow:
+        """The instance as saved, restored afresh (the live cache's copy is left for its next step)."""
+        definition = self.definition_of(session, row)
+        return self.serializer.loads(row.state_json, row.definition_hash, definition.spec_json)
+
+    def plan_migration(
+        self, session: Session, row: ProcessInstance, target: ProcessModel, version: str
+    ) -> MigrationPlan:
+        """What moving ``row`` onto ``target`` (called ``version`` in words) changes; nothing is written."""
+        if row.status == InstanceStatus.COMPLETED:
+            return MigrationPlan(problems=["It has finished: only running work moves to a new version"])
+        return model_migration.plan(self._restored(session, row), self.definition_of(session, row), target, version)
+
+    def migrate(
+        self, session: Session, clock: Clock, row: ProcessInstance, target: ProcessModel, version_id: int
+    ) -> MigrationPlan:
+        """Move ``row`` onto ``target`` (model version ``version_id``) in the caller's transaction, or
+        return the plan naming why it cannot move (then nothing is changed)."""
+        plan = self.plan_migration(session, row, target, f"version {version_id}")
+        if not plan.possible:
+            return plan
+        workflow = self.load(session, row)
+        before = self._snapshot(workflow)
+        model_migration.apply(workflow, target)
+        self._store_definition(session, clock, target.process_id, target.content_hash, target.spec_json)
+        row.definition_hash = target.content_hash
+        row.model_version_id = version_id
+        self._save(session, clock, row, workflow, replace(before, has_timers=True))
+        # A task still waiting keeps its row (who holds it, since when); its title, role and form are the new ones.
+        for task in self.ready_user_tasks(workflow):
+            task_id = str(task.id)
+            if task_id in before.open_tasks:
+                values = {
+                    "task_spec": task.task_spec.bpmn_id,
+                    "title": task_title(task),
+                    "role": task_role(task),
+                    "form_schema": task_properties(task).get(FORM_PROPERTY),
+                }
+                session.connection().execute(update(_OPEN_TASK).where(_OPEN_TASK.c.task_id == task_id).values(values))
+                if (loaded := _loaded_open_task(session, task_id)) is not None:
+                    for key, value in values.items():
+                        set_committed_value(loaded, key, value)
+        return plan
+
     # -- the three things that move an instance --------------------------------------------
 
     def start(
@@ -230,7 +323,7 @@ class WorkflowEngine:
         episode_id: int | None = None,
         parent_instance_id: int | None = None,
     ) -> ProcessInstance:
-        model = self.models.current(process_id)
+        model, version_id = self.active_model(session, process_id)
         self._store_definition(session, clock, process_id, model.content_hash, model.spec_json)
         workflow = BpmnWorkflow(model.spec, model.subprocess_specs)
         workflow.data.update(data)
@@ -241,6 +334,7 @@ class WorkflowEngine:
         row = ProcessInstance(
             process_id=process_id,
             definition_hash=model.content_hash,
+            model_version_id=version_id,
             case_id=case_id,
             episode_id=episode_id,
             parent_instance_id=parent_instance_id,

@@ -109,23 +109,40 @@ def definition_serializer() -> BpmnWorkflowSerializer:
 class ModelRegistry:
     """All models of a ``bpmn/`` folder, parsed together, plus every stored version seen since."""
 
-    def __init__(self, bpmn_dir: Path) -> None:
+    def __init__(self, bpmn_dir: Path, problems: list[str] | None = None) -> None:
+        """Parse ``bpmn_dir``; the first problem raises :class:`ModelError`, unless ``problems`` is given:
+        then each is added to it as one line and the processes without one are kept (a set being checked
+        before it is deployed, :meth:`checked`)."""
         self.bpmn_dir = bpmn_dir
         self._by_hash: dict[str, ProcessModel] = {}
         self._current: dict[str, ProcessModel] = {}
         self._serializer = definition_serializer()
         self._restore_lock = threading.Lock()  # FastAPI's thread pool restores instances concurrently
+        self._problems = problems
         self._parse_current()
+
+    @classmethod
+    def checked(cls, bpmn_dir: Path) -> tuple[ModelRegistry, list[str]]:
+        """The models of a folder with every problem found in them, one line each (none: it is sound)."""
+        problems: list[str] = []
+        return cls(bpmn_dir, problems), problems
+
+    def _problem(self, error: ModelError) -> None:
+        if self._problems is None:
+            raise error
+        self._problems.append(error.message)
 
     def _parse_current(self) -> None:
         if not self.bpmn_dir.is_dir():
-            raise ModelError(f"The model folder {self.bpmn_dir} does not exist", "Set SAFESHARE_BPMN_DIR")
+            return self._problem(
+                ModelError(f"The model folder {self.bpmn_dir} does not exist", "Set SAFESHARE_BPMN_DIR")
+            )
         parser = SpiffBpmnParser(validator=VALIDATOR)
         for path in sorted(self.bpmn_dir.glob("*.dmn")):
             self._add(parser.add_dmn_file, path)
         bpmn_files = sorted(self.bpmn_dir.glob("*.bpmn"))
         if not bpmn_files:
-            raise ModelError(f"No .bpmn models found in {self.bpmn_dir}", "Restore the bpmn/ folder")
+            return self._problem(ModelError(f"No .bpmn models found in {self.bpmn_dir}", "Restore the bpmn/ folder"))
         for path in bpmn_files:
             self._add(parser.add_bpmn_file, path)
         claimed: set[int] = set()
@@ -135,15 +152,21 @@ class ModelRegistry:
                 spec = parser.get_spec(process_id)
                 subprocesses = parser.get_subprocess_specs(process_id)
             except ValidationException as exc:
-                raise ModelError(f"The model of process {process_id!r} is invalid: {exc}", "Fix it in bpmn/") from exc
+                self._problem(ModelError(f"The model of process {process_id!r} is invalid: {exc}", "Fix it in bpmn/"))
+                continue
             # The parser hands out one spec object per process, shared by every model that calls it;
             # each definition needs its own (a spec carries its definition's hash into saved states).
             spec = self._own(spec, claimed)
             subprocesses = {name: self._own(sub, claimed) for name, sub in subprocesses.items()}
-            check_model_code([spec, *subprocesses.values()], dmn_sources)  # a forbidden expression stops start-up
-            model = self._model(process_id, spec, subprocesses)
+            try:
+                check_model_code([spec, *subprocesses.values()], dmn_sources)  # a forbidden one stops start-up
+                model = self._model(process_id, spec, subprocesses)
+            except ModelError as exc:
+                self._problem(exc)
+                continue
             self._current[process_id] = model
             self._by_hash[model.content_hash] = model
+        return None
 
     def _own(self, spec: BpmnProcessSpec, claimed: set[int]) -> BpmnProcessSpec:
         """``spec`` itself the first time, an equal copy once another definition holds it."""
@@ -154,22 +177,30 @@ class ModelRegistry:
         claimed.add(id(copy))
         return copy
 
-    @staticmethod
-    def _add(adder: Any, path: Path) -> None:
+    def _add(self, adder: Any, path: Path) -> None:
         try:
             adder(str(path))
         except ValidationException as exc:
-            raise ModelError(f"The model file {path.name} is invalid: {exc}", "Fix the file or restore it") from exc
+            error = ModelError(f"The model file {path.name} is invalid: {exc}", "Fix the file or restore it")
+            error.__cause__ = exc
+            self._problem(error)
         except Exception as exc:  # lxml syntax errors and friends: the file is not a model at all
-            raise ModelError(
-                f"The model file {path.name} cannot be read: {exc}", "Check that it is BPMN/DMN XML"
-            ) from exc
+            error = ModelError(f"The model file {path.name} cannot be read: {exc}", "Check that it is BPMN/DMN XML")
+            error.__cause__ = exc
+            self._problem(error)
 
     def _model(self, process_id: str, spec: BpmnProcessSpec, subprocesses: dict[str, BpmnProcessSpec]) -> ProcessModel:
-        forms = {
-            filename: self._read_form(filename, spec_of, element)
-            for spec_of, element, filename in task_forms((spec, *subprocesses.values()))
-        }
+        forms: dict[str, dict[str, Any]] = {}
+        form_errors: list[ModelError] = []
+        for spec_of, element, filename in task_forms((spec, *subprocesses.values())):
+            try:
+                forms[filename] = self._read_form(filename, spec_of, element)
+            except ModelError as exc:
+                form_errors.append(exc)
+        if form_errors:  # every broken form is one problem of its own; the process is not kept
+            if self._problems is not None:
+                self._problems.extend(error.message for error in form_errors[1:])
+            raise form_errors[0]
         content = {
             "spec": self._serializer.to_dict(spec),
             "subprocess_specs": {name: self._serializer.to_dict(s) for name, s in sorted(subprocesses.items())},
@@ -195,6 +226,11 @@ class ModelRegistry:
                 f"There is no process model {process_id!r}",
                 f"Known processes: {', '.join(self.process_ids)}",
             ) from None
+
+    def register(self, model: ProcessModel) -> None:
+        """Know a definition parsed elsewhere (a model version just deployed) by its hash."""
+        with self._restore_lock:
+            self._by_hash.setdefault(model.content_hash, model)
 
     def by_hash(self, content_hash: str, stored_spec_json: str | None = None) -> ProcessModel:
         """A definition by hash; restores it from its stored JSON if this process has not seen it yet."""

@@ -18,6 +18,7 @@ def _register() -> None:
         consent_cmds,
         demo_cmd,
         list_cmds,
+        model_cmds,
         report_cmds,
         retention_cmds,
         scheduler_cmds,

@@ -22,6 +22,8 @@ from safeshare.records.subject_access import SubjectAccessRequest
 from safeshare.records.training import TrainingSetting  # h/admin (issue 16): training mode
 from safeshare.records.workflow_state import (
     CompletedTask,
+    ModelVersion,
+    ModelVersionProcess,
     OpenTask,
     ProcessDefinition,
     ProcessInstance,
@@ -66,4 +68,6 @@ __all__ = [
     "UserRole",
     "WaitingTimer",
     "TrainingSetting",
+    "ModelVersion",
+    "ModelVersionProcess",
 ]

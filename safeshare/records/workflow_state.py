@@ -29,6 +29,28 @@ class ProcessDefinition(Base):
     created_at: Mapped[datetime]
 
 
+class ModelVersion(Base):
+    """A set of models (BPMN, DMN and forms) deployed together; new instances start on the latest one.
+
+    Before any is deployed, new instances start on the model folder the system was installed with.
+    """
+
+    __tablename__ = "model_version"
+    id: Mapped[int] = mapped_column(primary_key=True)  # the version number people see
+    deployed_at: Mapped[datetime]
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    source: Mapped[str] = mapped_column(String(200))  # where the set came from: a folder, or uploaded files
+
+
+class ModelVersionProcess(Base):
+    """Which stored definition each process of a model version is."""
+
+    __tablename__ = "model_version_process"
+    version_id: Mapped[int] = mapped_column(ForeignKey("model_version.id"), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(80), primary_key=True)
+    content_hash: Mapped[str] = mapped_column(ForeignKey("process_definition.content_hash"))
+
+
 class ProcessInstance(Base):
     """One running (or finished) process. ``version`` gives optimistic locking."""
 
@@ -37,6 +59,8 @@ class ProcessInstance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     process_id: Mapped[str] = mapped_column(String(80), index=True)
     definition_hash: Mapped[str] = mapped_column(ForeignKey("process_definition.content_hash"))
+    # The model version it started on or was migrated to; none: the model folder installed with the system.
+    model_version_id: Mapped[int | None] = mapped_column(ForeignKey("model_version.id"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
     episode_id: Mapped[int | None] = mapped_column(ForeignKey("episode.id"))
     parent_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
