@@ -9,7 +9,9 @@ from safeshare.records.people import Case, Episode, ParentalResponsibility, Pers
 from safeshare.records.referrals import AgencyRequest, Referral
 from safeshare.records.retention import RetentionHold, RetentionItem, RetentionReview
 from safeshare.records.scheduling import DeadlineSetting, TimerIncident
-from safeshare.records.schemes import SchemeApplication
+
+# -- h/police: R31 link requests and R45 suspected breaches
+from safeshare.records.schemes import SchemeApplication, SchemeCaseLink, UndertakingBreach
 from safeshare.records.sharing import (
     Disclosure,
     DisclosureItem,
@@ -64,4 +66,7 @@ __all__ = [
     "User",
     "UserRole",
     "WaitingTimer",
+    # -- h/police
+    "SchemeCaseLink",
+    "UndertakingBreach",
 ]

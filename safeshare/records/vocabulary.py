@@ -130,6 +130,12 @@ class AuditEventType(StrEnum):
     SUBJECT_ACCESS_EXTENDED = "subject_access_extended"
     SUBJECT_ACCESS_SIGNED_OFF = "subject_access_signed_off"
     SUBJECT_ACCESS_SENT = "subject_access_sent"
+    # -- h/police: R31 link to a child's case asked of its team; R45 suspected breach of an undertaking --
+    SCHEME_CASE_LINK_ASKED = "scheme_case_link_asked"
+    SCHEME_CASE_LINK_ANSWERED = "scheme_case_link_answered"
+    SCHEME_OUTCOME_SENT_TO_CASE_TEAM = "scheme_outcome_sent_to_case_team"
+    SCHEME_BREACH_REPORTED = "scheme_breach_reported"
+    SCHEME_BREACH_DECIDED = "scheme_breach_decided"
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
