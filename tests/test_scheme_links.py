@@ -44,7 +44,7 @@ def _ask(scenario: Scenario, app_id: int, reference: str) -> tuple[str, int | No
         )
 
 
-def test_probing_a_reference_tells_police_staff_nothing(scenario: Scenario) -> None:
+def test_r31_probing_a_reference_tells_police_staff_nothing(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(6)
     real = _reference(scenario, case_id)
     app_real, _ = start(scenario, "right_to_ask")
@@ -68,7 +68,7 @@ def test_probing_a_reference_tells_police_staff_nothing(scenario: Scenario) -> N
         }
 
 
-def test_the_case_task_goes_to_the_case_team_only(scenario: Scenario) -> None:
+def test_r31_the_case_task_goes_to_the_case_team_only(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(6)
     app_id, _ = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}])
     _, instance = _ask(scenario, app_id, _reference(scenario, case_id))
@@ -82,7 +82,7 @@ def test_the_case_task_goes_to_the_case_team_only(scenario: Scenario) -> None:
     assert application(scenario, app_id).linked_case_id is None
 
 
-def test_once_confirmed_the_child_team_is_told_the_outcome_in_plain_words(scenario: Scenario) -> None:
+def test_r31_once_confirmed_the_child_team_is_told_the_outcome_in_plain_words(scenario: Scenario) -> None:
     case_id, _ = scenario.open_case(6)
     app_id, instance = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}])
     link_case(scenario, app_id, case_id)
@@ -107,7 +107,7 @@ def test_once_confirmed_the_child_team_is_told_the_outcome_in_plain_words(scenar
         assert scheme_links.outcome_for_case(s, case_id)[0]["application_reference"].startswith("DVDS-")
 
 
-def test_a_link_confirmed_after_the_application_ended_still_tells_the_team(scenario: Scenario) -> None:
+def test_r31_a_link_confirmed_after_the_application_ended_still_tells_the_team(scenario: Scenario) -> None:
     from safeshare.services import scheme_closure
 
     case_id, _ = scenario.open_case(6)
@@ -132,7 +132,7 @@ def _disclosed(scenario: Scenario) -> int:
     return app_id
 
 
-def test_a_suspected_breach_goes_to_a_police_supervisor_who_decides(scenario: Scenario) -> None:
+def test_r45_a_suspected_breach_goes_to_a_police_supervisor_who_decides(scenario: Scenario) -> None:
     add_supervisor(scenario)
     app_id = _disclosed(scenario)
     with scenario.app.transaction() as s, pytest.raises(DomainRuleError, match="what happened"):
@@ -168,7 +168,7 @@ def test_a_suspected_breach_goes_to_a_police_supervisor_who_decides(scenario: Sc
         assert kinds.index("scheme_breach_reported") < kinds.index("scheme_breach_decided")
 
 
-def test_no_breach_without_a_signed_undertaking(scenario: Scenario) -> None:
+def test_r45_no_breach_without_a_signed_undertaking(scenario: Scenario) -> None:
     app_id, _ = start(scenario, "right_to_ask")
     with scenario.app.transaction() as s, pytest.raises(DomainRuleError, match="no signed undertaking"):
         scheme_links.report_breach(
