@@ -395,3 +395,18 @@ CONTRACTS.update(
     }
 )
 START_DATA["agency_request"] = {}
+
+
+# -- h/police: R31 a link to a child's case confirmed by its team; R45 a suspected breach of an undertaking -----
+
+CONTRACTS.update(
+    {
+        "record_case_link_answer": Contract(
+            frozenset({"link_confirmed"}),
+            lambda data, params: ("confirmed" if data.get("link_confirmed") is True else "declined", {}),
+        ),
+        "record_breach_decision": Contract(frozenset({"breach_action"}), _constant(True)),
+    }
+)
+START_DATA["scheme_case_link"] = {}
+START_DATA["scheme_undertaking_breach"] = {}

@@ -64,6 +64,16 @@ SAMPLES: dict[str, dict[str, Any]] = {
         "task_title": "Record the reply as sent",
     },
     "scheme_outcome_no_disclosure": {**_SCHEME, "scheme": "CSOR", "application_reference": "CSOR-2026-0007"},
+    # h/police (R31): the child's team hears the outcome of a linked application
+    "scheme_outcome_for_case_team": {
+        "case_reference": "NF-2026-0141",
+        "case_id": 1,
+        "scheme": "Domestic Violence Disclosure Scheme",
+        "application_reference": "DVDS-2026-0042",
+        "ended_on": "25 November 2026",
+        "outcome": "Police decided not to make a disclosure. This does not mean there is no risk.",
+        "support_offered": True,
+    },
 }
 
 SAMPLE_RECIPIENT = {"id": 1, "name": "Maria Lopez"}

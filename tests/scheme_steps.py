@@ -17,8 +17,12 @@ CHECKS = {
             "result": "convictions_found",
             "reference": "PNC/26/0412",
         },
-        {"source": "childrens_services", "checked_by": "DC Priya Shah", "checked_on": "4 December 2026",
-         "result": "nothing_found"},
+        {
+            "source": "childrens_services",
+            "checked_by": "DC Priya Shah",
+            "checked_on": "4 December 2026",
+            "result": "nothing_found",
+        },
     ],
     "risk_tool": "DASH",
     "crime_reported": False,
@@ -83,6 +87,23 @@ def start(scenario: Scenario, route: str, **overrides: Any) -> tuple[int, int]:
             scenario.app, s, scenario.user(s, "priya"), route=route, **fields
         )
         return application.id, instance.id
+
+
+def link_case(scenario: Scenario, app_id: int, case_id: int, confirm: bool = True) -> None:
+    """R31: police staff ask by the case's reference; the case's team (its manager) confirms or not."""
+    from safeshare.records import Case, SchemeCaseLink
+    from safeshare.services import scheme_links
+
+    with scenario.app.transaction() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        link = scheme_links.request_case_link(scenario.app, s, scenario.user(s, "priya"), app_id, case.reference)
+        link_id = link.id
+    with scenario.app.db.read() as s:
+        link_row = s.get(SchemeCaseLink, link_id)
+        assert link_row is not None and link_row.instance_id is not None
+        instance_id = link_row.instance_id
+    scenario.complete(instance_id, "confirm_case_link", "max", {"link_confirmed": confirm})
 
 
 def add_supervisor(scenario: Scenario, username: str = "sian") -> None:

@@ -540,7 +540,7 @@ def test_scheme_records_are_for_police_staff_only(web: WebKit) -> None:
         ({"route": "right_to_guess"}, 422, "route"),
         ({"concern": ""}, 422, "concern"),
         ({"subject": "Alex"}, 422, "subject"),
-        ({"linked_case_id": 4242}, 404, "no safeguarding case"),
+        ({"linked_case_id": 4242}, 422, "linked_case_id"),  # R31: no link by internal number
     ],
 )
 def test_scheme_application_bad_input(web: WebKit, change: dict[str, object], status: int, word: str) -> None:

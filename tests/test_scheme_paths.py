@@ -22,6 +22,7 @@ from tests.scheme_steps import (
     RISK,
     add_supervisor,
     application,
+    link_case,
     start,
     to_decision,
 )
@@ -364,7 +365,8 @@ def test_r32_r33_immediate_risk_brings_the_meeting_forward_and_a_missed_stage_te
 def test_r31_the_disclosure_record_prints_no_internal_id_and_no_field_twice(scenario: Scenario) -> None:
     """The CSOR and DVDS records are separate; the linked case appears by its reference, never its number."""
     case_id, _ = scenario.open_case(6)
-    _, instance = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}], linked_case_id=case_id)
+    app_id, instance = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}])
+    link_case(scenario, app_id, case_id)
     to_decision(scenario, instance)
     scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "impact_on_children": "Mia lives with her"})
     scenario.complete(instance, "disclosure_meeting", "priya", MEETING)

@@ -121,16 +121,19 @@ def test_police_staff_start_a_csor_application_linked_to_a_childs_case(web: WebK
     with web.app.db.read() as s:
         application = s.scalars(select(SchemeApplication)).one()
         assert r.headers["location"] == f"/schemes/{application.id}"
-        assert (application.scheme, application.route, application.linked_case_id) == ("csor", "csor", case_id)
+        # R31: not linked until the child's team confirms; police are told only that the team was asked
+        assert (application.scheme, application.route, application.linked_case_id) == ("csor", "csor", None)
         assert application.children == [{"name": "Lily Taylor", "age": "7", "relationship": "Partner's daughter",
                                           "parents_know": "Mother yes, father no"}]
         assert application.person_at_risk is None and application.reference.startswith("CSOR-")
         instance = s.get(ProcessInstance, application.instance_id)
         assert instance is not None and instance.process_id == "csor_application" and instance.case_id is None
         events = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "scheme_application_received")).all()
-        assert [e.detail["linked_case_id"] for e in events] == [case_id]
+        assert len(events) == 1 and "linked_case_id" not in events[0].detail
     shown = client.get(r.headers["location"]).text
-    assert re.search(rf"Linked safeguarding case\s*</dt>\s*<dd[^>]*>\s*{re.escape(reference)}\s*</dd>", shown)
+    asked = r"Linked safeguarding case\s*</dt>\s*<dd[^>]*>\s*Asked the child&#39;s team to confirm; not confirmed"
+    assert re.search(asked, shown)
+    assert reference not in shown
     assert "Lily Taylor (7); Partner&#39;s daughter; parents know: Mother yes, father no" in shown
 
 
@@ -172,14 +175,16 @@ def test_missing_answers_are_named_in_the_summary_and_beside_each_field_and_noth
     assert stored(web) == before
 
 
-def test_a_reference_to_no_case_and_a_concern_too_long_are_explained_beside_the_field(web: WebKit) -> None:
+def test_a_reference_to_no_case_is_accepted_like_any_other_and_a_concern_too_long_is_explained(web: WebKit) -> None:
+    """R31: a reference to no case gets the same answer as a real one, so it cannot be used to probe cases."""
     client = sign_in(web, "priya")
     csrf = form_page(client)
+    r = client.post(
+        "/schemes/new", data={**DVDS_FORM, "csrf_token": csrf, "linked_case": "NOPE-1"}, follow_redirects=False
+    )
+    assert r.status_code == 303
+    assert "Asked the child&#39;s team to confirm; not confirmed" in client.get(r.headers["location"]).text
     before = stored(web)
-    r = client.post("/schemes/new", data={**DVDS_FORM, "csrf_token": csrf, "linked_case": "NOPE-1"})
-    assert r.status_code == 422 and 'id="linked_case-error"' in r.text
-    assert "No safeguarding case with the reference NOPE-1 to link (R31)" in r.text
-    assert "Check the reference with the child&#39;s team" in r.text
     long = "x" * 4001
     r = client.post("/schemes/new", data={**DVDS_FORM, "csrf_token": csrf, "concern": long})
     assert r.status_code == 422 and "Use 4,000 characters or fewer (this has 4,001)" in r.text

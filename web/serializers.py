@@ -163,7 +163,7 @@ def scheme_json(a: SchemeApplication, *, full: bool = False) -> dict[str, Any]:
     if full:
         body |= {
             "applicant": a.applicant, "subject": a.subject, "person_at_risk": a.person_at_risk,
-            "children": a.children, "linked_case_id": a.linked_case_id, "concern": a.concern,
+            "children": a.children, "case_linked": a.linked_case_id is not None, "concern": a.concern,
             "initial_checks": a.initial_checks, "identity_check": a.identity_check,
             "risk_assessment": a.risk_assessment, "decision": a.decision, "outcome_detail": a.outcome_detail,
             "exceptional_delay_reason": a.exceptional_delay_reason,

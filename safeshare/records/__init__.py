@@ -9,7 +9,9 @@ from safeshare.records.people import Case, Episode, ParentalResponsibility, Pers
 from safeshare.records.referrals import AgencyRequest, Referral
 from safeshare.records.retention import RetentionHold, RetentionItem, RetentionReview
 from safeshare.records.scheduling import DeadlineSetting, TimerIncident
-from safeshare.records.schemes import SchemeApplication
+
+# -- h/police: R31 link requests and R45 suspected breaches
+from safeshare.records.schemes import SchemeApplication, SchemeCaseLink, UndertakingBreach
 from safeshare.records.sharing import (
     Disclosure,
     DisclosureItem,
@@ -70,4 +72,7 @@ __all__ = [
     "TrainingSetting",
     "ModelVersion",
     "ModelVersionProcess",
+    # -- h/police
+    "SchemeCaseLink",
+    "UndertakingBreach",
 ]

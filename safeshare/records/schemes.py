@@ -46,3 +46,42 @@ class SchemeApplication(Base):
     outcome_detail: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     exceptional_delay_reason: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
+
+
+class SchemeCaseLink(Base):
+    """A request from police staff to link an application to a child's safeguarding case (R31).
+
+    Police staff give the reference the family or the child's team told them. The case it names is kept
+    here (``case_id``) for the child's team alone: police staff learn only whether that team confirmed the
+    link, never whether a case with that reference exists, so a reference cannot be used to probe cases.
+    """
+
+    __tablename__ = "scheme_case_link"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("scheme_application.id"), index=True)
+    reference_given: Mapped[str] = mapped_column(String(80))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_record.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="asked")  # asked | confirmed | declined
+    asked_at: Mapped[datetime]
+    asked_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    answered_at: Mapped[datetime | None]
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    answer_note: Mapped[str | None] = mapped_column(Text)
+
+
+class UndertakingBreach(Base):
+    """A suspected breach of a signed undertaking of confidentiality, and the police decision on it (R45)."""
+
+    __tablename__ = "scheme_undertaking_breach"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("scheme_application.id"), index=True)
+    what_happened: Mapped[str] = mapped_column(Text)
+    how_it_came_to_light: Mapped[str] = mapped_column(Text)
+    reported_at: Mapped[datetime]
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    action: Mapped[str | None] = mapped_column(String(40))
+    reasons: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

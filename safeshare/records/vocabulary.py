@@ -133,6 +133,12 @@ class AuditEventType(StrEnum):
     # -- h/admin (issue 16): administration in the browser, training mode ----------------------------
     TRAINING_DATABASE_CREATED = "training_database_created"
     TRAINING_CLOCK_MOVED = "training_clock_moved"
+    # -- h/police: R31 link to a child's case asked of its team; R45 suspected breach of an undertaking --
+    SCHEME_CASE_LINK_ASKED = "scheme_case_link_asked"
+    SCHEME_CASE_LINK_ANSWERED = "scheme_case_link_answered"
+    SCHEME_OUTCOME_SENT_TO_CASE_TEAM = "scheme_outcome_sent_to_case_team"
+    SCHEME_BREACH_REPORTED = "scheme_breach_reported"
+    SCHEME_BREACH_DECIDED = "scheme_breach_decided"
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:

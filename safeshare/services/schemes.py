@@ -1,9 +1,10 @@
 """Police disclosure schemes: start a CSOR or DVDS application and read it back (P6 to P8).
 
 Scheme records are police records. Only police staff may start or read them; the
-process instances carry no case id, so their tasks reach only the police inbox,
-and a link to a child's safeguarding case (R31) is a reference the police hold,
-not a way for the child's team to see the application.
+process instances carry no case id, so their tasks reach only the police inbox.
+A link to a child's safeguarding case (R31) is asked of that case's team by the
+reference police were given, and made only when the team confirms
+(:mod:`safeshare.services.scheme_links`): police staff cannot probe case references.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from safeshare.access import require_role
 from safeshare.audit import record_event
 from safeshare.deadlines import policy_for
 from safeshare.errors import DomainRuleError, NotFoundError
-from safeshare.records import Case, ProcessInstance, Role, SchemeApplication, User
+from safeshare.records import ProcessInstance, Role, SchemeApplication, User
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
@@ -81,27 +82,6 @@ def require_police_staff(user: User) -> None:
     require_role(user, Role.POLICE_STAFF)
 
 
-def case_to_link(session: Session, user: User, reference: str) -> int:
-    """The id of the safeguarding case an application should be linked to (R31), found by its reference.
-
-    Police staff learn a child's case reference from the children's team, never its internal number.
-    The answer says only whether the reference exists: police staff still cannot open the case.
-    """
-    require_police_staff(user)
-    wanted = reference.strip()
-    exact = session.scalar(select(Case.id).where(Case.reference == wanted))
-    if exact is not None:
-        return exact
-    # Typed in another case ("nf-2026-0012"): accepted only when it cannot mean two cases.
-    found = list(session.scalars(select(Case.id).where(func.upper(Case.reference) == wanted.upper()).limit(2)))
-    if len(found) != 1:
-        raise NotFoundError(
-            f"No safeguarding case with the reference {wanted} to link (R31)",
-            "Check the reference with the child's team, or leave it blank",
-        )
-    return found[0]
-
-
 def start_application(
     app: App,
     session: Session,
@@ -113,17 +93,18 @@ def start_application(
     concern: str,
     person_at_risk: dict[str, Any] | None = None,
     children: list[dict[str, Any]] | None = None,
-    linked_case_id: int | None = None,
+    case_reference: str | None = None,
 ) -> tuple[SchemeApplication, ProcessInstance]:
-    """Record the initial contact (stage 1) and start the scheme's process, with its completion deadline."""
+    """Record the initial contact (stage 1) and start the scheme's process, with its completion deadline.
+
+    With ``case_reference``, the child's team is asked to confirm a link to their case (R31): the answer is
+    the same whether or not a case has that reference."""
     require_role(user, Role.POLICE_STAFF)
     if route not in ROUTES:
         raise DomainRuleError("R24", f"Unknown scheme route {route!r}", f"Choose one of: {', '.join(ROUTES)}")
     scheme, process_id, completion_kind, prefix = ROUTES[route]
     kids = list(children or [])
     _check_application(route, applicant, subject, person_at_risk, kids, concern)
-    if linked_case_id is not None and session.get(Case, linked_case_id) is None:
-        raise NotFoundError(f"No safeguarding case {linked_case_id} to link (R31)", "Check the case number")
     now = app.clock.now()
     policy = policy_for(session)
     due = policy.deadline(completion_kind, None, now)
@@ -142,7 +123,6 @@ def start_application(
         subject=subject,
         person_at_risk=person_at_risk,
         children=kids,
-        linked_case_id=linked_case_id,
         concern=concern,
         received_at=now,
         received_by_id=user.id,
@@ -167,8 +147,12 @@ def start_application(
         user,
         "scheme_application_received",
         f"{prefix} {route.replace('_', ' ')} application {application.reference} received; complete by {due:%d %B %Y}",
-        detail={"application_id": application.id, "instance_id": instance.id, "linked_case_id": linked_case_id},
+        detail={"application_id": application.id, "instance_id": instance.id},
     )
+    if case_reference and case_reference.strip():
+        from safeshare.services.scheme_links import request_case_link  # it reads applications through this module
+
+        request_case_link(app, session, user, application.id, case_reference)
     return application, instance
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tasks.automated import consent, referrals, scheduling, scheme_outcomes
+from tasks.automated import consent, referrals, scheduling, scheme_links, scheme_outcomes
 from tasks.automated import schemes as scheme_steps
 from tasks.automated import sharing as sharing_steps
 from tasks.automated import subject_access as sar_steps
@@ -136,5 +136,8 @@ OPERATORS = OperatorRegistry(
         Operator("extend_subject_access", sar_steps.extend_subject_access, SubjectAccessData),
         Operator("keep_subject_access_reply", sar_steps.keep_subject_access_reply, SubjectAccessData),
         Operator("record_subject_access_reply_sent", sar_steps.record_subject_access_reply_sent, SubjectAccessData),
+        # h/police: R31 link to a child's case confirmed by its team; R45 suspected breach of an undertaking
+        Operator("record_case_link_answer", scheme_links.record_case_link_answer, scheme_links.LinkAnswerData),
+        Operator("record_breach_decision", scheme_links.record_breach_decision, scheme_links.BreachDecisionData),
     ]
 )

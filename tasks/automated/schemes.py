@@ -17,6 +17,7 @@ from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError, ModelError
 from safeshare.records import Role, SchemeApplication, User, UserRole
 from safeshare.services.scheme_letters import letter_recipient, produce_document
+from safeshare.services.scheme_links import tell_case_team
 from tasks.operator_registry import Parameters
 from workflows.context import ServiceContext
 
@@ -352,6 +353,7 @@ def close_application(ctx: ServiceContext, application: SchemeApplication, outco
     application.outcome = outcome
     application.status = "closed"
     application.completed_at = ctx.clock.now()
+    tell_case_team(ctx.session, ctx.clock, ctx.actor, application)  # R31: the child's team hears the outcome
 
 
 def close_with_letter(ctx: ServiceContext, application: SchemeApplication, reason: str, data: dict[str, Any]) -> None:

@@ -12,20 +12,27 @@ from safeshare.services import listing, queues, schemes
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
 from web.lists import link_headers
-from web.params import BodyId, BodyText, PathId
+from web.params import BodyText, PathId
 from web.serializers import instance_json, iso, scheme_json
 
 router = APIRouter(tags=["police schemes"], responses=out.SIGNED_IN_ERRORS)
 
 
 class NewApplication(BaseModel):
+    model_config = {"extra": "forbid"}  # R31: a case is never linked by its internal number
+
     route: Literal["csor", "right_to_ask", "right_to_know"]
     applicant: dict[str, Any]
     subject: dict[str, Any]
     concern: BodyText = Field(min_length=1, max_length=4000)
     person_at_risk: dict[str, Any] | None = None
     children: list[dict[str, Any]] = Field(default_factory=list)
-    linked_case_id: BodyId = None
+    case_reference: str | None = Field(
+        default=None,
+        max_length=80,
+        description="A child's safeguarding case reference: the case's team is asked to confirm the link (R31). "
+        "The answer is the same whether or not a case has that reference.",
+    )
 
 
 @router.post("/api/schemes/applications", status_code=201, response_model=out.StartedApplication)
@@ -67,8 +74,7 @@ def police_queue(
     response.headers.update(link_headers(request, found))
     return {
         "applications": [
-            {**scheme_json(r.application), "stage": r.stage, "stage_due_at": iso(r.stage_due_at),
-             "timescale": r.status}
+            {**scheme_json(r.application), "stage": r.stage, "stage_due_at": iso(r.stage_due_at), "timescale": r.status}
             for r in found.items
         ]
     }

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError
+from safeshare.errors import DomainRuleError, FormValidationError
 from safeshare.records import Case, OpenTask
-from safeshare.services import listing, queues, scheme_closure, scheme_view, schemes
+from safeshare.services import listing, queues, scheme_closure, scheme_links, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
 from web.forms import FormField, build_fields, error_summary, parse_post
@@ -142,7 +142,8 @@ NEW_APPLICATION_FORM: dict[str, Any] = {
         "linked_case": _text(
             "Safeguarding case reference",
             "If a child in the family has a safeguarding case with the partnership, its reference, "
-            "for example C-12-1. Leave blank if there is none or you do not know it.",
+            "for example C-12-1. The child's team is asked to confirm the link. Leave blank if there is none "
+            "or you do not know it.",
         ),
     },
     "required": ["route", "subject_name", "concern"],
@@ -270,14 +271,9 @@ def start_application(request: Request, form: FormData = Depends(posted_form)) -
         with acting(request) as (session, user):
             schemes.require_police_staff(user)
             validate_form(NEW_APPLICATION_FORM, data)
-            linked_case_id = None
-            if "linked_case" in data:
-                try:
-                    linked_case_id = schemes.case_to_link(session, user, data["linked_case"])
-                except NotFoundError as exc:  # a mistyped reference is the form's problem, not a refusal
-                    raise FormValidationError(exc.message, {"linked_case": str(exc)}) from exc
+            # R31: the child's team is asked to confirm; the page says the same whether or not the case exists
             application, _instance = schemes.start_application(
-                app, session, user, linked_case_id=linked_case_id, **_application_arguments(data)
+                app, session, user, case_reference=data.get("linked_case"), **_application_arguments(data)
             )
             target = f"/schemes/{application.id}"
     except FormValidationError as exc:
@@ -296,6 +292,8 @@ def application_page(application_id: PathId, request: Request) -> Response:
         return render(request, "scheme.html", {
             "title": application.reference, "section": "police", "a": application, "tasks": tasks,
             "linked_case_reference": linked.reference if linked else None,
+            "case_link": scheme_links.link_in_words(session, application),
+            "breaches": scheme_links.breaches_of(session, application),
             "timescale": scheme_view.timescale_in_words(application, safeshare_app(request).clock.now()),
             "history": scheme_view.stage_history(session, application),
             "documents": scheme_view.scheme_documents(session, application),
@@ -370,4 +368,80 @@ def close_application(
         return _close_page(request, application_id, data, exc.field_errors, 422)
     except DomainRuleError as exc:
         return _close_page(request, application_id, data, {"safe_contact": exc.message.rsplit(" (R", 1)[0]}, 422)
+    return RedirectResponse(f"/schemes/{application_id}", status_code=303)
+
+
+# -- h/police: R45, a suspected breach of the undertaking goes to a police supervisor's decision ---------------
+
+BREACH_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "what_happened": {
+            "type": "string",
+            "format": "textarea",
+            "minLength": 10,
+            "maxLength": 4000,
+            "title": "What is the suspected breach?",
+            "description": "Who may have been told what, and when, as far as you know.",
+        },
+        "how_it_came_to_light": {
+            "type": "string",
+            "format": "textarea",
+            "minLength": 5,
+            "maxLength": 2000,
+            "title": "How did it come to light?",
+            "description": "For example, who told you and when.",
+        },
+    },
+    "required": ["what_happened", "how_it_came_to_light"],
+    "additionalProperties": False,
+}
+
+
+def _breach_page(
+    request: Request, application_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    with acting(request, write=False) as (session, user):
+        schemes.require_police_staff(user)
+        application = schemes.get_application(session, user, application_id)
+        fields = build_fields(BREACH_FORM, values, errors)
+        return render(
+            request,
+            "scheme_breach.html",
+            {
+                "title": f"Report a suspected breach, {application.reference}",
+                "section": "police",
+                "a": application,
+                "fields": fields,
+                "error_list": error_summary(fields),
+            },
+            status_code=status_code,
+        )
+
+
+@router.get("/schemes/{application_id}/breach")
+def breach_page(application_id: PathId, request: Request) -> Response:
+    return _breach_page(request, application_id, {}, {})
+
+
+@router.post("/schemes/{application_id}/breach")
+def report_breach(application_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Record the suspected breach and send it to a police supervisor, in one transaction."""
+    app = safeshare_app(request)
+    data = parse_post(BREACH_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(BREACH_FORM, data)
+            scheme_links.report_breach(
+                app,
+                session,
+                user,
+                application_id,
+                what_happened=data["what_happened"],
+                how_it_came_to_light=data["how_it_came_to_light"],
+            )
+    except FormValidationError as exc:
+        return _breach_page(request, application_id, data, exc.field_errors, 422)
+    except DomainRuleError as exc:
+        return _breach_page(request, application_id, data, {"what_happened": exc.message.rsplit(" (R", 1)[0]}, 422)
     return RedirectResponse(f"/schemes/{application_id}", status_code=303)
