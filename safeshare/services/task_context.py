@@ -9,6 +9,7 @@ Everything is in words: no ids, codes or rule numbers.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -42,6 +43,9 @@ URGENCY = {
 ADVICE = {"share": "Share", "do_not_share": "Do not share", "seek_consent_first": "Seek consent first"}
 DECISION = {
     "share": "Share without consent",
+    "must_share": "Share: the law requires it",
+    "not_shared": "Do not share",
+    "blocked": "Not shared: no reason applied and no public-interest judgement was made",
     "do_not_share": "Do not share",
     "seek_consent_first": "Seek consent first",
 }
@@ -248,6 +252,8 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
         ]
         if basis:
             rows.append(("Basis", basis))
+        if d.legal_basis:
+            rows.append(("Required by", describe_legal_basis(d.legal_basis)))
         if d.recipients:
             rows.append(("With whom", _recipients(d.recipients)))
         if d.what_to_share:
@@ -277,6 +283,16 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
             )
         )
     return sections
+
+
+def describe_legal_basis(basis: Mapping[str, Any]) -> str:
+    """The statute, or the court order (its reference, court and date), that requires a share, in words."""
+    if basis.get("kind") == "court_order":
+        made_on = str(basis.get("made_on") or "")
+        with contextlib.suppress(ValueError):
+            made_on = date.fromisoformat(made_on).strftime("%-d %B %Y")
+        return f"Court order {basis.get('reference', '')}, made by {basis.get('court', '')} on {made_on}"
+    return f"Statutory duty: {basis.get('reference', '')}"
 
 
 _RULE_IDS = re.compile(r"\s*\((?:R\d+(?:,\s*)?)+\)")
