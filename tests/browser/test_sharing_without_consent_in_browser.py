@@ -405,3 +405,23 @@ def test_unsure_always_goes_to_a_manager_even_with_a_reason_ticked(site: Site, u
         shoot(max_, "35-manager-asked-about-an-immediate-risk")
     max_.goto(f"{site.base_url}/cases/{case_id}")
     assert "None recorded" in max_.locator("main").inner_text()  # no decision shown on the case either
+
+
+@needs_choice_lists_and_parts
+def test_a_too_short_reason_is_asked_for_again_with_the_answers_kept(site: Site) -> None:
+    """Bad input: the reasons in too few words; the error names the question, the answers stay, nothing is written."""
+    refused_consent(site.scenario)
+    pat = site.page_as("pat")
+    open_decision(pat)
+    decide_to_share(pat)
+    pat.get_by_label(HARM, exact=True).check()
+    pat.get_by_label("Why?").fill("Bruises")
+    submit(pat)
+    summary = pat.locator(".govuk-error-summary")
+    summary.wait_for()
+    said = summary.inner_text()
+    assert "Why?: Enter at least 10 characters" in said, said  # the question, by its words
+    assert pat.get_by_label(HARM, exact=True).is_checked() and pat.get_by_label("Why?").input_value() == "Bruises"
+    with site.app.db.read() as s:
+        assert s.scalars(select(ShareDecision)).all() == []
+    shoot(pat, "36-share-decision-reasons-too-short")
