@@ -9,6 +9,7 @@ Everything is in words: no ids, codes or rule numbers.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
+from safeshare.clock import as_utc
+from safeshare.deadlines import policy_for
 from safeshare.records import (
     ConsentRecord,
     ManagerAdvice,
@@ -42,6 +45,9 @@ URGENCY = {
 ADVICE = {"share": "Share", "do_not_share": "Do not share", "seek_consent_first": "Seek consent first"}
 DECISION = {
     "share": "Share without consent",
+    "must_share": "Share: the law requires it",
+    "not_shared": "Do not share",
+    "blocked": "Not shared: no reason applied and no public-interest judgement was made",
     "do_not_share": "Do not share",
     "seek_consent_first": "Seek consent first",
 }
@@ -148,9 +154,45 @@ def _consultation(session: Session, view: TaskView, data: Mapping[str, Any]) -> 
         happened.append(("What happened", "No manager gave advice by the deadline, so it came to a senior manager."))
         happened.extend(_notices(session, view))
         if data.get("escalation_due_at"):
-            happened.append(("Your deadline", _when(data["escalation_due_at"])))
+            first = _first_senior_deadline(session, {**data, "case_id": view.task.case_id})
+            reissued = _when(data["escalation_due_at"])
+            if first and _when(first) != reissued:
+                happened.append(("Your deadline", f"{_when(first)} (passed: your advice is now late)"))
+                happened.append(("Reissued", f"You are chased again by {reissued}"))
+            else:
+                happened.append(("Your deadline", reissued))
         sections.append(Section("What has happened so far", happened))
     return sections
+
+
+def _first_senior_deadline(session: Session, data: Mapping[str, Any]) -> datetime | None:
+    try:
+        due = as_utc(datetime.fromisoformat(str(data.get("consultation_due_at"))))
+    except ValueError:
+        return None
+    return senior_manager_due(session, data, due)
+
+
+def senior_manager_due(session: Session, data: Mapping[str, Any], consultation_due: datetime) -> datetime:
+    """When a senior manager's advice is due (R13, R16, R17): the escalation period by urgency from when the
+    consultation first escalated (its first escalation notice; its deadline if none is found). A task reissued
+    after that passes keeps chasing with a fresh deadline, but does not move the time frame the child needs."""
+    escalated_at = consultation_due
+    case_id = data.get("case_id")
+    if isinstance(case_id, int):
+        first = session.scalar(
+            select(Notification.created_at)
+            .where(
+                Notification.case_id == case_id,
+                Notification.template == "consultation_escalated",
+                Notification.created_at >= consultation_due,
+            )
+            .order_by(Notification.created_at)
+            .limit(1)
+        )
+        if first is not None:
+            escalated_at = as_utc(first)
+    return policy_for(session).deadline("escalation", str(data.get("urgency") or ""), escalated_at)
 
 
 NOTICES = {"task_reminder": "Reminder sent to", "consultation_escalated": "Told it was escalated:"}
@@ -248,6 +290,8 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
         ]
         if basis:
             rows.append(("Basis", basis))
+        if d.legal_basis:
+            rows.append(("Required by", describe_legal_basis(d.legal_basis)))
         if d.recipients:
             rows.append(("With whom", _recipients(d.recipients)))
         if d.what_to_share:
@@ -277,6 +321,16 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
             )
         )
     return sections
+
+
+def describe_legal_basis(basis: Mapping[str, Any]) -> str:
+    """The statute, or the court order (its reference, court and date), that requires a share, in words."""
+    if basis.get("kind") == "court_order":
+        made_on = str(basis.get("made_on") or "")
+        with contextlib.suppress(ValueError):
+            made_on = date.fromisoformat(made_on).strftime("%-d %B %Y")
+        return f"Court order {basis.get('reference', '')}, made by {basis.get('court', '')} on {made_on}"
+    return f"Statutory duty: {basis.get('reference', '')}"
 
 
 _RULE_IDS = re.compile(r"\s*\((?:R\d+(?:,\s*)?)+\)")

@@ -31,6 +31,7 @@ from safeshare.services.sharing import (
     check_disclosure,
     write_disclosure,
 )
+from safeshare.services.task_context import senior_manager_due
 from workflows.context import ServiceContext
 
 
@@ -52,7 +53,10 @@ def record_manager_advice(ctx: ServiceContext, data: dict[str, Any]) -> int:
             "R18", "The manager's decision and reasons must both be recorded", "Choose a decision and give reasons"
         )
     escalated = bool(data.get("escalation_due_at"))
-    due_at = _due(data, "escalation_due_at" if escalated else "consultation_due_at")
+    due_at = _due(data, "consultation_due_at")
+    if escalated:  # R13, R16, R17: the senior manager's time frame runs from the escalation (the manager's deadline);
+        # a task reissued after it passed keeps chasing, but does not move the time frame the child needs
+        due_at = senior_manager_due(ctx.session, {**data, "case_id": ctx.case_id}, due_at)
     now = ctx.clock.now()
     advice = ManagerAdvice(
         case_id=ctx.case_id,

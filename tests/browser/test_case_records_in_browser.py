@@ -170,3 +170,35 @@ def test_the_page_checks_fail_on_an_inaccessible_page_and_on_one_that_scrolls_si
         assert_no_sideways_scroll(page, "deliberately-wide")
     assert page.viewport_size == {"width": 1200, "height": 900}  # put back as it was
     page.context.close()
+
+
+def test_an_export_is_asked_for_in_words_and_the_agency_it_is_for_must_be_named(site: Site) -> None:
+    """Who an export is for is a choice of words (no codes to type); "Another agency" reveals its name, which
+    the server still requires: asked beside the question, the choice kept, nothing exported or audited."""
+    pat = site.page_as("pat")
+    pat.set_default_timeout(10_000)
+    pat.get_by_role("link", name="Exports").click()
+    who = pat.get_by_role("group", name="Who is the export for?")
+    assert "service_user" not in pat.locator("main").inner_text()
+    assert who.get_by_label("Staff of this partnership").is_checked()
+    who.get_by_label("Another agency").check()
+    pat.get_by_label("Case", exact=True).fill("C-0000")
+    pat.get_by_role("button", name="Download").click()
+    summary = pat.locator(".govuk-error-summary")
+    summary.wait_for()
+    assert "Enter the name of the agency the export is for" in summary.inner_text()
+    who = pat.get_by_role("group", name="Who is the export for?")
+    assert who.get_by_label("Another agency").is_checked()  # the answers are kept
+    assert pat.get_by_label("Case", exact=True).input_value() == "C-0000"
+    pat.get_by_label("Case", exact=True).fill("")
+    shoot(pat, "pages-14-exports-agency-not-named")
+    with site.app.db.read() as s:
+        assert s.scalars(select(AuditEvent).where(AuditEvent.event_type == "export_made")).all() == []
+    who.get_by_label("Which agency?").fill("CAMHS")
+    pat.get_by_label("Format", exact=True).select_option(label="JSON")
+    with pat.expect_download() as download:
+        pat.get_by_role("button", name="Download").click()
+    assert download.value.suggested_filename.endswith(".json")
+    with site.app.db.read() as s:
+        made = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "export_made")).one()
+    assert made.detail["filters"]["audience"] == "agency:CAMHS"

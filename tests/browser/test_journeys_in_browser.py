@@ -198,6 +198,7 @@ def test_a_reminder_then_escalation_then_a_late_senior_manager(site: Site) -> No
     assert QUESTION in main and "What has happened so far" in main
     assert "No manager gave advice by the deadline" in main
     assert "Reminder sent to Max Manager" in main and "Told it was escalated: " in main
+    assert "26 Nov 2026, 09:01 (passed: your advice is now late)" in main  # her deadline, not the reissue's
     shoot(sue, "43-p3-escalated-late")
     sue.get_by_role("group", name="What do you advise?").get_by_label("Seek consent first", exact=True).check()
     sue.get_by_label("Your reasons").fill("Ask his mother first: she has been open with us so far")
@@ -210,11 +211,15 @@ def test_a_reminder_then_escalation_then_a_late_senior_manager(site: Site) -> No
         True,
         site.scenario.users["sue"],
     )
-    first_senior_deadline = (START + timedelta(days=3)).replace(tzinfo=None)
-    assert advice.due_at.replace(tzinfo=None) > first_senior_deadline  # measured against the reissued deadline
+    # her lateness is measured against her own deadline (one working day after it escalated), not the reissue's
+    first_senior_deadline = START + timedelta(days=3, minutes=1)
+    assert (advice.due_at.replace(tzinfo=None), advice.within_deadline) == (
+        first_senior_deadline.replace(tzinfo=None),
+        False,
+    )
     pat.goto(f"{site.base_url}/cases/{case_id}")
     pat.get_by_text("Ask his mother first: she has been open with us so far").wait_for()
-    assert "after escalation" in pat.locator("main").inner_text()
+    assert "after escalation, after the deadline" in pat.locator("main").inner_text()
     shoot(pat, "44-p3-practitioner-sees-late-advice")
 
 

@@ -3,21 +3,72 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rules.data_protection import describe as describe_data_protection
-from rules.sharing import ALL_GROUND_LABELS
+from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
 from safeshare.errors import FormValidationError
-from safeshare.records import Case, Role
+from safeshare.records import Case, Role, ShareDecision
 from safeshare.services import cancellation, listing, queues, sharing
 from safeshare.services.case_view import view_case
-from safeshare.services.task_context import case_choices
+from safeshare.services.task_context import case_choices, describe_legal_basis
 from web.auth import acting, safeshare_app
 from web.lists import filter_errors, pagination
 from web.params import PathId
 from web.templating import render
+
+#: A decision to share without consent, in words (its outcome, as recorded).
+OUTCOMES = {
+    "share": "Share without consent",
+    "must_share": "Share: the law requires it",
+    "blocked": "Not shared: no reason for sharing without consent applied and no public-interest judgement was made",
+    "not_shared": "Do not share",
+    "seek_consent_first": "Seek consent first",
+}
+CONSENT_STATUS = {"refused": "Refused", "not_sought": "Not sought", "none": "None on the case"}
+TOLD = {
+    "told": "Yes, before the information was shared",
+    "not_told_crime_investigation": "No: telling them would prejudice a crime investigation",
+    "not_told_risk_of_harm": "No: telling them would put someone at risk of harm",
+    "not_possible": "No: they could not be reached in time",
+}
+
+
+def decision_rows(d: ShareDecision) -> list[dict[str, Any]]:
+    """The summary-list rows of one decision to share without consent: what was decided and on what basis
+    (the reasons that apply, the law or court order, or the public-interest judgement itself), in words."""
+    rows = [
+        ("Consent", CONSENT_STATUS.get(d.consent_status, d.consent_status)),
+        ("Decision", OUTCOMES.get(d.outcome, d.outcome)),
+    ]
+    if d.grounds:
+        rows.append(("Reasons for sharing without consent", "; ".join(ALL_GROUND_LABELS.get(g, g) for g in d.grounds)))
+    if d.legal_basis:
+        rows.append(("Required by", describe_legal_basis(d.legal_basis)))
+    if d.public_interest:
+        interests = "; ".join(PUBLIC_INTERESTS.get(i, i) for i in d.public_interest.get("interests") or [])
+        rows.append(("Public interest at stake", interests or "Not recorded"))
+        rows.append(("Why sharing is justified in the public interest", d.public_interest.get("judgement") or ""))
+    if d.recipients:
+        rows.append(
+            (
+                "Who would receive it",
+                "; ".join(
+                    r.get("agency", "") + (f" ({r['contact']})" if r.get("contact") else "") for r in d.recipients
+                ),
+            )
+        )
+    if d.what_to_share:
+        rows.append(("What would be shared", d.what_to_share))
+    rows.append(("Reasons", d.reasons or "Not recorded"))
+    if d.informed_outcome:
+        told = TOLD.get(d.informed_outcome, d.informed_outcome)
+        rows.append(("Was the person told?", told + (f". {d.informed_note}" if d.informed_note else "")))
+    return [{"key": {"text": k}, "value": {"text": v}} for k, v in rows]
+
 
 router = APIRouter(include_in_schema=False)
 
@@ -43,8 +94,12 @@ def case_page(case_id: PathId, request: Request) -> Response:
 
 
 def render_case(
-    request: Request, case_id: int, error_list: list[dict[str, str]] | None = None, status_code: int = 200,
-    field_errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
+    request: Request,
+    case_id: int,
+    error_list: list[dict[str, str]] | None = None,
+    status_code: int = 200,
+    field_errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
 ) -> Response:
     """The case page (an audited view); also re-shown with errors when starting work on it was refused
     (``field_errors`` by "<action>-<question>", beside the question, with the answers given in ``values``)."""
@@ -65,7 +120,7 @@ def render_case(
                 "received": sharing.received_information_for(session, user, case_id),
                 "decisions": sharing.share_decisions(session, user, case_id),
                 "advice": sharing.manager_advice(session, user, case_id),
-                "ground_labels": ALL_GROUND_LABELS,
+                "decision_rows": decision_rows,
                 "data_protection_words": describe_data_protection,
                 "is_practitioner": Role.PRACTITIONER in user.roles,
                 "error_list": error_list or [],
@@ -76,8 +131,9 @@ def render_case(
                 "field_errors": field_errors or {},
                 "values": values or {},
                 "basis_choices": case_choices(session, case_id)["decisions"],
-                "has_consent": any(r.status == "active" and r.outcome in ("given", "given_with_restrictions")
-                                   for r in view.consents),
+                "has_consent": any(
+                    r.status == "active" and r.outcome in ("given", "given_with_restrictions") for r in view.consents
+                ),
             },
             status_code=status_code,
         )
@@ -94,11 +150,15 @@ def diagram_page(instance_id: PathId, request: Request) -> Response:
     with acting(request) as (session, user):
         state = queues.diagram_state(app, session, user, instance_id)
         case = session.get(Case, state.instance.case_id) if state.instance.case_id else None
-        payload = {"bpmn_xml": state.bpmn_xml, "done": state.done, "current": state.current,
-                   "overdue": state.overdue}
+        payload = {"bpmn_xml": state.bpmn_xml, "done": state.done, "current": state.current, "overdue": state.overdue}
         return render(
             request,
             "diagram.html",
-            {"title": f"Process {instance_id}", "section": "cases", "state": state, "case": case,
-             "state_json": _script_json(payload)},
+            {
+                "title": f"Process {instance_id}",
+                "section": "cases",
+                "state": state,
+                "case": case,
+                "state_json": _script_json(payload),
+            },
         )

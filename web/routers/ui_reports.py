@@ -23,6 +23,7 @@ from web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
+
 @router.get("/reports")
 def report_page(request: Request) -> Response:
     params = request.query_params
@@ -78,22 +79,45 @@ def exports_page(request: Request) -> Response:
     )
 
 
+AUDIENCE_NAME_MISSING = "Enter the name of the agency the export is for"
+
+
+def _audience_answer(params: dict[str, str]) -> dict[str, str]:
+    """The page's "Who is the export for?" answer (a choice, and a name for some choices), as the export's
+    ``audience`` filter; a bookmarked ``audience=`` is kept as it is. The server still checks it."""
+    kind = params.pop("audience_kind", "")
+    names = {k: params.pop(f"audience_name_{k}", "").strip() for k in exports.AUDIENCE_KINDS}
+    if kind and "audience" not in params:
+        params["audience"] = f"{kind}:{names.get(kind, '')}" if names.get(kind) else kind
+    return {"kind": kind or "staff", "name": names.get(kind, "")}
+
+
 @router.get("/exports/download")
 def export_download(request: Request) -> Response:
     params = {k: v for k, v in request.query_params.items() if v != ""}
     kind = params.pop("kind", "")
     fmt = params.pop("format", "csv")
+    audience = _audience_answer(params)
     user = signed_in(request)
+    context = {"title": "Exports", "section": "exports", "filters": exports.FILTERS, "may_export": True,
+               "audience": audience, "given": dict(request.query_params)}  # fmt: skip
+    if audience["kind"] == "agency" and not audience["name"]:  # asked beside the question, answers kept
+        return render(
+            request,
+            "exports.html",
+            {**context, "audience_error": AUDIENCE_NAME_MISSING,
+             "error_list": [{"text": AUDIENCE_NAME_MISSING, "href": "#audience_name_agency"}]},
+            status_code=422,
+        )  # fmt: skip
     try:
         result = exports.export(safeshare_app(request), user, kind, fmt, params, audit_refusal=False)
     except exports.ExportFilterError as exc:
         return render(
             request,
             "exports.html",
-            {"title": "Exports", "section": "exports", "filters": exports.FILTERS, "may_export": True,
-             "error_list": [{"text": f"{exc.message}. {exc.hint}", "href": "#kind"}]},
+            {**context, "error_list": [{"text": f"{exc.message}. {exc.hint}", "href": "#kind"}]},
             status_code=exc.status_code,
-        )  # fmt: skip
+        )
     return attachment(result.content, result.media_type, result.filename)
 
 
