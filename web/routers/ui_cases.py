@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rules.data_protection import describe as describe_data_protection
+from rules.scope import scope_words
 from rules.sharing import ALL_GROUND_LABELS
 from safeshare.errors import FormValidationError
 from safeshare.records import Case, Role
@@ -67,6 +68,7 @@ def render_case(
                 "advice": sharing.manager_advice(session, user, case_id),
                 "ground_labels": ALL_GROUND_LABELS,
                 "data_protection_words": describe_data_protection,
+                "scope_words": scope_words,
                 "is_practitioner": Role.PRACTITIONER in user.roles,
                 "error_list": error_list or [],
                 # h/lists (issue 12): cancelled processes in words, who may cancel, views folded from the trail
