@@ -26,6 +26,8 @@ EXPLANATION = {
     "explained_why": "So the school nurse and the family hub can plan support together",
     "explained_with_whom": "School nursing service and Northfield Family Hub",
     "explained_when": "During this episode of early help, expected to last three months",
+    "information_covered": ["education", "health", "family_and_home"],
+    "purposes_covered": ["plan_support", "health_care", "education_support"],
 }
 
 
@@ -154,6 +156,8 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
             "signed_on": clock.now().date().isoformat(),
             "copy_given": "email",
             "recipients": [{"agency": "CAMHS single point of access"}],
+            "information_covered": ["health", "family_and_home"],
+            "purposes_covered": ["assess_needs", "health_care"],
         },
         "Cara (16) gave consent herself; no competence judgement is needed (R2)",
     )

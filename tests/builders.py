@@ -27,6 +27,9 @@ EXPLAINED = {
     "consent_signature": "verbal_with_witness",
     "witness_name": "Jo Witness, family support worker",
     "copy_given": "in_person",
+    # What consent covers (R19): the kinds of information and the purposes (ignored unless given).
+    "information_covered": ["education", "health", "concerns_about_harm"],
+    "purposes_covered": ["plan_support", "health_care", "protect_from_harm"],
 }
 
 

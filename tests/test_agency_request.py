@@ -45,6 +45,8 @@ def answer(scenario: Scenario, instance: int, **changes: Any) -> None:
             "answer_basis": "consent",
             "answer_text": "Attendance 71% this term",
             "answer_kind": "fact",
+            "answer_information_kind": "education",
+            "answer_purpose_kind": "plan_support",
             "answer_method": "secure_email",
             "answered_at": now,
             **changes,

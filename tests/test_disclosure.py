@@ -13,8 +13,8 @@ from safeshare.services.sharing import Audience
 from tests.builders import EXPLAINED, Scenario
 
 ITEMS = [
-    {"content": "Attendance 71% this term", "kind": "fact"},
-    {"content": "Seems tired and withdrawn in class", "kind": "opinion"},
+    {"content": "Attendance 71% this term", "kind": "fact", "information_kind": "education"},
+    {"content": "Seems tired and withdrawn in class", "kind": "opinion", "information_kind": "health"},
 ]
 DISCLOSED = {
     "made_at": "2026-11-23T09:00",
@@ -22,6 +22,7 @@ DISCLOSED = {
     "recipient_contact": "Oakfield school nurse",
     "disclosure_method": "secure_email",
     "disclosure_purpose": "To plan health support at school",
+    "disclosure_purpose_kind": "health_care",
     "disclosed_items": ITEMS,
 }
 
@@ -211,7 +212,8 @@ def test_r23_restricted_received_information_cannot_be_shared_on(scenario: Scena
     case_id = consent_given(scenario)
     info_id = receive(scenario, case_id)
     instance = start_p4(scenario, case_id)
-    item = {"content": "Father has a conviction for assault", "kind": "fact", "received_information_id": info_id}
+    item = {"content": "Father has a conviction for assault", "kind": "fact", "information_kind": "concerns_about_harm",
+            "received_information_id": info_id}
     with pytest.raises(DomainRuleError, match=r"may not be shared outside this agency \(R23\)"):
         scenario.complete(instance, "enter_disclosure", "pat", {**DISCLOSED, "disclosed_items": [item]})
     assert count(scenario, Disclosure) == 0

@@ -312,13 +312,16 @@ def register_extract(scenario: Scenario) -> tuple[int, int]:
         "made_at": "2026-11-23T09:00",
         "recipient_agency": "School nursing", "recipient_contact": "Oakfield school nurse",
         "disclosure_method": "secure_email", "disclosure_purpose": "To plan health support at school",
-        "disclosed_items": [{"content": "Attendance 71% this term", "kind": "fact"},
-                            {"content": "Seems tired and withdrawn in class", "kind": "opinion"}]})  # fmt: skip
+        "disclosure_purpose_kind": "health_care",
+        "disclosed_items": [{"content": "Attendance 71% this term", "kind": "fact", "information_kind": "education"},
+                            {"content": "Seems tired and withdrawn in class", "kind": "opinion",
+                             "information_kind": "health"}]})  # fmt: skip
     with scenario.app.transaction() as s:
         p2 = sharing.start_share_without_consent(scenario.app, s, scenario.user(s, "pat"), case_id).id
     scenario.complete(p2, "decide_grounds", "pat", {
         "grounds": ["harm_to_child"], "share_recipients": [{"agency": "Children's Social Care"}],
-        "what_to_share": "The bruising seen on Monday", "decision_reasons": "Risk of significant harm to the child",
+        "what_to_share": "The bruising seen on Monday", "share_information": ["concerns_about_harm"],
+        "share_purposes": ["protect_from_harm"], "decision_reasons": "Risk of significant harm to the child",
         "in_doubt": False, "practitioner_decision": "share", "weighing": {
             "if_shared": "Social care can assess the risk today", "if_not_shared": "Further injury may go unseen",
             "proportionate": True}})  # fmt: skip
@@ -326,7 +329,9 @@ def register_extract(scenario: Scenario) -> tuple[int, int]:
         "made_at": "2026-11-23T09:00", "recipient_agency": "Children's Social Care",
         "recipient_contact": "Duty social worker", "disclosure_method": "phone",
         "disclosure_purpose": "Referral", "recipient_told_consent_status": True,
-        "disclosed_items": [{"content": "Bruising to the left arm seen on Monday", "kind": "fact"}]})  # fmt: skip
+        "disclosure_purpose_kind": "protect_from_harm",
+        "disclosed_items": [{"content": "Bruising to the left arm seen on Monday", "kind": "fact",
+                             "information_kind": "concerns_about_harm"}]})  # fmt: skip
     with scenario.app.transaction() as s:
         document_id = produce_register_extract(scenario.app, s, scenario.user(s, "max"), case_id).id
     return case_id, document_id

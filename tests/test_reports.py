@@ -101,6 +101,8 @@ def share_decision(
         "grounds": grounds,
         "share_recipients": [{"agency": "CAMHS"}],
         "what_to_share": "School attendance record",
+        "share_information": ["education"],
+        "share_purposes": ["plan_support"],
         "decision_reasons": "Concern about the child's welfare",
         "in_doubt": False,
         "practitioner_decision": "share" if share else "do_not_share",

@@ -136,6 +136,8 @@ DECISION = {
     "weighing": WEIGHED,
     "share_recipients": [{"agency": "School nursing", "contact": "Oakfield school nurse"}],
     "what_to_share": "Bruising seen on the child's arms on two visits",
+    "share_information": ["concerns_about_harm", "health"],
+    "share_purposes": ["protect_from_harm"],
     "decision_reasons": "Unexplained injuries to a 14-year-old: a concern about significant harm",
 }
 IN_DOUBT = {
@@ -157,9 +159,11 @@ DISCLOSED = {
     "recipient_contact": "Oakfield school nurse",
     "disclosure_method": "secure_email",
     "disclosure_purpose": "So the school nurse can check on the child",
+    "disclosure_purpose_kind": "protect_from_harm",
     "disclosed_items": [
-        {"content": "Bruising seen on both arms on 20 and 23 November", "kind": "fact"},
-        {"content": "The bruising looks like grip marks", "kind": "opinion"},
+        {"content": "Bruising seen on both arms on 20 and 23 November", "kind": "fact",
+         "information_kind": "concerns_about_harm"},
+        {"content": "The bruising looks like grip marks", "kind": "opinion", "information_kind": "concerns_about_harm"},
     ],
     "recipient_told_consent_status": True,
 }

@@ -531,7 +531,8 @@ def test_a_court_order_dated_on_a_day_that_does_not_exist_is_refused_by_the_page
         "legal_basis.made_on-day": "31", "legal_basis.made_on-month": "2", "legal_basis.made_on-year": "2026",
         "weighing.if_shared": "The nurse can check on him", "weighing.if_not_shared": "Injuries may go unnoticed",
         "weighing.proportionate": "yes", "share_recipients-0-agency": "School nursing",
-        "what_to_share": "Bruising seen on two visits", "decision_reasons": "The court ordered it to be shared"}
+        "what_to_share": "Bruising seen on two visits", "decision_reasons": "The court ordered it to be shared",
+        "share_information": ["concerns_about_harm"], "share_purposes": ["protect_from_harm"]}
     before = web.counts()
 
     r = client.post(f"/tasks/{task_id}", data=answers)

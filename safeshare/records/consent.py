@@ -39,6 +39,9 @@ class ConsentRecord(Base):
     consenting_person_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     recipients: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     restrictions: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
+    #: R19: ``{"information": [...], "purposes": [...]}`` (words of ``rules.scope``) consent covers; None on
+    #: consent recorded before it was asked, which covers nothing a new share can rest on.
+    scope: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     #: The restrictions chosen from the form's kinds (R7), enforced exactly; ``restrictions`` holds them in
     #: words followed by anything the person asked for in their own words (notes, confirmed on each share).
     restriction_choices: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonDoc)

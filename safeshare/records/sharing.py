@@ -67,6 +67,9 @@ class ShareDecision(Base):
     not_sought_reason: Mapped[str | None] = mapped_column(Text)
     recipients: Mapped[list[dict[str, Any]]] = mapped_column(JsonDoc, default=list)
     what_to_share: Mapped[str] = mapped_column(Text, default="")
+    #: R19: ``{"information": [...], "purposes": [...]}`` (words of ``rules.scope``) the share may cover;
+    #: None on decisions recorded before it was asked, which cover nothing a new share can rest on.
+    scope: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     reasons: Mapped[str] = mapped_column(Text, default="")
     manager_advice_id: Mapped[int | None] = mapped_column(ForeignKey("manager_advice.id"))
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
@@ -99,6 +102,8 @@ class Disclosure(Base):
     recipient_contact: Mapped[str | None] = mapped_column(String(200))
     method: Mapped[str] = mapped_column(String(40))
     purpose: Mapped[str] = mapped_column(Text, default="")
+    #: R19: the purpose chosen from ``rules.scope.PURPOSES``, inside the consent's or decision's scope.
+    purpose_kind: Mapped[str | None] = mapped_column(String(60))
     recipient_told_consent_status: Mapped[bool | None]
     decision_summary: Mapped[str | None] = mapped_column(Text)
     grounds: Mapped[list[str]] = mapped_column(JsonDoc, default=list)
@@ -119,6 +124,8 @@ class DisclosureItem(Base):
     position: Mapped[int]
     content: Mapped[str] = mapped_column(Text)
     kind: Mapped[str] = mapped_column(String(20))  # fact | opinion
+    #: R19: the kind of information (``rules.scope.INFORMATION_KINDS``), inside the scope of the share.
+    information_kind: Mapped[str | None] = mapped_column(String(60))
     received_information_id: Mapped[int | None] = mapped_column(ForeignKey("received_information.id"))
 
 

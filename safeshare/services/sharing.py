@@ -31,6 +31,7 @@ from rules.data_protection import (
     data_protection_basis_complete,
     default_basis,
 )
+from rules.scope import share_within_scope
 from rules.sharing import (
     consent_considered_first,
     disclosure_entry_complete,
@@ -150,6 +151,7 @@ class CheckedDisclosure:
     made_by: User
     restrictions_on_use: list[str] = field(default_factory=list)
     data_protection: dict[str, Any] = field(default_factory=dict)
+    purpose_kind: str | None = None
 
 
 def offered_data_protection_basis(decision: ShareDecision | None) -> DataProtectionBasis:
@@ -271,6 +273,10 @@ def check_disclosure(
             if received is None or received.case_id != case_id:
                 raise NotFoundError("The information received named in an item is not on this case", "Check it")
             require_may_disclose(received, audience)
+    purpose_kind = str(data.get("disclosure_purpose_kind") or "") or None
+    covered_by = "the consent" if consent is not None else "the decision to share without consent"
+    scope = consent.scope if consent is not None else decision.scope if decision is not None else None
+    enforce(share_within_scope(covered_by, scope, purpose_kind, items))
     told = data.get("recipient_told_consent_status")
     if decision is not None and told is not True:
         raise DomainRuleError(
@@ -297,6 +303,7 @@ def check_disclosure(
         made_by=maker,
         restrictions_on_use=_passed_on(consent, list(data.get("restrictions_on_use") or [])),
         data_protection=data_protection,
+        purpose_kind=purpose_kind,
     )
 
 
@@ -333,6 +340,7 @@ def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: i
         public_interest=decision.public_interest if decision else None,
         restrictions_on_use=c.restrictions_on_use,
         data_protection=c.data_protection or None,
+        purpose_kind=c.purpose_kind,
     )
     session.add(disclosure)
     session.flush()
@@ -343,6 +351,7 @@ def write_disclosure(session: Session, clock: Clock, actor: User, instance_id: i
                 position=position,
                 content=str(item["content"]),
                 kind=item["kind"],
+                information_kind=item.get("information_kind"),
                 received_information_id=item.get("received_information_id"),
             )
         )

@@ -20,6 +20,7 @@ from uuid import UUID
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from rules.scope import scope_words
 from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
 from safeshare.clock import as_utc
 from safeshare.deadlines import policy_for
@@ -270,6 +271,9 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
         ]
         if c.recipients:
             rows.append(("Who it may be shared with", _recipients(c.recipients)))
+        if c.outcome in ("given", "given_with_restrictions"):
+            covers = scope_words(c.scope)
+            rows += [("Information it covers", covers[0]), ("What it may be shared for", covers[1])]
         if c.restrictions:
             rows.append(("Restrictions the person set", "; ".join(c.restrictions)))
         if c.status != "active":
@@ -296,6 +300,9 @@ def _case_facts(session: Session, app: App, case_id: int) -> list[Section]:
             rows.append(("With whom", _recipients(d.recipients)))
         if d.what_to_share:
             rows.append(("What", d.what_to_share))
+        if d.scope:
+            covers = scope_words(d.scope)
+            rows += [("Information it covers", covers[0]), ("What it may be shared for", covers[1])]
         rows.append(("Reasons", d.reasons or "Not recorded"))
         sections.append(Section("An earlier decision on sharing without consent", rows))
     advice = list(

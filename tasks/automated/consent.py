@@ -9,6 +9,7 @@ from sqlalchemy import select
 from notifications.documents import store_document
 from rules import enforce
 from rules.consent import consent_in_writing, restriction_text, restrictions_are_consistent
+from rules.scope import scope_is_named, scope_record
 from safeshare.audit import record_event
 from safeshare.errors import DomainRuleError
 from safeshare.records import Case, ConsentRecord, Episode, Person, User
@@ -88,6 +89,9 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
             "Choose each restriction, or write what the person asked for",
         )
     enforce(restrictions_are_consistent(data.get("recipients") or [], choices, notes))
+    if outcome in GIVEN:
+        enforce(scope_is_named(data.get("information_covered"), data.get("purposes_covered"),
+                               ("information_covered", "purposes_covered")))
     if outcome != "not_sought":
         _check_consenting_person(data)
     person = ctx.session.get(Person, data.get("consenting_person_id")) if data.get("consenting_person_id") else None
@@ -148,6 +152,8 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
         recipients=data.get("recipients", []) if outcome in GIVEN else [],
         restrictions=[restriction_text(c) for c in choices] + notes,
         restriction_choices=choices or None,
+        scope=scope_record(data.get("information_covered"), data.get("purposes_covered")) if outcome in GIVEN
+        else None,
         signature=_signature(data) if outcome in GIVEN else None,
         copy_given=data.get("copy_given") if outcome in GIVEN else None,
         explanation={k: data.get(f"explained_{k}") for k in ("what", "how", "why", "with_whom", "when")},

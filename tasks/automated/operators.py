@@ -25,6 +25,8 @@ class ConsentData(TaskData):
     pr_holder_ids: list[int] | None = None
     understanding_confirmed: bool | None = None
     recipients: list[Any] | None = None
+    information_covered: list[str] | None = None
+    purposes_covered: list[str] | None = None
     restrictions: list[Any] | None = None
     child_competent: bool | None = None
     competence_reasons: str | None = None
@@ -58,6 +60,8 @@ class ShareDecisionData(TaskData):
     share_recipients: list[Any] | None = None
     decision_reasons: str | None = None
     what_to_share: str | None = None
+    share_information: list[str] | None = None
+    share_purposes: list[str] | None = None
     episode_id: int | None = None
     consent_record_id: int | None = None
     consent_outcome: str | None = None
@@ -74,6 +78,7 @@ class DisclosureData(TaskData):
     recipient_agency: str | None = None
     disclosure_method: str | None = None
     disclosure_purpose: str | None = None
+    disclosure_purpose_kind: str | None = None
     disclosed_items: list[Any] | None = None
     recipient_told_consent_status: bool | None = None
     restrictions_respected: bool | None = None

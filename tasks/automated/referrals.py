@@ -23,6 +23,7 @@ from rules.referrals import (
     request_complete,
     response_in_order,
 )
+from rules.scope import share_within_scope
 from rules.sharing import disclosure_entry_complete
 from safeshare.audit import record_event
 from safeshare.deadlines import policy_for
@@ -41,6 +42,8 @@ from workflows.context import ServiceContext
 
 #: The ground a referral without consent rests on: a concern about significant harm to the child (R10 a, R41).
 REFERRAL_GROUND = "harm_to_child"
+#: What a referral is for and what it shares (R19): a concern about harm, to protect the child.
+REFERRAL_PURPOSE = "protect_from_harm"
 
 
 class ImmediateActionData(TaskData):
@@ -126,6 +129,9 @@ def record_referral(ctx: ServiceContext, data: dict[str, Any]) -> int:
     concern = (facts.referral_concern or "").strip()
     if len(concern) < 10:
         raise DomainRuleError("R41", "Say what your concern is", "Describe what you have seen or been told")
+    items = [{"content": concern, "kind": "opinion", "information_kind": "concerns_about_harm"}]
+    if consent is not None:  # R19: a referral on consent stays inside what the consent covers
+        enforce(share_within_scope("the consent", consent.scope, REFERRAL_PURPOSE, items))
     made_at = moment(facts.referral_made_at)
     assert made_at is not None
     without_consent = consent is None
@@ -143,10 +149,11 @@ def record_referral(ctx: ServiceContext, data: dict[str, Any]) -> int:
             recipient_contact=contact,
             method=str(facts.referral_method),
             purpose="Referral to children's social care",
-            items=[{"content": concern, "kind": "opinion"}],
+            items=items,
             told_consent_status=True if without_consent else None,
             made_at=made_at,
             made_by=actor,
+            purpose_kind=REFERRAL_PURPOSE,
         ),
     )
     if without_consent:
@@ -290,6 +297,8 @@ class AnswerData(TaskData):
     answer_basis: str | None = None
     answer_text: str | None = None
     answer_kind: str | None = None
+    answer_information_kind: str | None = None
+    answer_purpose_kind: str | None = None
     answer_method: str | None = None
     answered_at: str | None = None
     recipient_told_consent_status: bool | None = None
@@ -400,7 +409,14 @@ def record_request_answer(ctx: ServiceContext, data: dict[str, Any]) -> bool:
                 "recipient_contact": request.contact,
                 "disclosure_method": answer.answer_method,
                 "disclosure_purpose": f"Answer to a request: {request.purpose}",
-                "disclosed_items": [{"content": (answer.answer_text or "").strip(), "kind": answer.answer_kind}],
+                "disclosure_purpose_kind": answer.answer_purpose_kind,
+                "disclosed_items": [
+                    {
+                        "content": (answer.answer_text or "").strip(),
+                        "kind": answer.answer_kind,
+                        "information_kind": answer.answer_information_kind,
+                    }
+                ],
                 "recipient_told_consent_status": answer.recipient_told_consent_status,
             },
             actor,

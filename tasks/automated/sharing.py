@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from rules import enforce
+from rules.scope import scope_is_named, scope_record
 from rules.sharing import (
     STATUTORY,
     decided_by_the_practitioner,
@@ -130,6 +131,8 @@ def record_share_decision(ctx: ServiceContext, data: dict[str, Any]) -> int:
             raise DomainRuleError(
                 "R19", "A share without consent must name who receives it", "List each recipient who needs it"
             )
+        enforce(scope_is_named(data.get("share_information"), data.get("share_purposes"),
+                               ("share_information", "share_purposes")))
     if outcome == "must_share" and STATUTORY not in grounds:
         raise DomainRuleError("R14", "Only a statutory duty or court order makes sharing required", "Choose it")
     reasons = str(data.get("decision_reasons") or "").strip()
@@ -152,6 +155,9 @@ def record_share_decision(ctx: ServiceContext, data: dict[str, Any]) -> int:
         not_sought_reason=data.get("not_sought_reason"),
         recipients=recipients if outcome in SHARING_OUTCOMES else [],
         what_to_share=str(data.get("what_to_share") or ""),
+        scope=scope_record(data.get("share_information"), data.get("share_purposes"))
+        if outcome in SHARING_OUTCOMES
+        else None,
         reasons=reasons,
         manager_advice_id=advice.id if advice else None,
         decided_by_id=ctx.actor.id,

@@ -44,6 +44,11 @@ def test_practitioner_signs_in_and_completes_a_consent_task(site: Site) -> None:
     page.locator("#understanding_confirmed").check()
     page.get_by_label("Parent 1 (parent)").check()
     page.locator("#recipients-0-agency").fill("School nursing service")
+    kinds = page.get_by_role("group", name="What kinds of information did the person agree may be shared?")
+    kinds.get_by_label("School attendance, learning and behaviour", exact=True).check()
+    kinds.get_by_label("Health and development", exact=True).check()
+    purposes = page.get_by_role("group", name="What did the person agree it may be shared for?")
+    purposes.get_by_label("To provide health care", exact=True).check()
     page.get_by_label("Anything else the person asked for, in their words").fill("Not to be disclosed to service user")
     page.get_by_label("Verbal with witness").check()
     page.get_by_label("Who witnessed the consent?").fill("Jo Witness, family support worker")
@@ -60,6 +65,7 @@ def test_practitioner_signs_in_and_completes_a_consent_task(site: Site) -> None:
         record = s.scalars(select(ConsentRecord)).one()
         assert (record.outcome, record.consenting_person_id) == ("given_with_restrictions", ids["parent1"])
         assert record.restrictions == ["Not to be disclosed to service user"]
+        assert record.scope == {"information": ["education", "health"], "purposes": ["health_care"]}
 
     page.goto(f"{site.base_url}/processes/{instance}/diagram")
     page.locator("#diagram[data-rendered='true']").wait_for(timeout=15000)

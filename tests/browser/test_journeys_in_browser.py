@@ -57,6 +57,10 @@ def explain(page: Page) -> None:
     page.get_by_label("With whom it will be shared").fill("School nursing service")
     page.get_by_label("When it will be shared").fill("During this episode of work")
     page.get_by_role("group", name="Did the person understand?").get_by_label("Yes", exact=True).check()
+    kinds = page.get_by_role("group", name="What kinds of information did the person agree may be shared?")
+    kinds.get_by_label("School attendance, learning and behaviour", exact=True).check()
+    purposes = page.get_by_role("group", name="What did the person agree it may be shared for?")
+    purposes.get_by_label("To support the child's education", exact=True).check()
 
 
 PATHS = [  # age, judged able to decide (None: not asked), who consents on the page, the person, consent_from
@@ -256,7 +260,8 @@ def test_a_disclosure_on_consent_picks_its_recipient_and_source(site: Site) -> N
     instance = site.scenario.start_episode(case_id)
     site.scenario.complete(instance, "seek_consent", "pat", {  # consent given (P1's journeys walk it in pages)
         **EXPLAINED, "understanding_confirmed": True, "consent_outcome": "given",
-        "consenting_person_id": ids["child"], "recipients": [{"agency": "School nursing"}]})  # fmt: skip
+        "consenting_person_id": ids["child"], "recipients": [{"agency": "School nursing"}],
+        "information_covered": ["education"], "purposes_covered": ["plan_support"]})  # fmt: skip
     pat = site.page_as("pat")
     pat.set_default_timeout(15_000)
     pat.goto(f"{site.base_url}/cases/{case_id}")
@@ -269,9 +274,23 @@ def test_a_disclosure_on_consent_picks_its_recipient_and_source(site: Site) -> N
     pat.get_by_label("Who received it?").fill("Jo Patel, school nurse")
     pat.get_by_label("Secure email").check()
     pat.get_by_label("Why do they need it?").fill("So the school nurse can support him at school")
+    pat.get_by_role("group", name="What was it shared for?").get_by_label(
+        "To plan and provide support for the child and family", exact=True).check()  # fmt: skip
     items = pat.get_by_role("group", name="What was shared?")
     items.get_by_label("Information shared").first.fill("Attendance has dropped to 70% this term")
+    items.get_by_label("What kind of information is it?").first.select_option(label="Police involvement and offending")
     items.get_by_label("Fact or opinion?").first.select_option(label="Fact")
+    pat.get_by_role("button", name="Submit").click()
+    summary = pat.locator(".govuk-error-summary")
+    summary.wait_for()  # the consent covers school records, to plan support: the item is refused by name
+    assert "Item 1, 'Attendance has dropped to 70% this term', is police involvement and offending, which the " \
+        "consent does not cover" in summary.inner_text()  # fmt: skip
+    shoot(pat, "59-p5-disclosure-item-outside-the-consent")
+    with site.app.db.read() as s:
+        assert s.scalars(select(Disclosure)).all() == []
+    items = pat.get_by_role("group", name="What was shared?")
+    items.get_by_label("What kind of information is it?").first.select_option(
+        label="School attendance, learning and behaviour")  # fmt: skip
     shoot(pat, "60-p5-disclosure-form")
     submit_and_wait(pat, "Record the disclosure")
     pat.goto(f"{site.base_url}/cases/{case_id}")

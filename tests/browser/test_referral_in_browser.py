@@ -133,6 +133,10 @@ def test_another_agency_asks_and_the_practitioner_answers_on_consent(site: Site)
     question(pat, "On what basis are you answering?").get_by_label("The consent in force names this agency").check()
     pat.get_by_label("What are you sharing?").fill("Attendance 71% this term")
     question(pat, "Is what you share fact or opinion?").get_by_label("Fact", exact=True).check()
+    question(pat, "What kind of information are you sharing?").get_by_label(
+        "School attendance, learning and behaviour", exact=True).check()  # fmt: skip
+    question(pat, "What are you sharing it for?").get_by_label(
+        "To plan and provide support for the child and family", exact=True).check()  # fmt: skip
     question(pat, "How did you send the answer?").get_by_label("Secure email").check()
     pat.get_by_label("When did you answer or decline?").fill(when(site))
     shoot(pat, "67-request-answered")

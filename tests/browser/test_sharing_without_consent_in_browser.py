@@ -83,6 +83,10 @@ def decide_to_share(page: Page) -> None:
     question(page, "Is sharing in proportion to the need").get_by_label("Yes", exact=True).check()
     question(page, "Who would receive it?").get_by_label("Agency").first.fill("School nursing")
     page.get_by_label("What would be shared?").fill("Bruising seen on both arms on two visits")
+    question(page, "What kinds of information would be shared?").get_by_label(
+        "Concerns about harm or neglect", exact=True).check()  # fmt: skip
+    question(page, "What would it be shared for?").get_by_label(
+        "To protect the child or others from harm", exact=True).check()  # fmt: skip
     page.get_by_label("Why?").fill("Unexplained injuries to a 15-year-old: a concern about significant harm")
 
 
@@ -179,6 +183,7 @@ def test_a_disclosure_is_recorded_after_a_decision_to_share(site: Site) -> None:
         "weighing": {"if_shared": "The nurse can check on him", "if_not_shared": "Injuries may go unnoticed",
                      "proportionate": True},
         "share_recipients": [{"agency": "School nursing"}], "what_to_share": "Bruising seen on two visits",
+        "share_information": ["concerns_about_harm"], "share_purposes": ["protect_from_harm"],
         "decision_reasons": "A concern about significant harm"})  # fmt: skip
 
     page = site.page_as("pat")
@@ -189,8 +194,11 @@ def test_a_disclosure_is_recorded_after_a_decision_to_share(site: Site) -> None:
     page.get_by_label("Who received it?").fill("Jo Patel, school nurse")
     page.get_by_label("Secure email").check()
     page.get_by_label("Why do they need it?").fill("So the school nurse can check on him")
+    purpose = question(page, "What was it shared for?")
+    purpose.get_by_label("To protect the child or others from harm", exact=True).check()
     items = question(page, "What was shared?")
     items.get_by_label("Information shared").first.fill("Bruising seen on both arms on 20 and 23 November")
+    items.get_by_label("What kind of information is it?").first.select_option(label="Concerns about harm or neglect")
     items.get_by_label("Fact or opinion?").first.select_option(label="Fact")
     question(page, "Did you tell the recipient that consent was refused or not sought?").get_by_label(
         "Yes", exact=True

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from rules.data_protection import describe as describe_data_protection
+from rules.scope import scope_words
 from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
 from safeshare.errors import FormValidationError
 from safeshare.records import Case, Role, ShareDecision
@@ -63,6 +64,10 @@ def decision_rows(d: ShareDecision) -> list[dict[str, Any]]:
         )
     if d.what_to_share:
         rows.append(("What would be shared", d.what_to_share))
+    if d.outcome in ("share", "must_share"):
+        covers, purposes = scope_words(d.scope)
+        rows.append(("Information it covers", covers))
+        rows.append(("What it may be shared for", purposes))
     rows.append(("Reasons", d.reasons or "Not recorded"))
     if d.informed_outcome:
         told = TOLD.get(d.informed_outcome, d.informed_outcome)
@@ -122,6 +127,7 @@ def render_case(
                 "advice": sharing.manager_advice(session, user, case_id),
                 "decision_rows": decision_rows,
                 "data_protection_words": describe_data_protection,
+                "scope_words": scope_words,
                 "is_practitioner": Role.PRACTITIONER in user.roles,
                 "error_list": error_list or [],
                 # h/lists (issue 12): cancelled processes in words, who may cancel, views folded from the trail
