@@ -20,7 +20,7 @@ from safeshare.audit import record_event
 from safeshare.clock import Clock
 from safeshare.errors import ConflictError, DomainRuleError
 from safeshare.records import Case, Role, SchemeApplication, SchemeCaseLink, UndertakingBreach, User, UserRole
-from safeshare.services.schemes import get_application, require_police_staff
+from safeshare.services.scheme_access import get_application, require_police_staff
 
 if TYPE_CHECKING:
     from safeshare.runtime import App

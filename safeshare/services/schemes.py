@@ -18,8 +18,11 @@ from sqlalchemy.orm import Session
 from safeshare.access import require_role
 from safeshare.audit import record_event
 from safeshare.deadlines import policy_for
-from safeshare.errors import DomainRuleError, NotFoundError
+from safeshare.errors import DomainRuleError
 from safeshare.records import ProcessInstance, Role, SchemeApplication, User
+from safeshare.services.scheme_access import get_application as get_application  # the one home; read here too
+from safeshare.services.scheme_access import require_police_staff as require_police_staff
+from safeshare.services.scheme_links import request_case_link
 
 if TYPE_CHECKING:
     from safeshare.runtime import App
@@ -71,15 +74,6 @@ def _check_application(
             "the person believed at risk",
             "Name the person at risk",
         )
-
-
-def require_police_staff(user: User) -> None:
-    """Only police staff record or read scheme applications; anyone else is told the role is needed (403).
-
-    The form that starts an application checks this before it shows anything, so a page
-    refuses with the same answer as the police queue and the API.
-    """
-    require_role(user, Role.POLICE_STAFF)
 
 
 def start_application(
@@ -150,20 +144,8 @@ def start_application(
         detail={"application_id": application.id, "instance_id": instance.id},
     )
     if case_reference and case_reference.strip():
-        from safeshare.services.scheme_links import request_case_link  # it reads applications through this module
-
         request_case_link(app, session, user, application.id, case_reference)
     return application, instance
-
-
-def get_application(session: Session, user: User, application_id: int) -> SchemeApplication:
-    """One application, for police staff only (anyone else is told it does not exist)."""
-    if not user.roles & {Role.POLICE_STAFF, Role.POLICE_SUPERVISOR}:
-        raise NotFoundError(f"No scheme application {application_id} that you can see", "Police records only")
-    application = session.get(SchemeApplication, application_id)
-    if application is None:
-        raise NotFoundError(f"No scheme application {application_id} that you can see", "Check the number")
-    return application
 
 
 def list_applications(

@@ -1,0 +1,33 @@
+"""Who may read a scheme application: police staff only, and to anyone else it does not exist.
+
+A module of its own because both the applications (:mod:`safeshare.services.schemes`) and the links to a
+child's case (:mod:`safeshare.services.scheme_links`) read applications through it, and the first calls the
+second: keeping the access check here keeps the two free of an import cycle.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from safeshare.access import require_role
+from safeshare.errors import NotFoundError
+from safeshare.records import Role, SchemeApplication, User
+
+
+def require_police_staff(user: User) -> None:
+    """Only police staff record or read scheme applications; anyone else is told the role is needed (403).
+
+    The form that starts an application checks this before it shows anything, so a page
+    refuses with the same answer as the police queue and the API.
+    """
+    require_role(user, Role.POLICE_STAFF)
+
+
+def get_application(session: Session, user: User, application_id: int) -> SchemeApplication:
+    """One application, for police staff only (anyone else is told it does not exist)."""
+    if not user.roles & {Role.POLICE_STAFF, Role.POLICE_SUPERVISOR}:
+        raise NotFoundError(f"No scheme application {application_id} that you can see", "Police records only")
+    application = session.get(SchemeApplication, application_id)
+    if application is None:
+        raise NotFoundError(f"No scheme application {application_id} that you can see", "Check the number")
+    return application
