@@ -60,6 +60,8 @@ def seek_form(parent_id: int) -> dict[str, Any]:
         "consent_signature": "verbal_with_witness",
         "witness_name": "A colleague from the school nursing service",
         "copy_given": "in_person",
+        "information_covered": ["education", "health"],  # what the consent covers (R19)
+        "purposes_covered": ["plan_support", "health_care"],
     }
 
 

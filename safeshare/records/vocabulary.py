@@ -133,6 +133,10 @@ class AuditEventType(StrEnum):
     # -- h/admin (issue 16): administration in the browser, training mode ----------------------------
     TRAINING_DATABASE_CREATED = "training_database_created"
     TRAINING_CLOCK_MOVED = "training_clock_moved"
+    # -- h/models (issue 16): model versions deployed, running work moved to them ---------------------
+    MODEL_VERSION_DEPLOYED = "model_version_deployed"
+    INSTANCE_MIGRATED = "instance_migrated"
+    INSTANCE_MIGRATION_REFUSED = "instance_migration_refused"
     # -- h/police: R31 link to a child's case asked of its team; R45 suspected breach of an undertaking --
     SCHEME_CASE_LINK_ASKED = "scheme_case_link_asked"
     SCHEME_CASE_LINK_ANSWERED = "scheme_case_link_answered"
