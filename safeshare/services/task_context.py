@@ -48,7 +48,7 @@ DECISION = {
     "share": "Share without consent",
     "must_share": "Share: the law requires it",
     "not_shared": "Do not share",
-    "blocked": "Not shared: no reason applied and no public-interest judgement was made",
+    "blocked": "Not shared: no reason for sharing without consent applied and no public-interest judgement was made",
     "do_not_share": "Do not share",
     "seek_consent_first": "Seek consent first",
 }

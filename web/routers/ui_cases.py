@@ -15,20 +15,14 @@ from safeshare.errors import FormValidationError
 from safeshare.records import Case, Role, ShareDecision
 from safeshare.services import cancellation, listing, queues, sharing
 from safeshare.services.case_view import view_case
-from safeshare.services.task_context import case_choices, describe_legal_basis
+from safeshare.services.task_context import DECISION, case_choices, describe_legal_basis
 from web.auth import acting, safeshare_app
 from web.lists import filter_errors, pagination
 from web.params import PathId
 from web.templating import render
 
 #: A decision to share without consent, in words (its outcome, as recorded).
-OUTCOMES = {
-    "share": "Share without consent",
-    "must_share": "Share: the law requires it",
-    "blocked": "Not shared: no reason for sharing without consent applied and no public-interest judgement was made",
-    "not_shared": "Do not share",
-    "seek_consent_first": "Seek consent first",
-}
+OUTCOMES = DECISION  # a decision's outcome in words: one home, shared with the task pages
 CONSENT_STATUS = {"refused": "Refused", "not_sought": "Not sought", "none": "None on the case"}
 TOLD = {
     "told": "Yes, before the information was shared",
