@@ -6,21 +6,18 @@ a synchronous flow costs about a second at exit (a heartbeat thread) and these r
 the database work itself is synchronous and runs in a worker thread.
 
 A served deployment runs each flow run in a fresh process, so a flow builds its :class:`App` from the
-environment (``SAFESHARE_DATABASE_URL`` and friends) and checks every template once per process. Tests
-and the demo hand it a ready app (with their clock) through :func:`configure`.
+settings (read once, from the environment the process inherited) plus what ``safeshare scheduler`` passed
+as the deployment's parameters (the database and the sweep's workers), and checks every template once per
+process. Nothing here writes the environment. Tests hand it a ready app (with their clock) through
+:func:`configure`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-
-# Prefect reads its settings from the environment when it is imported; with no PREFECT_API_URL it runs a server
-# in this process, whose telemetry logs "database is locked". Ours is the only setting written here; every
-# safeshare setting is read once, in safeshare/config.py.
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 from prefect import flow, get_run_logger
 
@@ -29,6 +26,7 @@ from notifications.channels.email import EmailChannel
 from notifications.delivery import RetryPolicy, deliver_due
 from notifications.template_check import check_templates
 from safeshare.app import App
+from safeshare.config import Settings
 from safeshare.services.retention import list_due_for_review
 from workflows.timer_sweep import sweep_due_timers
 
@@ -44,11 +42,20 @@ def configure(app: App | None, channels: Mapping[str, Channel] | None = None) ->
         _configured["channels"] = dict(channels)
 
 
-def current_app() -> App:
-    """The configured app, or one built from the environment after checking every template."""
+def current_app(database_url: str | None = None, sweep_workers: int | None = None) -> App:
+    """The configured app, or one built once per process from the settings after checking every template.
+
+    ``database_url`` and ``sweep_workers`` are the served deployment's parameters: they override the
+    settings read from the environment, so ``safeshare scheduler --database-url`` needs no environment write.
+    """
     if "app" not in _configured:
         check_templates()
-        _configured["app"] = App.create()
+        settings = Settings.from_env()
+        if database_url is not None:
+            settings = replace(settings, database_url=database_url)
+        if sweep_workers is not None:
+            settings = replace(settings, sweep_workers=sweep_workers)
+        _configured["app"] = App.create(settings)
     app: App = _configured["app"]
     return app
 
@@ -105,7 +112,10 @@ async def deliver_notifications(limit: int = 200) -> dict[str, Any]:
 
 
 @flow(name="safeshare-tick", description="One scheduler tick: fire due timers, then deliver what they queued.")
-async def tick() -> dict[str, Any]:
+async def tick(database_url: str | None = None, sweep_workers: int | None = None) -> dict[str, Any]:
+    """``database_url``, ``sweep_workers``: set by ``safeshare scheduler`` on its deployment (never a password:
+    the scheduler refuses to store one in Prefect's history); unset, the settings from the environment hold."""
+    current_app(database_url, sweep_workers)
     return {"timers": await sweep_timers(), "notifications": await deliver_notifications()}
 
 

@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import IO
 
 from safeshare.config import PROJECT_ROOT
@@ -61,8 +61,9 @@ class Helper:
 def start_helper(app: App, worker: str, limit: int, size: int, files: ExitStack) -> Helper:
     """A sweep worker in its own Python process: its own interpreter, so it can run on another core."""
     spec = {
-        "database_url": app.settings.database_url,
-        "bpmn_dir": str(app.models.bpmn_dir),
+        # The parent's whole settings tree, so a helper runs exactly as configured (the audit witness, the
+        # model-code budget), with the parent's models folder.
+        "settings": base64.b64encode(pickle.dumps(replace(app.settings, bpmn_dir=app.models.bpmn_dir))).decode(),
         "clock": base64.b64encode(pickle.dumps(app.clock)).decode(),
         "worker": worker,
         "limit": limit,

@@ -11,7 +11,6 @@ import json
 import os
 import pickle
 import sys
-from pathlib import Path
 
 from safeshare.app import App
 from safeshare.config import Settings
@@ -24,7 +23,7 @@ def main() -> None:
     """Entry point of a helper process: sweep as its parent's spec says, print the report as JSON."""
     spec = json.loads(os.environ[HELPER_SPEC_VAR])
     clock = pickle.loads(base64.b64decode(spec["clock"]))
-    settings = Settings(database_url=spec["database_url"], bpmn_dir=Path(spec["bpmn_dir"]))
+    settings: Settings = pickle.loads(base64.b64decode(spec["settings"]))
     app = App.create(settings, clock, migrate=False)
     try:
         report = run_worker(app, spec["worker"], spec["limit"], spec["batch_size"])

@@ -9,13 +9,15 @@ one tick directly, without Prefect, for cron jobs and scripts.
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
+from typing import Any
 
 import typer
 
 from safeshare.app import App
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
+from safeshare.errors import SafeshareError
 from safeshare.services.directory import user_by_username
 
 incidents_app = typer.Typer(help="Instances stopped because a timer step failed.", no_args_is_help=True)
@@ -35,41 +37,77 @@ def scheduler(
         None,
         "--sweep-workers",
         min=1,
-        envvar="SAFESHARE_SWEEP_WORKERS",
-        help="PostgreSQL: processes that share a burst of due timers (default 2; SQLite always uses 1)",
+        help="PostgreSQL: processes that share a burst of due timers (default: SAFESHARE_SWEEP_WORKERS, else 2; "
+        "SQLite always uses 1)",
     ),
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Fire due timers and deliver notifications, every --interval seconds, with Prefect."""
     from notifications.template_check import check_templates
 
-    if sweep_workers is not None:  # served runs are separate processes: they read it from the environment
-        os.environ["SAFESHARE_SWEEP_WORKERS"] = str(sweep_workers)
-
     report = check_templates()  # a broken template stops us now, not at 3 a.m.
     application = build_app(database_url)  # connects, migrates and parses the models: fail fast
-    typer.echo(f"Checked {len(report.rendered)} templates; database {application.settings.database_url}")
+    typer.echo(f"Checked {len(report.rendered)} templates; database {_shown(application.settings.database_url)}")
     if once:
-        _run_once(application)
+        _run_once(application, sweep_workers)
         return
-    if database_url:  # served runs are separate processes: they read the database from the environment
-        os.environ["SAFESHARE_DATABASE_URL"] = database_url
+    parameters = _served_parameters(application.settings.database_url, database_url, sweep_workers)
     application.close()
+    _serve_with_prefect(interval, parameters, application.settings.prefect_home)
+
+
+def _shown(url: str) -> str:
+    """The database URL with any password hidden, for the terminal."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _served_parameters(resolved_url: str, given_url: str | None, sweep_workers: int | None) -> dict[str, Any]:
+    """What each served run needs that its fresh process cannot read from the environment it inherits.
+
+    The deployment's parameters, kept in Prefect's run history: so a database URL goes there only when it
+    holds no password. One given on the command line with a password is refused (it is also visible to every
+    user in the process list); in ``SAFESHARE_DATABASE_URL`` the runs inherit it and it is not passed at all.
+    """
+    from sqlalchemy.engine import make_url
+
+    parameters: dict[str, Any] = {}
+    if sweep_workers is not None:
+        parameters["sweep_workers"] = sweep_workers
+    if make_url(resolved_url).password is None:
+        parameters["database_url"] = resolved_url  # the runs open exactly the database checked above
+    elif given_url is not None:
+        raise SafeshareError(
+            "The database URL given with --database-url holds a password",
+            "Set it in SAFESHARE_DATABASE_URL instead: the scheduler's runs would keep it in Prefect's history",
+        )
+    return parameters
+
+
+def _serve_with_prefect(interval: int, parameters: dict[str, Any], prefect_home: Path) -> None:
+    """Serve the tick on the Prefect server ``PREFECT_API_URL`` names, or on a local one started here.
+
+    Prefect's own settings for this process and the runs it starts go through Prefect's
+    ``temporary_settings``, which the runner passes to each run's process: no environment is written.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_RUNNER_POLL_FREQUENCY, temporary_settings
+
     # The runner looks for due runs this often (Prefect's default is 10 s): part of how late a timer fires.
-    os.environ.setdefault("PREFECT_RUNNER_POLL_FREQUENCY", str(min(interval, 10)))
-    if os.environ.get("PREFECT_API_URL"):
-        _serve(interval, os.environ["PREFECT_API_URL"])
+    poll: dict[Any, Any] = {PREFECT_RUNNER_POLL_FREQUENCY: min(interval, 10)}
+    api_url = PREFECT_API_URL.value()
+    if api_url:
+        with temporary_settings(updates=poll):
+            _serve(interval, parameters, api_url)
         return
     from workflows.prefect_server import local_prefect_server
 
-    home = application.settings.prefect_home
-    typer.echo(f"PREFECT_API_URL is not set: starting a local Prefect server (history in {home})...")
-    with local_prefect_server(home) as url:
-        os.environ["PREFECT_API_URL"] = url  # before Prefect reads its settings, and for the runs it starts
-        _serve(interval, f"the local Prefect server (UI at {url.removesuffix('/api')})")
+    typer.echo(f"PREFECT_API_URL is not set: starting a local Prefect server (history in {prefect_home})...")
+    with local_prefect_server(prefect_home) as url, temporary_settings(updates={**poll, PREFECT_API_URL: url}):
+        _serve(interval, parameters, f"the local Prefect server (UI at {url.removesuffix('/api')})")
 
 
-def _serve(interval: int, where: str) -> None:
+def _serve(interval: int, parameters: dict[str, Any], where: str) -> None:
     from prefect import serve
     from prefect.deployments.runner import EntrypointType
 
@@ -79,6 +117,7 @@ def _serve(interval: int, where: str) -> None:
     deployment = flows.tick.to_deployment(
         name="safeshare-scheduler",
         interval=interval,
+        parameters=parameters,
         # No concurrency limit: overlapping ticks are safe (rows are locked or claimed), and a limit of 1
         # is held for ever by a run that was killed mid-way, which would stop every later tick.
         entrypoint_type=EntrypointType.MODULE_PATH,
@@ -87,12 +126,12 @@ def _serve(interval: int, where: str) -> None:
     serve(deployment, print_starting_message=False)  # type: ignore[arg-type]  # sync call returns the deployment
 
 
-def _run_once(application: App) -> None:
+def _run_once(application: App, sweep_workers: int | None) -> None:
     from notifications.delivery import RetryPolicy, deliver_due
     from workflows.flows import current_channels
     from workflows.timer_sweep import sweep_due_timers
 
-    sweep = sweep_due_timers(application)
+    sweep = sweep_due_timers(application, workers=sweep_workers)
     if sweep.workers > 1:
         typer.echo(f"{sweep.workers} sweep workers shared the due timers")
     for timer in sweep.fired:
