@@ -22,7 +22,7 @@ import httpx
 
 from bench.episodes import ADVISE, JUDGE, seek_form
 from bench.world import Partnership, make_app, open_cases
-from safeshare.records import Role, User
+from safeshare.core.records import Role, User
 from safeshare.services import accounts, directory
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -34,8 +34,8 @@ from sqlalchemy import event, func, select
 
 from bench.world import Partnership, make_app, open_cases
 from safeshare.app import App
-from safeshare.config import BPMN_DIR
-from safeshare.records import OpenTask, ProcessInstance
+from safeshare.core.config import BPMN_DIR
+from safeshare.core.records import OpenTask, ProcessInstance
 from safeshare.services import cases, directory
 from tasks import service
 

@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bench.bulk import analyze, bulk_insert, reset_sequence
 from bench.world import START, make_app
 from safeshare.app import App
-from safeshare.records import ProcessDefinition, User
+from safeshare.core.records import ProcessDefinition, User
 from tasks.service import my_tasks
 
 PRACTITIONERS_PER_TEAM = 8

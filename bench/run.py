@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.world import PG_ADMIN, RESULTS_DIR, fresh_database
-from safeshare.clock import SystemClock
+from safeshare.core.clock import SystemClock
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,8 +27,8 @@ from sqlalchemy import func, select
 from bench.bulk import analyze, bulk_insert, reset_sequence
 from bench.inbox import percentile
 from bench.world import START, Partnership, make_app, open_cases
-from safeshare.clock import FixedClock
-from safeshare.records import Notification, ProcessInstance, User, WaitingTimer
+from safeshare.core.clock import FixedClock
+from safeshare.core.records import Notification, ProcessInstance, User, WaitingTimer
 from workflows.timer_sweep import DEFAULT_BATCH_SIZE, sweep_due_timers
 
 # Measured on the 2-core benchmark machine (README, "Benchmark"): more workers than cores only add contention.

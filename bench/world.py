@@ -15,9 +15,9 @@ from pathlib import Path
 import psycopg
 
 from safeshare.app import App
-from safeshare.clock import FixedClock
-from safeshare.config import Settings
-from safeshare.records import AuditChainHead, Role, User
+from safeshare.core.clock import FixedClock
+from safeshare.core.config import Settings
+from safeshare.core.records import AuditChainHead, Role, User
 from safeshare.services import cases, directory
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -19,13 +19,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from notifications.channels.base import Channel, DeliveryError
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.config import DeliverySettings
-from safeshare.errors import NotFoundError
-from safeshare.records import Notification, Role, User
-from safeshare.records.vocabulary import NotificationStatus
-from safeshare.runtime import App
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.config import DeliverySettings
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import Notification, Role, User
+from safeshare.core.records.vocabulary import NotificationStatus
+from safeshare.core.runtime import App
 
 log = logging.getLogger(__name__)
 

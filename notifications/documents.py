@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifications.rendering import render
-from safeshare.clock import Clock
-from safeshare.records import Document, User
+from safeshare.core.clock import Clock
+from safeshare.core.records import Document, User
 
 
 def store_document(

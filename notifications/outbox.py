@@ -16,9 +16,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from notifications.rendering import render
-from safeshare.clock import Clock
-from safeshare.records import Case, Notification, User
-from safeshare.records.vocabulary import NotificationStatus
+from safeshare.core.clock import Clock
+from safeshare.core.records import Case, Notification, User
+from safeshare.core.records.vocabulary import NotificationStatus
 
 CHANNELS = ("email", "in_app")
 

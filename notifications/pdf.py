@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from safeshare.errors import SafeshareError
+from safeshare.core.errors import SafeshareError
 
 # Print layout added to every document: A4 with page numbers and a footer naming the
 # document, body margins left to the page (a template's screen margin would double

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateError, select_autoescape
 
-from safeshare.errors import ModelError
+from safeshare.core.errors import ModelError
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 

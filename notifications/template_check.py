@@ -17,7 +17,7 @@ from jinja2 import Environment, TemplateError, meta
 from notifications.outbox import message_templates
 from notifications.rendering import TEMPLATE_DIR, environment
 from notifications.samples import SAMPLE_RECIPIENT, SAMPLES
-from safeshare.errors import ConfigurationError
+from safeshare.core.errors import ConfigurationError
 
 
 class Placeholder(str):

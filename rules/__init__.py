@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import ParamSpec
 
-from safeshare.errors import DomainRuleError, FormValidationError
+from safeshare.core.errors import DomainRuleError, FormValidationError
 
 P = ParamSpec("P")
 

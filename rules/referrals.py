@@ -16,7 +16,7 @@ from datetime import date, datetime
 from typing import Any
 
 from rules import Breach, rule
-from safeshare.clock import as_utc
+from safeshare.core.clock import as_utc
 
 #: How a referral stands with consent, in words.
 REFERRAL_CONSENT = {

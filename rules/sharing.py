@@ -26,7 +26,7 @@ from datetime import date, datetime
 from typing import Any
 
 from rules import Breach, rule
-from safeshare.clock import as_utc
+from safeshare.core.clock import as_utc
 
 #: The circumstances the procedure lists for sharing without consent, by the word stored.
 GROUND_LABELS: dict[str, str] = {

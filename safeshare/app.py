@@ -3,17 +3,17 @@
 The CLI, the API and the Prefect flows all build one of these and call the
 same service functions with it, so behaviour cannot drift between interfaces.
 It sits above every layer (it is the one module that knows them all); what it
-builds is a :class:`safeshare.runtime.App`, the type the services take.
+builds is a :class:`safeshare.core.runtime.App`, the type the services take.
 """
 
 from __future__ import annotations
 
-from safeshare import audit_witness
-from safeshare.clock import Clock, SystemClock
-from safeshare.config import Settings
-from safeshare.db import Database
-from safeshare.migrate import upgrade_to_head
-from safeshare.runtime import App as _Runtime
+from safeshare.core import audit_witness
+from safeshare.core.clock import Clock, SystemClock
+from safeshare.core.config import Settings
+from safeshare.core.db import Database
+from safeshare.core.migrate import upgrade_to_head
+from safeshare.core.runtime import App as _Runtime
 from safeshare.services.training import clock_for
 from tasks.automated import HANDLERS
 from tasks.automated.operators import OPERATORS

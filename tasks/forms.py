@@ -12,7 +12,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
-from safeshare.errors import FormValidationError
+from safeshare.core.errors import FormValidationError
 
 _REQUIRED = re.compile(r"'([^']+)' is a required property")
 _EXTRA = re.compile(r"\('([^']+)' was unexpected\)")

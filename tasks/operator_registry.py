@@ -26,7 +26,7 @@ from typing import Any, get_type_hints
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 
-from safeshare.errors import ModelError
+from safeshare.core.errors import ModelError
 from workflows.context import ServiceContext
 from workflows.engine import Handler
 from workflows.model_registry import ModelRegistry

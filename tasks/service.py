@@ -19,15 +19,15 @@ from sqlalchemy.orm import Session
 from notifications.outbox import enqueue, task_message_context
 from rules import enforce_on_form
 from rules.forms import form_breaches
-from safeshare.access import can_view_case
-from safeshare.audit import record_event
-from safeshare.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
-from safeshare.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, Team, User
-from safeshare.records.base import Base
+from safeshare.core.access import can_view_case
+from safeshare.core.audit import record_event
+from safeshare.core.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, Team, User
+from safeshare.core.records.base import Base
 from tasks.forms import validate_form
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 
 #: What to do about a task id that names nothing open: said in words every interface can act on (an API

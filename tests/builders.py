@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.records import OpenTask, ProcessInstance, Role, User
+from safeshare.core.records import OpenTask, ProcessInstance, Role, User
 from safeshare.services import cases, directory
 from tasks import service
 

@@ -17,12 +17,12 @@ import pytest
 from sqlalchemy import delete, text
 
 from safeshare.app import App
-from safeshare.audit_guard import suspended
-from safeshare.clock import FixedClock
-from safeshare.config import BPMN_DIR, Settings
-from safeshare.db import Database
-from safeshare.migrate import upgrade_to_head
-from safeshare.records import AuditChainHead, Base
+from safeshare.core.audit_guard import suspended
+from safeshare.core.clock import FixedClock
+from safeshare.core.config import BPMN_DIR, Settings
+from safeshare.core.db import Database
+from safeshare.core.migrate import upgrade_to_head
+from safeshare.core.records import AuditChainHead, Base
 from tests.builders import Scenario
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"

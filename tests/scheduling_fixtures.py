@@ -10,9 +10,9 @@ from aiosmtpd.controller import Controller
 
 from notifications.channels.email import SmtpSettings
 from safeshare.app import App
-from safeshare.clock import FixedClock
-from safeshare.config import Settings
-from safeshare.db import Database
+from safeshare.core.clock import FixedClock
+from safeshare.core.config import Settings
+from safeshare.core.db import Database
 from tasks.automated import HANDLERS
 from tests.builders import Scenario
 from tests.scheduling_support import Mailbox, fixture_models, free_port

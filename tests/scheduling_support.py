@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.records import AuditEvent, Notification, OpenTask, ProcessInstance, WaitingTimer
+from safeshare.core.records import AuditEvent, Notification, OpenTask, ProcessInstance, WaitingTimer
 from tasks.automated import HANDLERS
 from tests.builders import Scenario
 from workflows.engine import Handler, WorkflowEngine

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from safeshare.records import Role, SchemeApplication, Team
+from safeshare.core.records import Role, SchemeApplication, Team
 from safeshare.services import directory, schemes
 from tests.builders import Scenario
 
@@ -91,7 +91,7 @@ def start(scenario: Scenario, route: str, **overrides: Any) -> tuple[int, int]:
 
 def link_case(scenario: Scenario, app_id: int, case_id: int, confirm: bool = True) -> None:
     """R31: police staff ask by the case's reference; the case's team (its manager) confirms or not."""
-    from safeshare.records import Case, SchemeCaseLink
+    from safeshare.core.records import Case, SchemeCaseLink
     from safeshare.services import scheme_links
 
     with scenario.app.transaction() as s:

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.deadlines import set_deadline
-from safeshare.errors import FormValidationError
-from safeshare.records import (
+from safeshare.core.deadlines import set_deadline
+from safeshare.core.errors import FormValidationError
+from safeshare.core.records import (
     AuditEvent,
     DeadlineSetting,
     Notification,

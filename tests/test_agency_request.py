@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from safeshare.errors import DomainRuleError, NotFoundError, PermissionDeniedError
-from safeshare.records import AgencyRequest, Disclosure
+from safeshare.core.errors import DomainRuleError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import AgencyRequest, Disclosure
 from safeshare.services import referrals
 from tests.builders import Scenario
 from tests.test_disclosure import consent_given

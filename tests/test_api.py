@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.records import ApiToken, Case, CompletedTask, OpenTask, Person, SignInAttempt, User
+from safeshare.core.records import ApiToken, Case, CompletedTask, OpenTask, Person, SignInAttempt, User
 from safeshare.services import accounts
 from tests.builders import EXPLAINED, Scenario
 from tests.webkit import WebKit, assert_error, make_webkit

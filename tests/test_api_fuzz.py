@@ -28,7 +28,7 @@ from schemathesis import GenerationMode
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.records import AuditEvent, Base, OpenTask, ProcessInstance
+from safeshare.core.records import AuditEvent, Base, OpenTask, ProcessInstance
 from tests.browser.conftest import free_port
 from tests.builders import Scenario
 from tests.webkit import make_webkit

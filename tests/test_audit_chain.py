@@ -17,14 +17,14 @@ import pytest
 from sqlalchemy import delete, exc, func, select, text, update
 from typer.testing import CliRunner
 
-from safeshare.access import require_case
 from safeshare.app import App
-from safeshare.audit import _event_hash, record_event, refusals_audited, verify_chain, write_pending
-from safeshare.audit_guard import guard_trigger_names, suspended
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
-from safeshare.errors import NotFoundError
-from safeshare.records import AuditChainHead, AuditEvent
+from safeshare.core.access import require_case
+from safeshare.core.audit import _event_hash, record_event, refusals_audited, verify_chain, write_pending
+from safeshare.core.audit_guard import guard_trigger_names, suspended
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import AuditChainHead, AuditEvent
 from tests.builders import EXPLAINED, Scenario
 
 CONTENT = ("occurred_at", "actor_id", "actor_name", "case_id", "event_type", "summary", "detail", "prev_hash", "hash")
@@ -293,7 +293,7 @@ WITNESS_KEY = "k3y-for-tests-only-" + "x" * 20
 
 @pytest.fixture
 def witness(scenario: Scenario, tmp_path: Any) -> Any:
-    from safeshare.audit_witness import Witness, attach
+    from safeshare.core.audit_witness import Witness, attach
 
     kept = Witness(tmp_path / "audit-witness.log", (WITNESS_KEY.encode(),))
     attach(scenario.app.db.engine, kept)
@@ -316,7 +316,7 @@ def cut_tail(app: App, keep: int) -> None:
 
 
 def test_cutting_the_tail_and_rewriting_the_head_fails_against_the_witness(scenario: Scenario, witness: Any) -> None:
-    from safeshare.audit import verify_witnessed
+    from safeshare.core.audit import verify_witnessed
 
     count = real_run(scenario)
     assert witness.read().latest.seq == count  # every commit's head was witnessed, signed
@@ -343,8 +343,8 @@ def test_the_cli_verifies_against_the_witness_by_default_and_says_so(scenario: S
 
 
 def test_a_witness_line_written_without_the_key_is_refused(scenario: Scenario, witness: Any) -> None:
-    from safeshare.audit import verify_witnessed
-    from safeshare.audit_witness import Witness
+    from safeshare.core.audit import verify_witnessed
+    from safeshare.core.audit_witness import Witness
 
     count = real_run(scenario)
     forger = Witness(witness.path, (b"a-guessed-key-that-is-not-it",))
@@ -357,8 +357,8 @@ def test_a_witness_line_written_without_the_key_is_refused(scenario: Scenario, w
 
 
 def test_a_rotated_key_still_verifies_the_lines_signed_before(scenario: Scenario, witness: Any) -> None:
-    from safeshare.audit import verify_witnessed
-    from safeshare.audit_witness import Witness, attach
+    from safeshare.core.audit import verify_witnessed
+    from safeshare.core.audit_witness import Witness, attach
 
     real_run(scenario)
     new_key = "a-new-key-after-rotation-" + "y" * 20
@@ -377,8 +377,8 @@ def test_a_rotated_key_still_verifies_the_lines_signed_before(scenario: Scenario
 
 
 def test_a_witness_file_that_cannot_be_written_stops_start_up(scenario: Scenario, tmp_path: Any) -> None:
-    from safeshare.audit_witness import Witness, attach
-    from safeshare.errors import ConfigurationError
+    from safeshare.core.audit_witness import Witness, attach
+    from safeshare.core.errors import ConfigurationError
 
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the folder should be")

@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from safeshare.app import App
-from safeshare.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
-from safeshare.records import AuditEvent, Base, ConsentRecord, OpenTask
+from safeshare.core.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
+from safeshare.core.records import AuditEvent, Base, ConsentRecord, OpenTask
 from safeshare.services.case_view import view_case
 from tasks import service
 from tests.builders import Scenario
@@ -178,7 +178,7 @@ def test_text_the_database_cannot_store_is_a_clear_error(waiting: tuple[Scenario
 
 def test_reassigning_a_task_tells_the_new_holder(waiting: tuple[Scenario, int, str]) -> None:
     """The task_assigned message goes to the person a manager hands the task to, in the same transaction."""
-    from safeshare.records import Notification
+    from safeshare.core.records import Notification
 
     scenario, _, task_id = waiting
     with scenario.app.transaction() as s:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from safeshare.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
-from safeshare.records import AuditEvent, OpenTask, ProcessInstance, WaitingTimer
+from safeshare.core.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, OpenTask, ProcessInstance, WaitingTimer
 from safeshare.services import sharing
 from safeshare.services.cancellation import cancel_process, cancellations, may_cancel
 from tests.builders import Scenario

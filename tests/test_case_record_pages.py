@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from safeshare.app import App
 from safeshare.cli import _register
 from safeshare.cli import app as cli
-from safeshare.records import Case, ConsentRecord, Episode, Notification, ParentalResponsibility, Person
+from safeshare.core.records import Case, ConsentRecord, Episode, Notification, ParentalResponsibility, Person
 from safeshare.services import accounts
 from tests.builders import Scenario
 from tests.webkit import WebKit, assert_error, make_webkit

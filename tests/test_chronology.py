@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.errors import NotFoundError
-from safeshare.records import AuditEvent
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import AuditEvent
 from safeshare.services import accounts, chronology, sharing
 from tests.builders import Scenario
 from tests.test_referral import refer, start

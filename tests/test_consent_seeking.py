@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.records import AuditEvent, ConsentRecord, Document, OpenTask
+from safeshare.core.errors import DomainRuleError, FormValidationError
+from safeshare.core.records import AuditEvent, ConsentRecord, Document, OpenTask
 from tests.builders import EXPLAINED, Scenario
 
 
@@ -268,7 +268,7 @@ def test_r5_consent_needs_confirmed_understanding(scenario: Scenario) -> None:
 
 
 def test_r9_fresh_consent_after_a_significant_change(scenario: Scenario) -> None:
-    from safeshare.records import Episode
+    from safeshare.core.records import Episode
     from safeshare.services import cases
 
     case_id, ids = scenario.open_case(16)
@@ -308,13 +308,13 @@ def test_r9_fresh_consent_after_a_significant_change(scenario: Scenario) -> None
 
 def test_r9_one_active_consent_per_episode(scenario: Scenario) -> None:
     """Two consent processes racing in one episode: the second to record is refused."""
-    from safeshare.records import Episode
+    from safeshare.core.records import Episode
 
     case_id, ids = scenario.open_case(16)
     first = scenario.start_episode(case_id)
     with scenario.app.transaction() as s:
         episode = s.scalars(select(Episode)).one()
-        from safeshare.records import Case
+        from safeshare.core.records import Case
         from safeshare.services.cases import _consent_start_data
 
         user = scenario.user(s, "pat")

@@ -11,8 +11,8 @@ from rules.consent import consent_in_force, consent_of_this_episode, withdrawal_
 from safeshare.app import App
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
-from safeshare.errors import DomainRuleError
-from safeshare.records import AuditEvent, ConsentRecord, Disclosure, Episode
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import AuditEvent, ConsentRecord, Disclosure, Episode
 from safeshare.services import accounts, sharing
 from tests.builders import Scenario
 from tests.test_disclosure import DISCLOSED, consent_given, count, start_p4

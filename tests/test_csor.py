@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from safeshare.errors import DomainRuleError
-from safeshare.records import Document
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import Document
 from tests.builders import Scenario
 from tests.scheme_steps import MEETING, NO_DISCLOSURE, RISK, application, start, to_decision
 

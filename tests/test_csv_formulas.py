@@ -11,7 +11,7 @@ import io
 from datetime import timedelta
 from typing import Any
 
-from safeshare.csv_out import csv_bytes
+from safeshare.core.csv_out import csv_bytes
 from tests.builders import Scenario
 from tests.test_reports import consult, fire_timers, open_case
 from tests.webkit import make_webkit

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from rules.data_protection import DataProtectionBasis, data_protection_basis_complete, default_basis
-from safeshare.errors import DomainRuleError
-from safeshare.records import Disclosure
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import Disclosure
 from safeshare.services import accounts, exports
 from safeshare.services.exports import ExportQuery
 from tests.builders import Scenario

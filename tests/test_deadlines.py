@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.deadlines import (
+from safeshare.core.deadlines import (
     DEFAULTS,
     SOURCES,
     DeadlinePolicy,
@@ -20,8 +20,8 @@ from safeshare.deadlines import (
     reset_deadline,
     set_deadline,
 )
-from safeshare.errors import DomainRuleError, NotFoundError, PermissionDeniedError, SafeshareError
-from safeshare.records import AuditEvent, DeadlineSetting
+from safeshare.core.errors import DomainRuleError, NotFoundError, PermissionDeniedError, SafeshareError
+from safeshare.core.records import AuditEvent, DeadlineSetting
 from tests.builders import Scenario
 from tests.scheduling_support import start_fixture, timers
 

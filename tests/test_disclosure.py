@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.consent import share_respects_restrictions
-from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.records import AuditEvent, ConsentRecord, Disclosure, Notification, ReceivedInformation
+from safeshare.core.errors import DomainRuleError, FormValidationError
+from safeshare.core.records import AuditEvent, ConsentRecord, Disclosure, Notification, ReceivedInformation
 from safeshare.services import sharing
 from safeshare.services.sharing import Audience
 from tests.builders import EXPLAINED, Scenario

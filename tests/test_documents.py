@@ -18,8 +18,8 @@ from sqlalchemy import func, select, update
 
 from notifications.documents import store_document
 from notifications.pdf import DocumentRenderError, html_to_pdf
-from safeshare.errors import ModelError, NotFoundError, SafeshareError
-from safeshare.records import AuditEvent, Document
+from safeshare.core.errors import ModelError, NotFoundError, SafeshareError
+from safeshare.core.records import AuditEvent, Document
 from safeshare.services import sharing
 from safeshare.services.documents import DocumentIntegrityError, fetch_document, produce_register_extract
 from tests.builders import EXPLAINED, Scenario

@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError, PermissionDeniedError
-from safeshare.records import AuditEvent, Document, Notification, ProcessInstance, SchemeApplication
+from safeshare.core.errors import DomainRuleError, FormValidationError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, Document, Notification, ProcessInstance, SchemeApplication
 from safeshare.services import schemes
 from tasks import service
 from tests.builders import Scenario

@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.config import BPMN_DIR, Settings
-from safeshare.errors import ConflictError, FormValidationError, ModelError
-from safeshare.records import CompletedTask, ConsentRecord, OpenTask, ProcessDefinition, ProcessInstance
+from safeshare.core.config import BPMN_DIR, Settings
+from safeshare.core.errors import ConflictError, FormValidationError, ModelError
+from safeshare.core.records import CompletedTask, ConsentRecord, OpenTask, ProcessDefinition, ProcessInstance
 from tasks import service
 from tasks.automated import HANDLERS
 from tests.builders import EXPLAINED, Scenario
@@ -292,7 +292,7 @@ def test_form_schemas_are_versioned_with_the_models() -> None:
 
 
 def test_a_database_url_that_does_not_connect(tmp_path: Path) -> None:
-    from safeshare.errors import ConfigurationError
+    from safeshare.core.errors import ConfigurationError
 
     with pytest.raises(ConfigurationError, match="Cannot connect"):
         App.create(Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none"))

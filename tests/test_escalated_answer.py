@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from safeshare.app import App
-from safeshare.records import ProcessInstance
+from safeshare.core.records import ProcessInstance
 from safeshare.services import accounts, sharing
 from tests.builders import Scenario
 from tests.webkit import WebKit, assert_error, make_webkit

@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
-from safeshare.errors import NotFoundError
-from safeshare.records import AuditEvent, Case, ConsentRecord, Disclosure, DisclosureItem, ReceivedInformation
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import AuditEvent, Case, ConsentRecord, Disclosure, DisclosureItem, ReceivedInformation
 from safeshare.services.exports import ExportFilterError, export
 from tests.builders import EXPLAINED, Scenario
 
@@ -233,7 +233,7 @@ def test_another_teams_case_is_not_found_and_the_refusal_is_audited(scenario: Sc
 def test_the_case_filter_says_nothing_about_cases_you_cannot_see(scenario: Scenario, world: Any) -> None:
     """Asked for another team's case by reference or number, the answer is word for word the answer for a
     case that does not exist: no internal number, nothing to tell the two apart (issue 15, low findings)."""
-    from safeshare.records import Case
+    from safeshare.core.records import Case
 
     with scenario.app.db.read() as s:
         south_reference = s.get(Case, world["south"]).reference  # type: ignore[union-attr]

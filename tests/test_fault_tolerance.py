@@ -26,9 +26,9 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.audit import verify_chain
-from safeshare.errors import ConflictError
-from safeshare.records import (
+from safeshare.core.audit import verify_chain
+from safeshare.core.errors import ConflictError
+from safeshare.core.records import (
     AuditEvent,
     CompletedTask,
     ConsentRecord,
@@ -98,9 +98,9 @@ class FileSink:
 
 def child_main(spec: str) -> None:
     """Run one piece of work on the test database and pause where ``spec`` says (then be killed)."""
-    from safeshare.clock import FixedClock
-    from safeshare.config import Settings
-    from safeshare.records import User
+    from safeshare.core.clock import FixedClock
+    from safeshare.core.config import Settings
+    from safeshare.core.records import User
     from tasks.automated import HANDLERS
 
     job = json.loads(spec)

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from safeshare.access import can_view_case
 from safeshare.app import App
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
-from safeshare.records import AuditEvent, Case, OpenTask, User
+from safeshare.core.access import can_view_case
+from safeshare.core.records import AuditEvent, Case, OpenTask, User
 from safeshare.services import accounts, cases, listing, queues
 from tests.builders import Scenario
 from tests.scheme_steps import start as start_application

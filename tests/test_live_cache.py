@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.config import BPMN_DIR
-from safeshare.errors import DomainRuleError
-from safeshare.records import ConsentRecord, ProcessInstance
+from safeshare.core.config import BPMN_DIR
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import ConsentRecord, ProcessInstance
 from tasks.automated import HANDLERS
 from tests.builders import EXPLAINED, Scenario
 from workflows.engine import WorkflowEngine

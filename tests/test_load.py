@@ -31,8 +31,8 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.audit import verify_chain
-from safeshare.records import AuditEvent, CompletedTask, ConsentRecord, OpenTask, ProcessInstance, Role, User
+from safeshare.core.audit import verify_chain
+from safeshare.core.records import AuditEvent, CompletedTask, ConsentRecord, OpenTask, ProcessInstance, Role, User
 from safeshare.services import accounts, cases, directory
 from tests.builders import EXPLAINED, Scenario
 from tests.conftest import backend

@@ -9,9 +9,9 @@ from sqlalchemy import CheckConstraint, text
 from sqlalchemy.exc import IntegrityError
 
 from safeshare.app import App
-from safeshare.db import Database
-from safeshare.records import Base, ConsentRecord, Notification, ProcessInstance, SchemeApplication
-from safeshare.records.vocabulary import ConsentStatus, InstanceStatus, NotificationStatus, SchemeStatus
+from safeshare.core.db import Database
+from safeshare.core.records import Base, ConsentRecord, Notification, ProcessInstance, SchemeApplication
+from safeshare.core.records.vocabulary import ConsentStatus, InstanceStatus, NotificationStatus, SchemeStatus
 from tests.builders import Scenario
 
 

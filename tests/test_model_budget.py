@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.config import BPMN_DIR
-from safeshare.errors import ModelError
-from safeshare.records import ProcessInstance, Team
+from safeshare.core.config import BPMN_DIR
+from safeshare.core.errors import ModelError
+from safeshare.core.records import ProcessInstance, Team
 from safeshare.services import directory
 from tasks.automated import HANDLERS
 from tests.builders import Scenario
@@ -186,7 +186,7 @@ def test_over_budget_code_after_a_timer_parks_its_instance_as_an_incident(app: A
     administrator sees it (an incident), its timers stay unfired, and the sweep ends within the budget."""
     from datetime import timedelta
 
-    from safeshare.clock import FixedClock
+    from safeshare.core.clock import FixedClock
     from tests.scheduling_support import FIXTURE_BPMN, start_fixture
     from workflows.timer_sweep import open_incidents, sweep_due_timers
 

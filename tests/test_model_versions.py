@@ -13,9 +13,9 @@ from typer.testing import CliRunner
 from safeshare.app import App
 from safeshare.cli import _register
 from safeshare.cli import app as cli
-from safeshare.config import BPMN_DIR
-from safeshare.errors import PermissionDeniedError
-from safeshare.records import AuditEvent, ModelVersion, OpenTask, ProcessDefinition, ProcessInstance
+from safeshare.core.config import BPMN_DIR
+from safeshare.core.errors import PermissionDeniedError
+from safeshare.core.records import AuditEvent, ModelVersion, OpenTask, ProcessDefinition, ProcessInstance
 from safeshare.services import model_versions
 from safeshare.services.model_versions import ModelSetRejected
 from tests.builders import EXPLAINED, Scenario
@@ -173,7 +173,7 @@ def test_a_waiting_task_keeps_its_timers_and_due_times_when_moved(scenario: Scen
     due times, and the reminder still fires, now under the new version."""
     from datetime import datetime, timedelta
 
-    from safeshare.records import WaitingTimer
+    from safeshare.core.records import WaitingTimer
     from safeshare.services import sharing
     from workflows.timer_sweep import sweep_due_timers
 

@@ -75,7 +75,7 @@ def test_every_malformed_database_url_is_one_line(run: Run, url: str, says: str)
 
 
 def test_postgres_scheme_is_read_as_postgresql() -> None:
-    from safeshare.db import parse_database_url
+    from safeshare.core.db import parse_database_url
 
     assert parse_database_url("postgres://someone@localhost/safeshare").drivername == "postgresql+psycopg"
 

@@ -21,9 +21,9 @@ from notifications.rendering import TEMPLATE_DIR, environment
 from notifications.samples import SAMPLES
 from notifications.template_check import check_templates, message_names
 from safeshare.app import App
-from safeshare.clock import FixedClock
-from safeshare.errors import ConfigurationError, NotFoundError, PermissionDeniedError
-from safeshare.records import AuditEvent, Notification
+from safeshare.core.clock import FixedClock
+from safeshare.core.errors import ConfigurationError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, Notification
 from tests.builders import Scenario
 from tests.scheduling_support import Mailbox, free_port
 

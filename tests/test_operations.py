@@ -20,8 +20,8 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, text, update
 
 from safeshare.app import App
-from safeshare.errors import ConfigurationError
-from safeshare.records import Case, OpenTask
+from safeshare.core.errors import ConfigurationError
+from safeshare.core.records import Case, OpenTask
 from tests.builders import Scenario
 from tests.webkit import TEST_KEY, WebKit, assert_error, make_webkit
 from web.app import create_app
@@ -96,7 +96,7 @@ def test_readyz_is_503_when_the_schema_is_not_migrated_or_no_models_are_loaded(
 
 def test_readyz_is_503_on_a_database_nobody_has_set_up(app: App, tmp_path: Path) -> None:
     from safeshare.app import App as SafeshareApp
-    from safeshare.db import Database
+    from safeshare.core.db import Database
 
     bare = SafeshareApp(app.settings, Database(f"sqlite:///{tmp_path / 'empty.db'}"), app.models, app.engine, app.clock)
     answer = TestClient(create_app(bare, key=TEST_KEY)).get("/readyz")
@@ -264,7 +264,7 @@ WORKER = """
 import sys
 from fastapi.testclient import TestClient
 from safeshare.app import App
-from safeshare.config import Settings
+from safeshare.core.config import Settings
 from web.app import create_app
 
 web = create_app(App.create(Settings.from_env(), migrate=False), key="k" * 40)

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from safeshare.config import BPMN_DIR
-from safeshare.errors import ModelError
+from safeshare.core.config import BPMN_DIR
+from safeshare.core.errors import ModelError
 from tasks.automated import HANDLERS, scheduling
 from tasks.automated.operators import OPERATORS
 from tasks.operator_registry import service_tasks

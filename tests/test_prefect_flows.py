@@ -12,7 +12,7 @@ import pytest
 
 from notifications.channels.email import EmailChannel
 from safeshare.app import App
-from safeshare.clock import FixedClock
+from safeshare.core.clock import FixedClock
 from tests.builders import Scenario
 from tests.scheduling_support import Mailbox, notes, open_specs, start_fixture, timers
 from workflows import flows

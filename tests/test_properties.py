@@ -28,9 +28,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.audit import verify_chain
-from safeshare.errors import ConflictError, SafeshareError
-from safeshare.records import (
+from safeshare.core.audit import verify_chain
+from safeshare.core.errors import ConflictError, SafeshareError
+from safeshare.core.records import (
     AuditEvent,
     CompletedTask,
     ConsentRecord,

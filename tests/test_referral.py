@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from safeshare.errors import DomainRuleError, FormValidationError, NotFoundError, PermissionDeniedError
-from safeshare.records import AuditEvent, Disclosure, Notification, OpenTask, Referral
+from safeshare.core.errors import DomainRuleError, FormValidationError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, Disclosure, Notification, OpenTask, Referral
 from safeshare.services import referrals
 from tests.builders import Scenario
 from workflows.timer_sweep import sweep_due_timers

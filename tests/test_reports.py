@@ -24,13 +24,13 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from safeshare.charts import chart_svg
 from safeshare.cli import _register
 from safeshare.cli import app as cli_app
-from safeshare.errors import PermissionDeniedError
-from safeshare.records import AuditEvent, Case, ProcessInstance
-from safeshare.records.schemes import SchemeApplication
+from safeshare.core.errors import PermissionDeniedError
+from safeshare.core.records import AuditEvent, Case, ProcessInstance
+from safeshare.core.records.schemes import SchemeApplication
 from safeshare.services import cases, reports, sharing
+from safeshare.services.charts import chart_svg
 from safeshare.services.reports import ReportError, report_for
 from tasks import service
 from tests.builders import EXPLAINED, Scenario, born_aged

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.audit import REDACTED_SUMMARY, record_event, verify_chain
-from safeshare.errors import ConfigurationError, PermissionDeniedError, SafeshareError
-from safeshare.records import (
+from safeshare.core.audit import REDACTED_SUMMARY, record_event, verify_chain
+from safeshare.core.errors import ConfigurationError, PermissionDeniedError, SafeshareError
+from safeshare.core.records import (
     AuditEvent,
     Case,
     CompletedTask,

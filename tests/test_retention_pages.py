@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.records import Case, RetentionHold, RetentionItem, Role
+from safeshare.core.records import Case, RetentionHold, RetentionItem, Role
 from safeshare.services import accounts, directory, retention
 from safeshare.services.anonymise import REMOVED
 from tests.builders import Scenario

@@ -16,7 +16,7 @@ import pytest
 
 from safeshare.app import App
 from safeshare.cli.scheduler_cmds import _served_parameters
-from safeshare.errors import SafeshareError
+from safeshare.core.errors import SafeshareError
 from tests.builders import Scenario
 from tests.scheduling_support import start_fixture, timers
 

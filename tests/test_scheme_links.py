@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from safeshare.errors import DomainRuleError
-from safeshare.records import AuditEvent, Case, Notification, OpenTask, SchemeCaseLink, UndertakingBreach
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import AuditEvent, Case, Notification, OpenTask, SchemeCaseLink, UndertakingBreach
 from safeshare.services import scheme_links, schemes
 from tests.builders import Scenario
 from tests.scheme_steps import MEETING, add_supervisor, application, link_case, start, to_decision

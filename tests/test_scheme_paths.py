@@ -10,8 +10,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.records import AuditEvent, Document, Notification, ProcessInstance
+from safeshare.core.errors import DomainRuleError, FormValidationError
+from safeshare.core.records import AuditEvent, Document, Notification, ProcessInstance
 from tasks import service
 from tests.builders import Scenario
 from tests.scheme_steps import (
@@ -373,7 +373,7 @@ def test_r31_the_disclosure_record_prints_no_internal_id_and_no_field_twice(scen
     (record,) = docs(scenario, "dvds_disclosure_record")
     with scenario.app.db.read() as s:
         audit = [e.summary for e in s.scalars(select(AuditEvent))]
-        from safeshare.records import Case
+        from safeshare.core.records import Case
 
         case = s.get(Case, case_id)
         assert case is not None

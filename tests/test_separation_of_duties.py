@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from safeshare.app import App
-from safeshare.records import Role, User
+from safeshare.core.records import Role, User
 from safeshare.services import accounts
 from tests.builders import Scenario
 from tests.test_reports import consult, fire_timers

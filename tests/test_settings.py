@@ -1,4 +1,4 @@
-"""One settings tree: every ``SAFESHARE_*`` variable is read in safeshare/config.py (or by the two sections
+"""One settings tree: every ``SAFESHARE_*`` variable is read in safeshare/core/config.py (or by the two sections
 that take an injectable environment), and each part gets its section from the app's settings."""
 
 from __future__ import annotations
@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from notifications.delivery import RetryPolicy
-from safeshare.config import DeliverySettings, Settings, SmtpSettings
-from safeshare.errors import ConfigurationError
+from safeshare.core.config import DeliverySettings, Settings, SmtpSettings
+from safeshare.core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[1]
-READERS = {"safeshare/config.py", "safeshare/services/sso.py", "safeshare/services/retention_schedule.py"}
+READERS = {"safeshare/core/config.py", "safeshare/services/sso.py", "safeshare/services/retention_schedule.py"}
 PACKAGES = ("safeshare", "web", "workflows", "tasks", "notifications", "rules", "analysis")
 
 

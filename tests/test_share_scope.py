@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.scope import scope_is_named, share_within_scope
-from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.records import AuditEvent, ConsentRecord, Disclosure, Notification, Referral
+from safeshare.core.errors import DomainRuleError, FormValidationError
+from safeshare.core.records import AuditEvent, ConsentRecord, Disclosure, Notification, Referral
 from safeshare.services import referrals, sharing
 from tests.builders import EXPLAINED, Scenario
 from tests.test_agency_request import ASK, answer

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import func, select
 
 from rules.sharing import decided_by_the_practitioner, in_doubt_consults, lawful_basis_for_sharing_without_consent
-from safeshare.errors import DomainRuleError, FormValidationError, PermissionDeniedError
-from safeshare.records import (
+from safeshare.core.errors import DomainRuleError, FormValidationError, PermissionDeniedError
+from safeshare.core.records import (
     AuditEvent,
     ConsentRecord,
     Disclosure,

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from analysis.soundness import Report, check_process
-from safeshare.config import BPMN_DIR
+from safeshare.core.config import BPMN_DIR
 from workflows.model_registry import ModelRegistry
 
 _SCHEMES = (

@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.audit import verify_chain
-from safeshare.errors import ConfigurationError
-from safeshare.records import AuditEvent, Role, SsoIdentity, User
+from safeshare.core.audit import verify_chain
+from safeshare.core.errors import ConfigurationError
+from safeshare.core.records import AuditEvent, Role, SsoIdentity, User
 from safeshare.services.sso import SsoSettings
 from tests.builders import Scenario
 from tests.oidc_provider import CLIENT_ID, CLIENT_SECRET, Account, Provider, running_provider

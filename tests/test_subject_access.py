@@ -9,9 +9,9 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from safeshare.deadlines import subject_access_due
-from safeshare.errors import DomainRuleError, FormValidationError, PermissionDeniedError
-from safeshare.records import AuditEvent, Notification, RetentionItem, Role, SubjectAccessRequest
+from safeshare.core.deadlines import subject_access_due
+from safeshare.core.errors import DomainRuleError, FormValidationError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, Notification, RetentionItem, Role, SubjectAccessRequest
 from safeshare.services import directory, retention, sharing, subject_access
 from safeshare.services.anonymise import REMOVED
 from tests.builders import Scenario

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.records import Role, SubjectAccessRequest
+from safeshare.core.records import Role, SubjectAccessRequest
 from safeshare.services import accounts, directory
 from tests.builders import Scenario
 from tests.test_retention_pages import PASSWORD, csrf_of, signed_in

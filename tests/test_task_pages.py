@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.clock import FixedClock
-from safeshare.records import Episode, OpenTask, ProcessInstance, ShareDecision
+from safeshare.core.clock import FixedClock
+from safeshare.core.records import Episode, OpenTask, ProcessInstance, ShareDecision
 from safeshare.services import accounts, sharing
 from tasks.forms import validate_form
 from tests.builders import Scenario

@@ -11,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.clock import FixedClock
-from safeshare.errors import NotFoundError, PermissionDeniedError
-from safeshare.records import TimerIncident
+from safeshare.core.clock import FixedClock
+from safeshare.core.errors import NotFoundError, PermissionDeniedError
+from safeshare.core.records import TimerIncident
 from tasks.automated import HANDLERS
 from tests.builders import Scenario
 from tests.scheduling_support import (
@@ -250,7 +250,7 @@ def test_real_consultation_left_alone_is_reminded_then_escalated(scenario: Scena
     assert "pat" in escalated and "sue" in escalated and "max" not in escalated  # the practitioner is told (R17)
     assert len(notes(app, "task_reminder")) == 2  # the manager's reminder was not sent again
     with app.db.read() as s:
-        from safeshare.records import OpenTask
+        from safeshare.core.records import OpenTask
 
         task = s.scalars(select(OpenTask).where(OpenTask.instance_id == iid)).one()
         # The senior manager's own deadline: one working day from the escalation (Wednesday -> Thursday).

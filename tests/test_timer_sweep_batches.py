@@ -15,11 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import OperationalError
 
 from safeshare.app import App
-from safeshare.audit import verify_chain
-from safeshare.clock import FixedClock
-from safeshare.config import Settings
-from safeshare.errors import ConfigurationError, ConflictError, SafeshareError
-from safeshare.records import OpenTask, ProcessInstance, WaitingTimer
+from safeshare.core.audit import verify_chain
+from safeshare.core.clock import FixedClock
+from safeshare.core.config import Settings
+from safeshare.core.errors import ConfigurationError, ConflictError, SafeshareError
+from safeshare.core.records import OpenTask, ProcessInstance, WaitingTimer
 from tasks.automated import HANDLERS
 from tests.builders import Scenario
 from tests.scheduling_support import app_with, events, instance, start_fixture, timers

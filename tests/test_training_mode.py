@@ -17,9 +17,9 @@ from typer.testing import CliRunner
 from safeshare.app import App
 from safeshare.cli import _register
 from safeshare.cli import app as cli
-from safeshare.clock import FixedClock
-from safeshare.errors import ConflictError, FormValidationError, PermissionDeniedError
-from safeshare.records import AuditEvent, OpenTask, TrainingSetting
+from safeshare.core.clock import FixedClock
+from safeshare.core.errors import ConflictError, FormValidationError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, OpenTask, TrainingSetting
 from safeshare.services import accounts
 from safeshare.services.sharing import start_manager_consultation
 from safeshare.services.training import (

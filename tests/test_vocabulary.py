@@ -6,8 +6,8 @@ import ast
 import re
 from pathlib import Path
 
-from safeshare.config import PROJECT_ROOT
-from safeshare.records.vocabulary import AuditEventType
+from safeshare.core.config import PROJECT_ROOT
+from safeshare.core.records.vocabulary import AuditEventType
 
 APPLICATION = ("safeshare", "tasks", "workflows", "notifications", "web", "rules")
 # Functions that pass their argument on to record_event as the event type, and its position.

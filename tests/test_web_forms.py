@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.config import BPMN_DIR
-from safeshare.errors import FormValidationError, ModelError
-from safeshare.records import OpenTask, ShareDecision
+from safeshare.core.config import BPMN_DIR
+from safeshare.core.errors import FormValidationError, ModelError
+from safeshare.core.records import OpenTask, ShareDecision
 from safeshare.services import accounts
 from tasks.forms import validate_form
 from tests import scheme_steps

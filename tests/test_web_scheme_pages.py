@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.records import Document, OpenTask, ProcessInstance, WaitingTimer
+from safeshare.core.records import Document, OpenTask, ProcessInstance, WaitingTimer
 from safeshare.services import accounts
 from tests import scheme_steps
 from tests.builders import Scenario

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.records import AuditEvent, Case, OpenTask, ProcessInstance, SchemeApplication
+from safeshare.core.records import AuditEvent, Case, OpenTask, ProcessInstance, SchemeApplication
 from safeshare.services import accounts
 from tests.builders import Scenario
 from tests.test_web_ui import PASSWORD, csrf_of, sign_in

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.records import CompletedTask, ConsentRecord, User
+from safeshare.core.records import CompletedTask, ConsentRecord, User
 from safeshare.services import accounts
 from tasks import service
 from tests.builders import EXPLAINED, Scenario
@@ -243,8 +243,8 @@ def test_cli_user_commands(web: WebKit) -> None:
 
 
 def test_demo_users_can_sign_in_with_the_documented_password(app: App) -> None:
-    from safeshare.clock import FixedClock
-    from safeshare.demo import run_demo
+    from safeshare.core.clock import FixedClock
+    from safeshare.demo.story import run_demo
 
     assert isinstance(app.clock, FixedClock)
     run_demo(app, app.clock, echo=lambda _: None)
@@ -310,8 +310,8 @@ def test_starting_work_from_the_case_page(web: WebKit) -> None:
 def test_session_key_from_the_environment_or_generated_once(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from safeshare.config import Settings
-    from safeshare.errors import ConfigurationError
+    from safeshare.core.config import Settings
+    from safeshare.core.errors import ConfigurationError
     from web.secret import secret_key
 
     monkeypatch.delenv("SAFESHARE_SECRET_KEY", raising=False)

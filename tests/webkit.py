@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from safeshare.app import App
-from safeshare.records import AuditEvent, CompletedTask, OpenTask
+from safeshare.core.records import AuditEvent, CompletedTask, OpenTask
 from safeshare.services import accounts
 from tests.builders import Scenario
 from web.app import create_app

@@ -15,7 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.staticfiles import StaticFiles
 
 from safeshare.app import App
-from safeshare.config import PROJECT_ROOT
+from safeshare.core.config import PROJECT_ROOT
 from safeshare.services.sso import SsoSettings
 from web import errors, observability, oidc
 from web.compression import CompressionAndCachingMiddleware

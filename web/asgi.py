@@ -14,9 +14,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from safeshare.app import App
-from safeshare.config import Settings
-from safeshare.db import sqlite_file
-from safeshare.errors import ConfigurationError
+from safeshare.core.config import Settings
+from safeshare.core.db import sqlite_file
+from safeshare.core.errors import ConfigurationError
 from web.app import create_app
 
 

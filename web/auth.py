@@ -23,8 +23,8 @@ from fastapi import Request
 from sqlalchemy.orm import Session
 
 from safeshare.app import App
-from safeshare.errors import PermissionDeniedError, SafeshareError
-from safeshare.records import User
+from safeshare.core.errors import PermissionDeniedError, SafeshareError
+from safeshare.core.records import User
 from safeshare.services.accounts import user_for_token
 from safeshare.services.directory import acting_user
 

@@ -18,7 +18,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from safeshare.app import App
-from safeshare.records import User
+from safeshare.core.records import User
 from web.auth import acting, safeshare_app
 
 #: Every API operation but sign-in takes ``Authorization: Bearer <token>`` (or a page's session cookie

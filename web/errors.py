@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import JSONResponse, RedirectResponse, Response
 
-from safeshare.audit import record_event, refused_case_id
-from safeshare.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
-from safeshare.records import User
+from safeshare.core.audit import record_event, refused_case_id
+from safeshare.core.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
+from safeshare.core.records import User
 from web.auth import NotSignedInError
 
 log = logging.getLogger("safeshare.web")

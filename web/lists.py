@@ -8,7 +8,7 @@ from urllib.parse import urlencode
 
 from starlette.requests import Request
 
-from safeshare.errors import FormValidationError
+from safeshare.core.errors import FormValidationError
 from safeshare.services.listing import Page
 
 

@@ -40,9 +40,9 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from safeshare.app import App
-from safeshare.errors import ConfigurationError, PermissionDeniedError
-from safeshare.migrate import alembic_config
-from safeshare.records import Notification, OpenTask, Role, WaitingTimer
+from safeshare.core.errors import ConfigurationError, PermissionDeniedError
+from safeshare.core.migrate import alembic_config
+from safeshare.core.records import Notification, OpenTask, Role, WaitingTimer
 from web.auth import NotSignedInError, resolve_user
 from web.errors import error_body
 from web.middleware import content_security_policy

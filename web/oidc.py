@@ -24,7 +24,7 @@ from authlib.oauth2.rfc6749.errors import OAuth2Error
 from fastapi import APIRouter, Request
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import PermissionDeniedError
+from safeshare.core.errors import PermissionDeniedError
 from safeshare.services.sso import (
     TRY_AGAIN,
     ProviderUnavailableError,

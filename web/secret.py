@@ -1,7 +1,7 @@
 """The key that signs session cookies.
 
 The configured key (``SAFESHARE_SECRET_KEY``, read and checked with the other settings in
-``safeshare/config.py``) wins; otherwise a random key is generated at first start into ``var/secret_key``
+``safeshare/core/config.py``) wins; otherwise a random key is generated at first start into ``var/secret_key``
 (git-ignored, readable by the owner only) and reused, so sessions survive a restart and the key is never
 committed.
 """

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from rules.data_protection import describe as describe_data_protection
-from safeshare.records import (
+from safeshare.core.records import (
     AuditEvent,
     Case,
     ConsentRecord,

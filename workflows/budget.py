@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from safeshare.errors import ModelError
+from safeshare.core.errors import ModelError
 
 #: Loop iterations, comprehension items and function calls in one engine operation.
 MAX_STEPS = 1_000_000

@@ -2,7 +2,7 @@
 
 SpiffWorkflow decides whether a timer has fired by calling ``datetime.now()``
 inside its timer module. We replace that module's ``datetime`` name with a
-subclass whose ``now()`` reads :func:`safeshare.clock.current_clock`, so a
+subclass whose ``now()`` reads :func:`safeshare.core.clock.current_clock`, so a
 test or the demo can move time without sleeping and a restored instance fires
 exactly the timers that are due by *our* clock. Installed once, at import.
 """
@@ -13,7 +13,7 @@ from datetime import datetime, tzinfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as spiff_timer
 
-from safeshare.clock import current_clock
+from safeshare.core.clock import current_clock
 
 
 class ClockedDatetime(datetime):

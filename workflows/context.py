@@ -8,11 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from safeshare.clock import Clock
+from safeshare.core.clock import Clock
 
 if TYPE_CHECKING:
-    from safeshare.records.people import User
-    from safeshare.records.workflow_state import ProcessInstance
+    from safeshare.core.records.people import User
+    from safeshare.core.records.workflow_state import ProcessInstance
     from workflows.model_registry import ModelRegistry
 
 

@@ -30,11 +30,11 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from safeshare.clock import Clock, as_utc, using_clock
-from safeshare.errors import ModelError, SafeshareError
-from safeshare.records.base import Base
-from safeshare.records.vocabulary import InstanceStatus
-from safeshare.records.workflow_state import (
+from safeshare.core.clock import Clock, as_utc, using_clock
+from safeshare.core.errors import ModelError, SafeshareError
+from safeshare.core.records.base import Base
+from safeshare.core.records.vocabulary import InstanceStatus
+from safeshare.core.records.workflow_state import (
     ModelVersionProcess,
     OpenTask,
     ProcessDefinition,
@@ -52,7 +52,7 @@ from workflows.restricted import RestrictedEnvironment
 from workflows.serialization import InstanceSerializer
 
 if TYPE_CHECKING:  # the acting user's type only: the engine reads no domain record
-    from safeshare.records.people import User
+    from safeshare.core.records.people import User
 
 # SpiffWorkflow's timers read our injected clock before any instance is restored or advanced.
 install_clocked_timers()

@@ -26,7 +26,7 @@ from notifications.channels.email import EmailChannel
 from notifications.delivery import RetryPolicy, deliver_due
 from notifications.template_check import check_templates
 from safeshare.app import App
-from safeshare.config import Settings
+from safeshare.core.config import Settings
 from safeshare.services.retention import list_due_for_review
 from workflows.timer_sweep import sweep_due_timers
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 
-from safeshare.errors import ModelError
+from safeshare.core.errors import ModelError
 from workflows.restricted import compile_errors
 
 #: (file, element, is a script, source)

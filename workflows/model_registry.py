@@ -25,7 +25,7 @@ from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
 from SpiffWorkflow.spiff.parser.process import VALIDATOR, SpiffBpmnParser
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 
-from safeshare.errors import ModelError
+from safeshare.core.errors import ModelError
 from workflows.model_check import check_model_code
 
 LANE_ROLES = {

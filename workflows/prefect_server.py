@@ -20,7 +20,7 @@ from pathlib import Path
 
 import httpx
 
-from safeshare.errors import ConfigurationError
+from safeshare.core.errors import ConfigurationError
 
 
 def free_port() -> int:

@@ -24,7 +24,7 @@ from RestrictedPython.Eval import default_guarded_getitem, default_guarded_getit
 from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence, safer_getattr
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
-from safeshare.errors import ModelError
+from safeshare.core.errors import ModelError
 from workflows.budget import BINOP, GROWING_METHODS, MAX_INT_BITS, TICK, Budget, Guards
 
 ServiceCaller = Callable[..., str]

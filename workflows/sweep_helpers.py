@@ -20,9 +20,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from typing import IO
 
-from safeshare.config import PROJECT_ROOT
-from safeshare.errors import SafeshareError
-from safeshare.runtime import App
+from safeshare.core.config import PROJECT_ROOT
+from safeshare.core.errors import SafeshareError
+from safeshare.core.runtime import App
 from workflows.sweep_report import SweepReport, report_from_json
 
 # The helper's instructions travel in the environment, not the command line: the database URL may

@@ -13,7 +13,7 @@ import pickle
 import sys
 
 from safeshare.app import App
-from safeshare.config import Settings
+from safeshare.core.config import Settings
 from workflows.sweep_helpers import HELPER_SPEC_VAR, REPORT_MARK
 from workflows.sweep_report import report_to_json
 from workflows.timer_sweep import run_worker

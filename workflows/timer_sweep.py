@@ -21,7 +21,7 @@ Exactly once, with two or more schedulers (or sweep workers) running:
   process and helper processes it starts (``workers``), each with its own
   connection. Processes, because a step is mostly Python (SpiffWorkflow, the
   ORM), which threads of one interpreter cannot run at once.
-* SQLite: writers start with ``BEGIN IMMEDIATE`` (``safeshare.db``), so
+* SQLite: writers start with ``BEGIN IMMEDIATE`` (``safeshare.core.db``), so
   sweeps are serialized; the second one sees ``fired_at`` already set. SQLite
   has one writer at a time, so a sweep there runs one worker.
 
@@ -29,7 +29,7 @@ Either way, the instance's optimistic ``version`` makes a lost race with a
 person completing the task an error, never a double fire: that instance's
 savepoint rolls back and the next sweep retries it, while the rest of its batch
 commits. An instance whose step fails is parked: its status becomes ``error``
-and a :class:`~safeshare.records.TimerIncident` says why, so an administrator
+and a :class:`~safeshare.core.records.TimerIncident` says why, so an administrator
 sees it and it is not retried in a hot loop. Every instance fired gets its own
 ``timer_fired`` audit event.
 """
@@ -50,12 +50,12 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from safeshare.audit import record_event
-from safeshare.clock import FixedClock
-from safeshare.errors import ConflictError, NotFoundError, SafeshareError
-from safeshare.records import Case, ProcessInstance, TimerIncident, User, WaitingTimer
-from safeshare.records.vocabulary import InstanceStatus
-from safeshare.runtime import App
+from safeshare.core.audit import record_event
+from safeshare.core.clock import FixedClock
+from safeshare.core.errors import ConflictError, NotFoundError, SafeshareError
+from safeshare.core.records import Case, ProcessInstance, TimerIncident, User, WaitingTimer
+from safeshare.core.records.vocabulary import InstanceStatus
+from safeshare.core.runtime import App
 from workflows.engine import timer_due_at, unwrap_error
 from workflows.sweep_helpers import start_helper
 from workflows.sweep_report import FiredTimer, SweepReport
@@ -182,7 +182,7 @@ def _load_cases(session: Session, rows: Sequence[ProcessInstance]) -> list[Case]
 
     Nearly every step reads its instance's case (a notification's context, the team of a new
     task) with ``session.get``, which then finds it in memory instead of asking the database:
-    a write session keeps what it loaded until it closes (``safeshare.db``).
+    a write session keeps what it loaded until it closes (``safeshare.core.db``).
     """
     case_ids = {row.case_id for row in rows if row.case_id is not None}
     return list(session.scalars(select(Case).where(Case.id.in_(case_ids)))) if case_ids else []
@@ -444,8 +444,8 @@ def open_incidents(session: Session) -> list[TimerIncident]:
 
 def retry_instance(app: App, session: Session, actor: User, instance_id: int) -> ProcessInstance:
     """An administrator puts a parked instance back in the sweep (after fixing the cause)."""
-    from safeshare.access import require_role
-    from safeshare.records import Role
+    from safeshare.core.access import require_role
+    from safeshare.core.records import Role
 
     require_role(actor, Role.ADMINISTRATOR)
     row = session.get(ProcessInstance, instance_id, with_for_update=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from safeshare.records import Notification
+from safeshare.core.records import Notification
 
 
 class DeliveryError(Exception):

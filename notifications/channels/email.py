@@ -1,7 +1,7 @@
 """SMTP email with the standard library: plain text with an HTML alternative.
 
 Host, port, TLS mode and credentials come from the environment only (secrets are never in files
-or the database), read with the other settings into :class:`safeshare.config.SmtpSettings`:
+or the database), read with the other settings into :class:`safeshare.core.config.SmtpSettings`:
 
 ==============================  ===========================================  ==================
 variable                        meaning                                      default
@@ -25,10 +25,10 @@ from email.message import EmailMessage
 from email.utils import make_msgid
 
 from notifications.channels.base import DeliveryError
-from safeshare.config import SmtpSettings
+from safeshare.core.config import SmtpSettings
 
 __all__ = ["EmailChannel", "SmtpSettings", "build_message"]
-from safeshare.records import Notification
+from safeshare.core.records import Notification
 
 
 def build_message(note: Notification, sender: str) -> EmailMessage:

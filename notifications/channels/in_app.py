@@ -9,9 +9,9 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeshare.clock import Clock
-from safeshare.errors import NotFoundError
-from safeshare.records import Notification, User
+from safeshare.core.clock import Clock
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import Notification, User
 
 
 def messages_for(session: Session, user: User, *, unread_only: bool = False, limit: int = 50) -> list[Notification]:

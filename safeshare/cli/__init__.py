@@ -1,7 +1,7 @@
 """The ``safeshare`` command: the demo, and the everyday commands for administrators and scripts.
 
 Each command module registers itself on :data:`app`; every command turns a
-:class:`~safeshare.errors.SafeshareError` into a one-line message and exit code 1.
+:class:`~safeshare.core.errors.SafeshareError` into a one-line message and exit code 1.
 """
 
 from __future__ import annotations

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import typer
 
-from safeshare.audit import verify_witnessed
-from safeshare.audit_witness import attached
 from safeshare.cli.common import DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
-from safeshare.errors import SafeshareError
+from safeshare.core.audit import verify_witnessed
+from safeshare.core.audit_witness import attached
+from safeshare.core.errors import SafeshareError
 
 db_app = typer.Typer(help="Database administration.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)

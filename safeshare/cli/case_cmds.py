@@ -9,7 +9,7 @@ import typer
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app
 from safeshare.cli.printing import print_case
 from safeshare.cli.root import app, friendly_errors
-from safeshare.errors import SafeshareError
+from safeshare.core.errors import SafeshareError
 from safeshare.services import cases
 from safeshare.services.case_view import view_case
 from safeshare.services.directory import user_by_username

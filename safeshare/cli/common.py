@@ -10,10 +10,10 @@ from typing import Any
 import typer
 
 from safeshare.app import App
-from safeshare.config import Settings
-from safeshare.db import sqlite_file
-from safeshare.errors import ConfigurationError, SafeshareError
-from safeshare.records import User
+from safeshare.core.config import Settings
+from safeshare.core.db import sqlite_file
+from safeshare.core.errors import ConfigurationError, SafeshareError
+from safeshare.core.records import User
 
 DatabaseOption = typer.Option(
     None, "--database-url", envvar="SAFESHARE_DATABASE_URL", help="SQLAlchemy URL; default: SQLite at var/safeshare.db"

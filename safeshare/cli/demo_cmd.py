@@ -9,12 +9,12 @@ import typer
 from sqlalchemy.engine import make_url
 
 from safeshare.app import App
-from safeshare.audit import verify_chain
 from safeshare.cli.root import app, friendly_errors
-from safeshare.clock import Clock, FixedClock, SystemClock
-from safeshare.config import Settings
-from safeshare.demo import run_demo
-from safeshare.errors import SafeshareError
+from safeshare.core.audit import verify_chain
+from safeshare.core.clock import Clock, FixedClock, SystemClock
+from safeshare.core.config import Settings
+from safeshare.core.errors import SafeshareError
+from safeshare.demo.story import run_demo
 
 # The demo's stories span about three and a half days of working time (consultation deadlines, escalation,
 # a scheme's meetings), more across a weekend: starting a week back, they are over before today, so the server

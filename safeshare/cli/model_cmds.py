@@ -13,7 +13,7 @@ from safeshare.services import model_versions
 from safeshare.services.model_versions import ModelSetRejected
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 models_app = typer.Typer(
     help="Model versions: deploy changed models, and move running work onto them.", no_args_is_help=True

@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from sqlalchemy.orm import Session
 
-from safeshare.records import AuditEvent, ConsentRecord, Person, User
+from safeshare.core.records import AuditEvent, ConsentRecord, Person, User
 from safeshare.services.case_view import CaseView
 
 

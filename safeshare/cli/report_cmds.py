@@ -16,7 +16,7 @@ from rich.table import Table as RichTable
 
 from safeshare.cli.common import ActingUser, DatabaseOption, app_and_user
 from safeshare.cli.root import app, friendly_errors
-from safeshare.errors import SafeshareError
+from safeshare.core.errors import SafeshareError
 from safeshare.services import conformance, documents, event_log, exports, reports
 
 export_app = typer.Typer(

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 import typer
 
-from safeshare.errors import NotFoundError, PermissionDeniedError, SafeshareError
+from safeshare.core.errors import NotFoundError, PermissionDeniedError, SafeshareError
 
 app = typer.Typer(
     help="safeshare: information sharing for safeguarding children, run as BPMN.",
@@ -44,9 +44,9 @@ def _audit_refusal(arguments: dict[str, Any], error: SafeshareError) -> None:
     to anyone, as an anonymous web request is not."""
     from sqlalchemy import select
 
-    from safeshare.audit import record_refusal
     from safeshare.cli.common import build_app
-    from safeshare.records import User
+    from safeshare.core.audit import record_refusal
+    from safeshare.core.records import User
 
     username = arguments.get("as_user")
     if not isinstance(username, str):

@@ -17,7 +17,7 @@ import typer
 from safeshare.app import App
 from safeshare.cli.common import ActingUser, DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
-from safeshare.errors import SafeshareError
+from safeshare.core.errors import SafeshareError
 from safeshare.services.directory import user_by_username
 
 incidents_app = typer.Typer(help="Instances stopped because a timer step failed.", no_args_is_help=True)
@@ -233,7 +233,7 @@ def show_deadlines(ctx: typer.Context, database_url: str | None = DatabaseOption
     """The deadline periods in force, each with where its default comes from."""
     if ctx.invoked_subcommand is not None:
         return
-    from safeshare.deadlines import DEFAULTS, SOURCES, policy_for
+    from safeshare.core.deadlines import DEFAULTS, SOURCES, policy_for
 
     application = build_app(database_url)
     with application.db.read() as session:
@@ -258,7 +258,7 @@ def set_deadline_cmd(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Change one deadline period (new deadlines use it; waiting ones keep theirs)."""
-    from safeshare.deadlines import set_deadline
+    from safeshare.core.deadlines import set_deadline
 
     application = build_app(database_url)
     with application.transaction() as session:
@@ -273,7 +273,7 @@ def reset_deadline_cmd(
     kind: str, urgency: str, as_user: str = ActingUser, database_url: str | None = DatabaseOption
 ) -> None:
     """Go back to the documented default for one deadline."""
-    from safeshare.deadlines import reset_deadline
+    from safeshare.core.deadlines import reset_deadline
 
     application = build_app(database_url)
     with application.transaction() as session:

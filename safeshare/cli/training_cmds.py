@@ -27,7 +27,7 @@ def create(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Create a new database as a training copy (refused on a database that already holds records)."""
-    from safeshare.demo_runner import seed_directory
+    from safeshare.demo.runner import seed_directory
     from safeshare.services import accounts
     from safeshare.services.training import create_training_database
 

@@ -6,7 +6,7 @@ import typer
 
 from safeshare.cli.common import DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
-from safeshare.records import Role
+from safeshare.core.records import Role
 from safeshare.services import accounts, directory
 from safeshare.services.directory import user_by_username
 

@@ -31,13 +31,13 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import and_, bindparam, delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.errors import NotFoundError, SafeshareError
-from safeshare.records import ApiToken, Role, SignInAttempt, User
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.errors import NotFoundError, SafeshareError
+from safeshare.core.records import ApiToken, Role, SignInAttempt, User
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 #: The password every demo account gets (documented in the README; demo data only).
 DEMO_PASSWORD = "safeshare-demo"
@@ -391,7 +391,7 @@ def create_account(
     password: str | None,
 ) -> User:
     """An administrator (or the CLI, actor None) adds a user with roles, a team and a password."""
-    from safeshare.records import Team
+    from safeshare.core.records import Team
     from safeshare.services.directory import create_user
 
     if actor is not None:
@@ -422,8 +422,8 @@ def update_account(
     app: App, session: Session, actor: User, user_id: int, *, roles: list[Role], team_id: int | None, active: bool
 ) -> User:
     """An administrator changes a user's roles, team or whether they may sign in (audited with before and after)."""
-    from safeshare.errors import NotFoundError
-    from safeshare.records import Team, UserRole
+    from safeshare.core.errors import NotFoundError
+    from safeshare.core.records import Team, UserRole
 
     require_role(actor, Role.ADMINISTRATOR)
     user = session.get(User, user_id)

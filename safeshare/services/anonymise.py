@@ -3,7 +3,7 @@
 Each function works in the caller's transaction and changes rows in place: a record that other
 records point to (a case, a disclosure) stays, with its personal content replaced by
 :data:`REMOVED`, so reports, the disclosure register's counts and foreign keys still hold. The
-audit events about a case lose their content through :func:`safeshare.audit.redact_events`, which
+audit events about a case lose their content through :func:`safeshare.core.audit.redact_events`, which
 keeps every event's hash so ``audit verify`` still passes. Stored documents are replaced by a short
 notice (with its own hash, so a download does not report tampering).
 """
@@ -17,9 +17,9 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from safeshare.audit import redact_events
-from safeshare.clock import Clock
-from safeshare.records import (
+from safeshare.core.audit import redact_events
+from safeshare.core.clock import Clock
+from safeshare.core.records import (
     AuditEvent,
     Case,
     CompletedTask,

@@ -20,15 +20,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_case, works_on_case
-from safeshare.audit import record_event
-from safeshare.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
-from safeshare.records import AuditEvent, Case, ProcessInstance, Role, User
-from safeshare.records.vocabulary import InstanceStatus
+from safeshare.core.access import require_case, works_on_case
+from safeshare.core.audit import record_event
+from safeshare.core.errors import ConflictError, FormValidationError, NotFoundError, PermissionDeniedError
+from safeshare.core.records import AuditEvent, Case, ProcessInstance, Role, User
+from safeshare.core.records.vocabulary import InstanceStatus
 from safeshare.services.event_log import PROCESS_NAMES
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 #: The outcome a cancelled process ends with (its status is "completed": it will never step again).
 CANCELLED = "cancelled"

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_case
-from safeshare.audit import record_event, write_pending
-from safeshare.records import (
+from safeshare.core.access import require_case
+from safeshare.core.audit import record_event, write_pending
+from safeshare.core.records import (
     AuditEvent,
     Case,
     CompletedTask,
@@ -25,7 +25,7 @@ from safeshare.records import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_case, require_role
-from safeshare.audit import record_event
-from safeshare.errors import ConflictError, DomainRuleError, FormValidationError, NotFoundError
-from safeshare.records import (
+from safeshare.core.access import require_case, require_role
+from safeshare.core.audit import record_event
+from safeshare.core.errors import ConflictError, DomainRuleError, FormValidationError, NotFoundError
+from safeshare.core.records import (
     Case,
     ConsentRecord,
     Episode,
@@ -23,7 +23,7 @@ from safeshare.records import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 
 #: A case is a child's: someone 18 or over on the day it is opened is not one (the procedure's "child").

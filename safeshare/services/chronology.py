@@ -21,11 +21,11 @@ from sqlalchemy.orm import Session
 
 from rules.referrals import REFERRAL_CONSENT, REFERRAL_DECISIONS
 from rules.sharing import ALL_GROUND_LABELS
-from safeshare.access import require_case
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.csv_out import csv_bytes
-from safeshare.records import (
+from safeshare.core.access import require_case
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.csv_out import csv_bytes
+from safeshare.core.records import (
     AgencyRequest,
     Case,
     ConsentRecord,

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from analysis.replay import replay
 from analysis.workflow_net import process_files, read_net
-from safeshare.access import require_role
-from safeshare.records import ProcessInstance, Role, User
+from safeshare.core.access import require_role
+from safeshare.core.records import ProcessInstance, Role, User
 from safeshare.services.event_log import PROCESS_NAMES, collect
 
 ROLES = (Role.MANAGER, Role.SENIOR_MANAGER, Role.ADMINISTRATOR, Role.DATA_PROTECTION_OFFICER)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from rules import enforce
 from rules.consent import WITHDRAWAL_HOW, withdrawal_recorded
-from safeshare.access import require_case, require_role
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.errors import NotFoundError
-from safeshare.records import ConsentRecord, Disclosure, Episode, Role, User
+from safeshare.core.access import require_case, require_role
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import ConsentRecord, Disclosure, Episode, Role, User
 
 
 def current_episode(session: Session, case_id: int) -> Episode | None:

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session, joinedload
 
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.errors import ConflictError, NotFoundError, SafeshareError
-from safeshare.records import Role, Team, User, UserRole
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.errors import ConflictError, NotFoundError, SafeshareError
+from safeshare.core.records import Role, Team, User, UserRole
 
 _USER_WITH_ROLES = select(User).options(joinedload(User.role_rows)).where(User.id == bindparam("user_id"))
 

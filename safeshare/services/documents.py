@@ -21,14 +21,14 @@ from sqlalchemy.orm import Session
 from notifications.documents import store_document
 from notifications.pdf import html_to_pdf
 from rules.sharing import ALL_GROUND_LABELS
-from safeshare.access import require_case, works_on_case
-from safeshare.audit import record_event, refusals_audited
-from safeshare.errors import NotFoundError, SafeshareError
-from safeshare.records import Case, Document, Role, User
+from safeshare.core.access import require_case, works_on_case
+from safeshare.core.audit import record_event, refusals_audited
+from safeshare.core.errors import NotFoundError, SafeshareError
+from safeshare.core.records import Case, Document, Role, User
 from safeshare.services.exports import ExportQuery, disclosure_rows
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 FORMATS = {"pdf": "application/pdf", "html": "text/html; charset=utf-8"}
 MAX_ID = 2**31 - 1

@@ -23,13 +23,13 @@ from xml.etree import ElementTree
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.audit import record_event, refusals_audited
-from safeshare.errors import SafeshareError
-from safeshare.records import CompletedTask, ProcessInstance, Role, SchemeApplication, User, WaitingTimer
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event, refusals_audited
+from safeshare.core.errors import SafeshareError
+from safeshare.core.records import CompletedTask, ProcessInstance, Role, SchemeApplication, User, WaitingTimer
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 FORMATS = ("ocel", "xes")
 PROCESS_NAMES = {

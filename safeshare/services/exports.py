@@ -1,7 +1,7 @@
 """Exports of the disclosure register (R21, R22) and the received-information log (R23), as CSV or JSON.
 
 An export is a disclosure in its own right, so it honours everything a share does:
-- need-to-know: only cases the exporting user may see (``safeshare.access``);
+- need-to-know: only cases the exporting user may see (``safeshare.core.access``);
 - restrictions on information received (R23): ``sharing.may_disclose`` decides, for
   the audience the export is for, whether each record (or each disclosed item drawn
   from one) may leave; what may not is left out of the file entirely;
@@ -24,12 +24,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rules.data_protection import describe as describe_data_protection
-from safeshare.access import works_on_case
-from safeshare.audit import record_event, refusals_audited
-from safeshare.csv_out import csv_bytes
-from safeshare.date_bounds import bounds_problem
-from safeshare.errors import DomainRuleError, NotFoundError, SafeshareError
-from safeshare.records import (
+from safeshare.core.access import works_on_case
+from safeshare.core.audit import record_event, refusals_audited
+from safeshare.core.csv_out import csv_bytes
+from safeshare.core.date_bounds import bounds_problem
+from safeshare.core.errors import DomainRuleError, NotFoundError, SafeshareError
+from safeshare.core.records import (
     Case,
     ConsentRecord,
     Disclosure,
@@ -41,7 +41,7 @@ from safeshare.services import sharing
 from safeshare.services.sharing import Audience
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 KINDS = ("disclosures", "received")
 TITLES = {"disclosures": "disclosure register", "received": "received-information log"}
@@ -303,7 +303,7 @@ def _cell(value: Any) -> str:
 
 
 def to_csv(rows: list[dict[str, Any]], columns: list[str]) -> bytes:
-    """Formulas are neutralised by the one CSV writer (:mod:`safeshare.csv_out`)."""
+    """Formulas are neutralised by the one CSV writer (:mod:`safeshare.core.csv_out`)."""
     return csv_bytes(columns, ([_cell(r.get(c)) for c in columns] for r in rows))
 
 

@@ -4,7 +4,7 @@ and a case's audit trail.
 Each list reads its filters from the text a query string carries and checks them here, once, for the
 page, the API and the command line alike: a value that is not offered is a ``FormValidationError`` naming
 the filter and saying what to do (never a 500, never silently ignored). Every list keeps the need-to-know
-rules of :mod:`safeshare.access`: a search only ever looks inside the cases the user works on, so a case
+rules of :mod:`safeshare.core.access`: a search only ever looks inside the cases the user works on, so a case
 of another team is never a result, whatever is typed.
 """
 
@@ -19,14 +19,14 @@ from sqlalchemy import case as sql_case
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import TEAM_ROLES, require_case
-from safeshare.audit import record_event, write_pending
-from safeshare.errors import FormValidationError
-from safeshare.records import AuditEvent, Case, OpenTask, Person, User
+from safeshare.core.access import TEAM_ROLES, require_case
+from safeshare.core.audit import record_event, write_pending
+from safeshare.core.errors import FormValidationError
+from safeshare.core.records import AuditEvent, Case, OpenTask, Person, User
 from safeshare.services.event_log import PROCESS_NAMES
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
     from safeshare.services.queues import SchemeRow
 
 #: Rows on one page of any list: enough to scan on one screen, few enough to read.
@@ -125,7 +125,7 @@ def search_text(raw: str | None) -> str:
 
 
 def _visible_cases_clause(user: User) -> Any:
-    """The cases a user works on (:func:`safeshare.access.works_on_case`), as a query condition."""
+    """The cases a user works on (:func:`safeshare.core.access.works_on_case`), as a query condition."""
     if not user.is_active or not user.roles & TEAM_ROLES or user.team_id is None:
         return False
     return Case.team_id == user.team_id

@@ -18,18 +18,18 @@ from jsonschema.exceptions import SchemaError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.errors import ModelError, NotFoundError, SafeshareError
-from safeshare.records import Case, ModelVersion, ModelVersionProcess, ProcessInstance, Role, User
-from safeshare.records.vocabulary import InstanceStatus
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.errors import ModelError, NotFoundError, SafeshareError
+from safeshare.core.records import Case, ModelVersion, ModelVersionProcess, ProcessInstance, Role, User
+from safeshare.core.records.vocabulary import InstanceStatus
 from safeshare.services.cancellation import process_name
 from workflows.model_registry import LANE_ROLES, UISCHEMA_KEY, ModelRegistry, ProcessModel
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 #: How the models installed with the system (before any version was deployed) are named on screen.
 INSTALLED = "the models installed with the system"

@@ -1,7 +1,7 @@
 """Read services behind the people's interface: the cases a user may see, a manager's queue,
 an instance's diagram state, and the administrator's lists.
 
-They apply the same need-to-know rules as :mod:`safeshare.access`, so a page or
+They apply the same need-to-know rules as :mod:`safeshare.core.access`, so a page or
 an API response can never show more than the CLI would.
 """
 
@@ -15,14 +15,14 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_case, require_role
-from safeshare.audit import record_event
-from safeshare.deadlines import policy_for
-from safeshare.errors import ModelError, NotFoundError
-from safeshare.records import Case, Notification, OpenTask, ProcessInstance, Role, SchemeApplication, Team, User
+from safeshare.core.access import require_case, require_role
+from safeshare.core.audit import record_event
+from safeshare.core.deadlines import policy_for
+from safeshare.core.errors import ModelError, NotFoundError
+from safeshare.core.records import Case, Notification, OpenTask, ProcessInstance, Role, SchemeApplication, Team, User
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 MANAGER_ROLES = {Role.MANAGER, Role.SENIOR_MANAGER}
 
@@ -169,7 +169,7 @@ def active_restrictions(session: Session, case_id: int | None) -> list[str]:
     """Restrictions on sharing that are in force on a case (R7, R23): shown on every page of the case."""
     if case_id is None:
         return []
-    from safeshare.records import ConsentRecord, ReceivedInformation
+    from safeshare.core.records import ConsentRecord, ReceivedInformation
 
     found: list[str] = []
     for record in session.scalars(
@@ -189,7 +189,7 @@ def active_restrictions(session: Session, case_id: int | None) -> list[str]:
 
 def visible_case(session: Session, user: User, case_id: int | None) -> Case | None:
     """The case if the user may see it, else None (for labelling lists without raising)."""
-    from safeshare.access import can_view_case
+    from safeshare.core.access import can_view_case
 
     if case_id is None:
         return None

@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from rules import enforce
 from rules.referrals import request_complete
-from safeshare.access import require_case, require_role
-from safeshare.audit import record_event
-from safeshare.records import ProcessInstance, Referral, Role, User
+from safeshare.core.access import require_case, require_role
+from safeshare.core.audit import record_event
+from safeshare.core.records import ProcessInstance, Referral, Role, User
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 
 def start_referral(app: App, session: Session, user: User, case_id: int, *, immediate_risk: bool) -> ProcessInstance:

@@ -31,12 +31,12 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from rules.sharing import GROUND_LABELS, LEGACY_GROUNDS
-from safeshare.access import require_role, works_on_case
-from safeshare.audit import record_event, refusals_audited
-from safeshare.csv_out import csv_bytes
-from safeshare.date_bounds import bounds_problem
-from safeshare.errors import SafeshareError
-from safeshare.records import (
+from safeshare.core.access import require_role, works_on_case
+from safeshare.core.audit import record_event, refusals_audited
+from safeshare.core.csv_out import csv_bytes
+from safeshare.core.date_bounds import bounds_problem
+from safeshare.core.errors import SafeshareError
+from safeshare.core.records import (
     Case,
     ConsentRecord,
     ManagerAdvice,
@@ -46,10 +46,10 @@ from safeshare.records import (
     Team,
     User,
 )
-from safeshare.records.schemes import SchemeApplication
+from safeshare.core.records.schemes import SchemeApplication
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 MANAGEMENT_ROLES = (Role.MANAGER, Role.SENIOR_MANAGER, Role.ADMINISTRATOR)
 #: Who may read the report (police staff read its scheme sections): the navigation offers it only to them.
@@ -86,7 +86,7 @@ class Table:
     chart: Chart | None = None
 
     def to_csv(self) -> bytes:
-        """Through the one CSV writer, which neutralises formulas (:mod:`safeshare.csv_out`)."""
+        """Through the one CSV writer, which neutralises formulas (:mod:`safeshare.core.csv_out`)."""
         return csv_bytes(self.columns, self.rows)
 
 

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.audit import REDACTION_EVENT, record_event
-from safeshare.errors import NotFoundError, SafeshareError
-from safeshare.records import (
+from safeshare.core.access import require_role
+from safeshare.core.audit import REDACTION_EVENT, record_event
+from safeshare.core.errors import NotFoundError, SafeshareError
+from safeshare.core.records import (
     AuditEvent,
     Case,
     ConsentRecord,
@@ -413,7 +413,7 @@ def _apply(
         assert rule.years is not None
         ids = _monthly_ids(session, kind, years_after(app.clock.now(), -rule.years)).get(key, [])
         if kind == AUDIT:
-            from safeshare.audit import redact_events
+            from safeshare.core.audit import redact_events
 
             redact_events(session, app.clock, actor, ids, reason)
         elif kind == NOTIFICATIONS:

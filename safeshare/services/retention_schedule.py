@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from safeshare.errors import ConfigurationError
+from safeshare.core.errors import ConfigurationError
 
 CASE_RECORDS = "case_records"
 CONSENT = "consent"

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.errors import NotFoundError
-from safeshare.records import Role, SchemeApplication, User
+from safeshare.core.access import require_role
+from safeshare.core.errors import NotFoundError
+from safeshare.core.records import Role, SchemeApplication, User
 
 
 def require_police_staff(user: User) -> None:

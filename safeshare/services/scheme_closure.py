@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from safeshare.audit import record_event
-from safeshare.errors import ConflictError, DomainRuleError
-from safeshare.records import ProcessInstance, SchemeApplication, User
+from safeshare.core.audit import record_event
+from safeshare.core.errors import ConflictError, DomainRuleError
+from safeshare.core.records import ProcessInstance, SchemeApplication, User
 from safeshare.services.scheme_letters import letter_recipient, produce_document
 from safeshare.services.scheme_links import tell_case_team
 from safeshare.services.schemes import get_application, require_police_staff

@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from notifications.documents import store_document
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.config import Settings
-from safeshare.errors import DomainRuleError
-from safeshare.records import Case, SchemeApplication, User
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.config import Settings
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import Case, SchemeApplication, User
 
 SCHEME_NAMES = {"csor": "Child Sex Offender Disclosure Scheme", "dvds": "Domestic Violence Disclosure Scheme"}
 

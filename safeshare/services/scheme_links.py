@@ -16,14 +16,14 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.errors import ConflictError, DomainRuleError
-from safeshare.records import Case, Role, SchemeApplication, SchemeCaseLink, UndertakingBreach, User, UserRole
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.errors import ConflictError, DomainRuleError
+from safeshare.core.records import Case, Role, SchemeApplication, SchemeCaseLink, UndertakingBreach, User, UserRole
 from safeshare.services.scheme_access import get_application, require_police_staff
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 SCHEME_IN_WORDS = {"csor": "Child Sex Offender Disclosure Scheme", "dvds": "Domestic Violence Disclosure Scheme"}
 OUTCOME_FOR_TEAM = {

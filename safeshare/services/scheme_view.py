@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.records import CompletedTask, Document, SchemeApplication, User
+from safeshare.core.records import CompletedTask, Document, SchemeApplication, User
 
 SCHEME_DOCUMENTS = (
     "confidentiality_undertaking",

@@ -15,17 +15,17 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.deadlines import policy_for
-from safeshare.errors import DomainRuleError
-from safeshare.records import ProcessInstance, Role, SchemeApplication, User
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.deadlines import policy_for
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import ProcessInstance, Role, SchemeApplication, User
 from safeshare.services.scheme_access import get_application as get_application  # the one home; read here too
 from safeshare.services.scheme_access import require_police_staff as require_police_staff
 from safeshare.services.scheme_links import request_case_link
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 ROUTES = {
     "csor": ("csor", "csor_application", "csor_completion", "CSOR"),

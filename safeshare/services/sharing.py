@@ -38,11 +38,11 @@ from rules.sharing import (
     reason_for_not_seeking,
     told_before_disclosure,
 )
-from safeshare.access import require_case, require_role
-from safeshare.audit import record_event
-from safeshare.clock import Clock, as_utc
-from safeshare.errors import DomainRuleError, NotFoundError
-from safeshare.records import (
+from safeshare.core.access import require_case, require_role
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock, as_utc
+from safeshare.core.errors import DomainRuleError, NotFoundError
+from safeshare.core.records import (
     Case,
     ConsentRecord,
     Disclosure,
@@ -59,7 +59,7 @@ from safeshare.records import (
 from safeshare.services.consent import current_episode
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 RESTRICTION_LABELS: dict[str, str] = {
     "not_to_service_user": "Not to be disclosed to service user",

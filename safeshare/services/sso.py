@@ -33,10 +33,10 @@ from joserfc.jwk import KeySet
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.errors import ConfigurationError, SafeshareError
-from safeshare.records import Role, SsoIdentity, Team, User, UserRole
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.errors import ConfigurationError, SafeshareError
+from safeshare.core.records import Role, SsoIdentity, Team, User, UserRole
 
 #: Seconds of difference tolerated between our clock and the provider's.
 CLOCK_LEEWAY = 60

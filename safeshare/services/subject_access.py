@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import String, func, or_, select
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.deadlines import subject_access_due, subject_access_times
-from safeshare.errors import FormValidationError, NotFoundError
-from safeshare.records import (
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.deadlines import subject_access_due, subject_access_times
+from safeshare.core.errors import FormValidationError, NotFoundError
+from safeshare.core.records import (
     Case,
     ConsentRecord,
     Disclosure,
@@ -38,7 +38,7 @@ from safeshare.records import (
 from safeshare.services.sharing import Audience, may_disclose
 
 if TYPE_CHECKING:
-    from safeshare.runtime import App
+    from safeshare.core.runtime import App
 
 PROCESS_ID = "subject_access_request"
 RELATIONSHIPS = {

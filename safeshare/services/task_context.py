@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from rules.scope import scope_words
 from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
-from safeshare.clock import as_utc
-from safeshare.deadlines import policy_for
-from safeshare.records import (
+from safeshare.core.clock import as_utc
+from safeshare.core.deadlines import policy_for
+from safeshare.core.records import (
     ConsentRecord,
     ManagerAdvice,
     Notification,
@@ -411,7 +411,7 @@ def case_choices(session: Session, case_id: int | None) -> dict[str, list[tuple[
     to share and the information received on it. Each choice is (value as posted, words shown)."""
     if case_id is None:
         return {}
-    from safeshare.records import Case
+    from safeshare.core.records import Case
 
     case = session.get(Case, case_id)
     if case is None:

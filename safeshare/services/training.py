@@ -1,7 +1,7 @@
 """Training mode (issue 16): a database created as a training copy, whose clock a trainer can move forward.
 
 Deadlines are hours or working days long, so showing a reminder or an escalation on live time means
-waiting. A training database carries one :class:`~safeshare.records.TrainingSetting` row: it marks the
+waiting. A training database carries one :class:`~safeshare.core.records.TrainingSetting` row: it marks the
 database as a training copy and holds how far the clock has been moved. Every process that opens the
 database (web server, scheduler, command line) builds its application through ``App.create``, which wraps
 its clock in a :class:`TrainingClock` when the row is there, so they all see the same moved time and the
@@ -22,13 +22,13 @@ from sqlalchemy import event, func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from safeshare.access import require_role
-from safeshare.audit import record_event
-from safeshare.clock import Clock
-from safeshare.db import Database
-from safeshare.errors import ConflictError, FormValidationError, PermissionDeniedError
-from safeshare.records import Case, Person, ProcessInstance, Role, Team, TrainingSetting, User
-from safeshare.runtime import App
+from safeshare.core.access import require_role
+from safeshare.core.audit import record_event
+from safeshare.core.clock import Clock
+from safeshare.core.db import Database
+from safeshare.core.errors import ConflictError, FormValidationError, PermissionDeniedError
+from safeshare.core.records import Case, Person, ProcessInstance, Role, Team, TrainingSetting, User
+from safeshare.core.runtime import App
 
 #: How often a process re-reads the moved offset another process may have saved (its own moves apply at once).
 REFRESH_SECONDS = 2.0

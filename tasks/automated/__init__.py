@@ -2,7 +2,7 @@
 
 A handler receives the step's :class:`~workflows.context.ServiceContext` and the
 task data, writes its records through ``ctx.session`` and returns a JSON-plain
-value. It raises :class:`~safeshare.errors.DomainRuleError` to refuse. Each is
+value. It raises :class:`~safeshare.core.errors.DomainRuleError` to refuse. Each is
 declared once in :mod:`tasks.automated.operators` with what it reads, takes and
 writes; ``HANDLERS`` is the table the engine calls, built from those declarations.
 """

@@ -10,9 +10,9 @@ from notifications.documents import store_document
 from rules import enforce
 from rules.consent import consent_in_writing, restriction_text, restrictions_are_consistent
 from rules.scope import scope_is_named, scope_record
-from safeshare.audit import record_event
-from safeshare.errors import DomainRuleError
-from safeshare.records import Case, ConsentRecord, Episode, Person, User
+from safeshare.core.audit import record_event
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import Case, ConsentRecord, Episode, Person, User
 from safeshare.services.consent import close_earlier_episodes
 from workflows.context import ServiceContext
 

@@ -25,10 +25,10 @@ from rules.referrals import (
 )
 from rules.scope import share_within_scope
 from rules.sharing import disclosure_entry_complete
-from safeshare.audit import record_event
-from safeshare.deadlines import policy_for
-from safeshare.errors import DomainRuleError
-from safeshare.records import AgencyRequest, Referral, ShareDecision, User
+from safeshare.core.audit import record_event
+from safeshare.core.deadlines import policy_for
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import AgencyRequest, Referral, ShareDecision, User
 from safeshare.services.sharing import (
     SHARING_OUTCOMES,
     CheckedDisclosure,

@@ -16,9 +16,9 @@ from pydantic import AfterValidator
 from sqlalchemy import select
 
 from notifications.outbox import enqueue, message_templates, task_message_context
-from safeshare.clock import as_utc
-from safeshare.deadlines import DEFAULTS, policy_for
-from safeshare.records import Case, Role, User, UserRole
+from safeshare.core.clock import as_utc
+from safeshare.core.deadlines import DEFAULTS, policy_for
+from safeshare.core.records import Case, Role, User, UserRole
 from tasks.operator_registry import Parameters, TaskData
 from workflows.context import ServiceContext
 from workflows.model_registry import ROLE_HOLDER_VARIABLES
@@ -54,7 +54,7 @@ RoleName = Annotated[str, AfterValidator(_role)]
 
 
 class DeadlineParameters(Parameters):
-    """``kind``: the deadline kind (``safeshare.deadlines``); ``which``: the deadline itself or the
+    """``kind``: the deadline kind (``safeshare.core.deadlines``); ``which``: the deadline itself or the
     reminder before it; ``start``: an ISO time to count from (default: now)."""
 
     kind: Annotated[str, AfterValidator(_known_kind)]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from safeshare.audit import record_event
-from safeshare.errors import ModelError
-from safeshare.records import SchemeApplication, SchemeCaseLink, UndertakingBreach
+from safeshare.core.audit import record_event
+from safeshare.core.errors import ModelError
+from safeshare.core.records import SchemeApplication, SchemeCaseLink, UndertakingBreach
 from safeshare.services.scheme_links import tell_case_team
 from tasks.automated.schemes import text
 from tasks.operator_registry import TaskData

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from safeshare.errors import DomainRuleError
-from safeshare.records import SchemeApplication
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import SchemeApplication
 from safeshare.services.scheme_letters import letter_recipient, produce_document
 from tasks.automated.schemes import (
     actor_stamp,

@@ -13,9 +13,9 @@ from typing import Any, Literal
 from sqlalchemy import select
 
 from notifications.outbox import enqueue
-from safeshare.audit import record_event
-from safeshare.errors import DomainRuleError, ModelError
-from safeshare.records import Role, SchemeApplication, User, UserRole
+from safeshare.core.audit import record_event
+from safeshare.core.errors import DomainRuleError, ModelError
+from safeshare.core.records import Role, SchemeApplication, User, UserRole
 from safeshare.services.scheme_letters import letter_recipient, produce_document
 from safeshare.services.scheme_links import tell_case_team
 from tasks.operator_registry import Parameters

@@ -22,10 +22,10 @@ from rules.sharing import (
     person_told_before_share,
     statutory_duty_or_order_named,
 )
-from safeshare.audit import record_event
-from safeshare.clock import as_utc
-from safeshare.errors import DomainRuleError
-from safeshare.records import ManagerAdvice, ReceivedInformation, Role, ShareDecision
+from safeshare.core.audit import record_event
+from safeshare.core.clock import as_utc
+from safeshare.core.errors import DomainRuleError
+from safeshare.core.records import ManagerAdvice, ReceivedInformation, Role, ShareDecision
 from safeshare.services.sharing import (
     RESTRICTION_LABELS,
     SHARING_OUTCOMES,

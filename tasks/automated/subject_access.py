@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from safeshare.audit import record_event
-from safeshare.deadlines import subject_access_due, subject_access_times
-from safeshare.errors import DomainRuleError, ModelError
-from safeshare.records import SubjectAccessRequest
+from safeshare.core.audit import record_event
+from safeshare.core.deadlines import subject_access_due, subject_access_times
+from safeshare.core.errors import DomainRuleError, ModelError
+from safeshare.core.records import SubjectAccessRequest
 from safeshare.services.subject_access import SENT_METHODS, collate, collation_digest
 from tasks.operator_registry import Parameters
 from workflows.context import ServiceContext

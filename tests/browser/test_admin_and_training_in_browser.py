@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.records import AuditEvent, OpenTask
+from safeshare.core.records import AuditEvent, OpenTask
 from safeshare.services.training import TrainingClock, clock_for, create_training_database
 from tests.browser.conftest import Site, shoot
 from tests.conftest import START

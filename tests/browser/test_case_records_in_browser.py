@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import Browser
 from sqlalchemy import select
 
-from safeshare.records import AuditEvent, Case, ParentalResponsibility, Person, ProcessInstance
+from safeshare.core.records import AuditEvent, Case, ParentalResponsibility, Person, ProcessInstance
 from safeshare.services import sharing
 from tests.browser.conftest import Site, assert_accessible, assert_no_sideways_scroll, shoot
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from safeshare.records import ConsentRecord
+from safeshare.core.records import ConsentRecord
 from tests.browser.conftest import Site, shoot
 
 

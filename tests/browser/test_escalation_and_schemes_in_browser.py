@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from safeshare.clock import FixedClock
-from safeshare.records import ManagerAdvice, OpenTask, SchemeApplication
+from safeshare.core.clock import FixedClock
+from safeshare.core.records import ManagerAdvice, OpenTask, SchemeApplication
 from safeshare.services import schemes
 from tests.browser.conftest import Site, shoot
 from workflows.timer_sweep import sweep_due_timers

@@ -19,8 +19,8 @@ import pytest
 from playwright.sync_api import Page
 from sqlalchemy import select
 
-from safeshare.clock import FixedClock
-from safeshare.records import ConsentRecord, Disclosure, ManagerAdvice, Notification, OpenTask, ReceivedInformation
+from safeshare.core.clock import FixedClock
+from safeshare.core.records import ConsentRecord, Disclosure, ManagerAdvice, Notification, OpenTask, ReceivedInformation
 from tests.browser.conftest import Site, shoot
 from tests.builders import EXPLAINED
 from tests.conftest import START

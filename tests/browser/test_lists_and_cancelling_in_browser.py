@@ -8,7 +8,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 from sqlalchemy import select
 
-from safeshare.records import OpenTask
+from safeshare.core.records import OpenTask
 from safeshare.services import cases
 from tests.browser.conftest import Site, shoot
 from tests.test_disclosure import consent_given, start_p4

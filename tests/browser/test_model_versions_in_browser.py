@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from safeshare.config import BPMN_DIR
+from safeshare.core.config import BPMN_DIR
 from tests.browser.conftest import Site, shoot
 from tests.test_model_versions import changed_models
 

@@ -12,7 +12,7 @@ from datetime import timedelta
 from playwright.sync_api import Locator, Page
 from sqlalchemy import select
 
-from safeshare.records import AgencyRequest, Disclosure, Referral
+from safeshare.core.records import AgencyRequest, Disclosure, Referral
 from tests.browser.conftest import Site, shoot
 from tests.test_disclosure import consent_given
 from workflows.timer_sweep import sweep_due_timers

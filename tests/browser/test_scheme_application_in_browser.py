@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from safeshare.records import ProcessInstance, SchemeApplication
+from safeshare.core.records import ProcessInstance, SchemeApplication
 from tests.browser.conftest import Site, shoot
 
 # What the officer types first (labels as shown), leaving out the person at risk a DVDS application needs.

@@ -17,7 +17,7 @@ import pytest
 from playwright.sync_api import Locator, Page
 from sqlalchemy import select
 
-from safeshare.records import Disclosure, ManagerAdvice, OpenTask, ShareDecision
+from safeshare.core.records import Disclosure, ManagerAdvice, OpenTask, ShareDecision
 from tests.browser.conftest import Site, shoot
 from tests.builders import EXPLAINED, Scenario
 from web.forms import build_fields

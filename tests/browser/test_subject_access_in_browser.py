@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import Page
 
-from safeshare.records import Role, SubjectAccessRequest
+from safeshare.core.records import Role, SubjectAccessRequest
 from safeshare.services import accounts, directory
 from tests.browser.conftest import PASSWORD, Site, shoot
 

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field, StrictBool
 
-from safeshare.records import Role
+from safeshare.core.records import Role
 from safeshare.services import accounts, queues
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
@@ -67,8 +67,8 @@ def sign_out_everywhere(user_id: PathId, unit: WriteUnit) -> dict[str, Any]:
 @router.post("/users/{user_id}/clear-sign-in-failures", response_model=out.User)
 def clear_sign_in_failures(user_id: PathId, unit: WriteUnit) -> dict[str, Any]:
     """Let a user whose sign-in is slowed down by failed attempts sign in again at once (administrators only)."""
-    from safeshare.errors import NotFoundError
-    from safeshare.records import User
+    from safeshare.core.errors import NotFoundError
+    from safeshare.core.records import User
 
     accounts.require_administrator(unit.user)
     user = unit.session.get(User, user_id)

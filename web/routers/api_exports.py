@@ -17,7 +17,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import AfterValidator
 from starlette.responses import Response
 
-from safeshare.date_bounds import bounds_problem
+from safeshare.core.date_bounds import bounds_problem
 from safeshare.services import documents, exports, reports
 from safeshare.services.exports import ExportFilterError
 from web import api_models as out

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from notifications.channels.in_app import mark_all_read, mark_read, messages_for, unread_count
-from safeshare.records import Notification
+from safeshare.core.records import Notification
 from web import api_models as out
 from web.dependencies import ReadUnit, WriteUnit
 from web.params import PathId

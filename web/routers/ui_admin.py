@@ -9,8 +9,8 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import NotFoundError, SafeshareError
-from safeshare.records import Role, User
+from safeshare.core.errors import NotFoundError, SafeshareError
+from safeshare.core.records import Role, User
 from safeshare.services import accounts, queues
 from web.auth import acting, safeshare_app
 from web.params import PathId

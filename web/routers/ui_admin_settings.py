@@ -15,9 +15,9 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from notifications.delivery import requeue
-from safeshare.deadlines import DEFAULTS, MAX_AMOUNT, URGENCIES, policy_for, reset_deadline, set_deadline
-from safeshare.errors import FormValidationError, NotFoundError, SafeshareError
-from safeshare.records import DeadlineSetting, ProcessInstance, User
+from safeshare.core.deadlines import DEFAULTS, MAX_AMOUNT, URGENCIES, policy_for, reset_deadline, set_deadline
+from safeshare.core.errors import FormValidationError, NotFoundError, SafeshareError
+from safeshare.core.records import DeadlineSetting, ProcessInstance, User
 from safeshare.services import directory, queues
 from safeshare.services.training import NOT_TRAINING, UNIT_MINUTES, move_amount, move_clock, training_status
 from web.auth import acting, safeshare_app

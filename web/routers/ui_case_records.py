@@ -14,9 +14,9 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.access import require_case
-from safeshare.errors import DomainRuleError, SafeshareError
-from safeshare.records import Person, Team
+from safeshare.core.access import require_case
+from safeshare.core.errors import DomainRuleError, SafeshareError
+from safeshare.core.records import Person, Team
 from safeshare.services import cases, queues
 from web.auth import acting, safeshare_app
 from web.params import PathId

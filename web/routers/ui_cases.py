@@ -11,8 +11,8 @@ from starlette.responses import Response
 from rules.data_protection import describe as describe_data_protection
 from rules.scope import scope_words
 from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
-from safeshare.errors import FormValidationError
-from safeshare.records import Case, Role, ShareDecision
+from safeshare.core.errors import FormValidationError
+from safeshare.core.records import Case, Role, ShareDecision
 from safeshare.services import cancellation, listing, queues, sharing
 from safeshare.services.case_view import view_case
 from safeshare.services.task_context import DECISION, case_choices, describe_legal_basis

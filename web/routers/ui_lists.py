@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.access import require_case
-from safeshare.errors import FormValidationError
+from safeshare.core.access import require_case
+from safeshare.core.errors import FormValidationError
 from safeshare.services import listing
 from safeshare.services.cancellation import REASON_MAX, cancel_process, cancellable, process_name
 from web.auth import acting, safeshare_app

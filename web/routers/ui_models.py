@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData, UploadFile
 from starlette.responses import Response
 
-from safeshare.records import User
+from safeshare.core.records import User
 from safeshare.services import model_versions
 from safeshare.services.model_versions import ModelSetRejected
 from web.auth import acting, safeshare_app

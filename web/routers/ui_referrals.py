@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import DomainRuleError, SafeshareError
-from safeshare.records import Role
+from safeshare.core.errors import DomainRuleError, SafeshareError
+from safeshare.core.records import Role
 from safeshare.services import chronology, queues, referrals
 from web.auth import acting, safeshare_app
 from web.params import PathId

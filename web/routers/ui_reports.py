@@ -1,7 +1,7 @@
 """Pages: the management report with charts (and each section as CSV), exports, and document downloads.
 
 The figures come from ``safeshare.services.reports`` (the same numbers ``safeshare
-report`` prints); charts are SVG drawn on the server (``safeshare.charts``), inline
+report`` prints); charts are SVG drawn on the server (``safeshare.services.charts``), inline
 in the page, so nothing runs in the browser. Documents and exports come from the
 services that check need-to-know, restrictions and the stored hash.
 """
@@ -12,9 +12,9 @@ from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
-from safeshare.charts import chart_svg
-from safeshare.errors import SafeshareError
+from safeshare.core.errors import SafeshareError
 from safeshare.services import documents, exports, reports
+from safeshare.services.charts import chart_svg
 from web.auth import safeshare_app
 from web.dependencies import signed_in
 from web.params import PathId

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.access import require_role
-from safeshare.errors import SafeshareError
-from safeshare.records import RetentionReview, Role
+from safeshare.core.access import require_role
+from safeshare.core.errors import SafeshareError
+from safeshare.core.records import RetentionReview, Role
 from safeshare.services import retention
 from safeshare.services.retention_schedule import CASE_RECORDS, POLICE_SCHEME_RECORDS, load_schedule
 from web.auth import acting, safeshare_app

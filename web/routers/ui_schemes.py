@@ -17,8 +17,8 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import DomainRuleError, FormValidationError
-from safeshare.records import Case, OpenTask
+from safeshare.core.errors import DomainRuleError, FormValidationError
+from safeshare.core.records import Case, OpenTask
 from safeshare.services import listing, queues, scheme_closure, scheme_links, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app

@@ -11,9 +11,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import RedirectResponse, Response
 
 from rules.consent import WITHDRAWAL_HOW
-from safeshare.access import require_case
-from safeshare.errors import DomainRuleError, FormValidationError, SafeshareError
-from safeshare.records import ProcessInstance
+from safeshare.core.access import require_case
+from safeshare.core.errors import DomainRuleError, FormValidationError, SafeshareError
+from safeshare.core.records import ProcessInstance
 from safeshare.services import cases, queues, sharing
 from safeshare.services import consent as consent_service
 from tasks.forms import validate_form

@@ -17,8 +17,8 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import FormValidationError
-from safeshare.records import OpenTask, User
+from safeshare.core.errors import FormValidationError
+from safeshare.core.records import OpenTask, User
 from safeshare.services import subject_access
 from web.auth import acting, safeshare_app
 from web.forms import build_fields, error_summary, parse_post

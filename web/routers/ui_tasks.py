@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import DomainRuleError, FormValidationError
+from safeshare.core.errors import DomainRuleError, FormValidationError
 from safeshare.services import listing, queues, subject_access
 from safeshare.services.task_context import case_choices, task_context
 from tasks import service

@@ -1,0 +1,1 @@
+"""The realistic demo (``safeshare demo``): its story, its scenes and their narrator."""
