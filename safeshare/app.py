@@ -34,7 +34,11 @@ class App(_Runtime):
         models = ModelRegistry(settings.bpmn_dir)
         OPERATORS.check(models)  # every service task against its operator's declaration, before anything runs
         engine = WorkflowEngine(
-            models, HANDLERS, model_code_seconds=settings.model_code_seconds, model_checker=OPERATORS.problems
+            models,
+            HANDLERS,
+            model_code_seconds=settings.model_code_seconds,
+            model_checker=OPERATORS.problems,
+            settings=settings,
         )
         # A training copy's clock runs ahead by what its trainer moved it (issue 16); any other is as given.
         return cls(settings, db, models, engine, clock_for(db, clock or SystemClock()))

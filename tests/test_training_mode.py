@@ -148,7 +148,7 @@ def test_the_command_line_creates_a_training_copy_and_moves_its_clock(app: App, 
     status = runner.invoke(cli, ["training", "status", "--database-url", database_url])
     assert status.exit_code == 0 and "Clock moved forward: 3 hours." in status.output
     # The server opened on the same database runs 3 hours ahead of its base clock.
-    opened = App.create(dataclasses.replace(app.settings), FixedClock(START), migrate=False)
+    opened = App.create(app.settings.replace(), FixedClock(START), migrate=False)
     try:
         assert opened.clock.now() == START + timedelta(hours=3)
     finally:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.orm import Session
 
 from safeshare.core.clock import Clock
+from safeshare.core.config import Settings
 
 if TYPE_CHECKING:
     from safeshare.core.records.people import User
@@ -32,6 +33,8 @@ class ServiceContext:
     task_spec: str = ""
     task_title: str = ""
     operation_params: Mapping[str, Any] = field(default_factory=dict)
+    # The app's settings, for handlers that print configured text (the force's address on a letter).
+    settings: Settings = field(default_factory=Settings)
 
     @property
     def case_id(self) -> int | None:

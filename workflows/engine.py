@@ -31,6 +31,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from safeshare.core.clock import Clock, as_utc, using_clock
+from safeshare.core.config import Settings
 from safeshare.core.errors import ModelError, SafeshareError
 from safeshare.core.records.base import Base
 from safeshare.core.records.vocabulary import InstanceStatus
@@ -147,8 +148,10 @@ class WorkflowEngine:
         live_capacity: int = 256,
         model_code_seconds: float = DEFAULT_SECONDS,
         model_checker: Callable[[ModelRegistry], list[str]] | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.models = models
+        self.settings = settings or Settings()
         self._model_checker = model_checker
         self.model_code_seconds = model_code_seconds
         self.handlers = dict(handlers)
@@ -346,7 +349,7 @@ class WorkflowEngine:
         )
         session.add(row)
         session.flush()
-        ctx = ServiceContext(session, clock, actor, row, self.models)
+        ctx = ServiceContext(session, clock, actor, row, self.models, settings=self.settings)
         self._bind(workflow, ctx)
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, Projection.EMPTY)
@@ -367,7 +370,7 @@ class WorkflowEngine:
         task = workflow.get_task_from_id(UUID(task_id))
         if task is None or not task.has_state(TaskState.READY) or not task.task_spec.manual:
             raise SafeshareError(f"Task {task_id} is not waiting for anyone", "Refresh your task list")
-        ctx = ServiceContext(session, clock, actor, row, self.models)
+        ctx = ServiceContext(session, clock, actor, row, self.models, settings=self.settings)
         self._bind(workflow, ctx)
         # A form's answers replace the same top-level keys (docs/modelling.md), as a deep copy: SpiffWorkflow's
         # own merge would fold a list answered again (documents seen at a re-arranged meeting) into the old
@@ -394,7 +397,7 @@ class WorkflowEngine:
         before = self._snapshot(workflow)
         if timers is not None:
             before = replace(before, timer_rows=[t for t in timers if t.fired_at is None])
-        ctx = ServiceContext(session, clock, None, row, self.models)
+        ctx = ServiceContext(session, clock, None, row, self.models, settings=self.settings)
         self._bind(workflow, ctx)
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, before)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 
 from prefect import flow, get_run_logger
@@ -52,9 +51,9 @@ def current_app(database_url: str | None = None, sweep_workers: int | None = Non
         check_templates()
         settings = Settings.from_env()
         if database_url is not None:
-            settings = replace(settings, database_url=database_url)
+            settings = settings.replace(database_url=database_url)
         if sweep_workers is not None:
-            settings = replace(settings, sweep_workers=sweep_workers)
+            settings = settings.replace(sweep_workers=sweep_workers)
         _configured["app"] = App.create(settings)
     app: App = _configured["app"]
     return app

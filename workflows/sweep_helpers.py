@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 from contextlib import ExitStack
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import IO
 
 from safeshare.core.config import PROJECT_ROOT
@@ -63,7 +63,7 @@ def start_helper(app: App, worker: str, limit: int, size: int, files: ExitStack)
     spec = {
         # The parent's whole settings tree, so a helper runs exactly as configured (the audit witness, the
         # model-code budget), with the parent's models folder.
-        "settings": base64.b64encode(pickle.dumps(replace(app.settings, bpmn_dir=app.models.bpmn_dir))).decode(),
+        "settings": base64.b64encode(pickle.dumps(app.settings.replace(bpmn_dir=app.models.bpmn_dir))).decode(),
         "clock": base64.b64encode(pickle.dumps(app.clock)).decode(),
         "worker": worker,
         "limit": limit,

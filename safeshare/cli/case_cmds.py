@@ -6,13 +6,12 @@ from datetime import date
 
 import typer
 
-from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.common import ActingUser, DatabaseOption, acting
 from safeshare.cli.printing import print_case
 from safeshare.cli.root import app, friendly_errors
 from safeshare.core.errors import SafeshareError
 from safeshare.services import cases
 from safeshare.services.case_view import view_case
-from safeshare.services.directory import user_by_username
 
 case_app = typer.Typer(help="Cases: open them, add people, record changes, look at them.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -22,9 +21,7 @@ app.add_typer(case_app, name="case")
 @friendly_errors
 def show(case_id: int, as_user: str = ActingUser, database_url: str | None = DatabaseOption) -> None:
     """Show a case you have access to (the view is written to its audit trail)."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         print_case(session, view_case(application, session, user, case_id))
 
 
@@ -51,9 +48,7 @@ def open_case(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Open a case for a child in your team."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         case = cases.open_case(
             application, session, user, reference=reference, title=title or child_name, child_name=child_name,
             child_date_of_birth=_date(born, "The date of birth"),
@@ -75,9 +70,7 @@ def add_person(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Add a person to a case."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         person = cases.add_person(
             application, session, user, case_id, full_name=full_name, relationship_to_child=relationship,
             date_of_birth=_date(born, "The date of birth") if born else None,
@@ -96,9 +89,7 @@ def add_parental_responsibility(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Record that a person on the case holds parental responsibility for its child."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         person = cases.add_parental_responsibility(application, session, user, case_id, person_id)
         typer.echo(f"Recorded {person.full_name} as holding parental responsibility.")
 
@@ -112,9 +103,7 @@ def significant_change(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Record a significant change on an episode of work: its consent ends and consent is sought again."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         instance = cases.record_significant_change(application, session, user, episode_id, reason)
         typer.echo(
             f"Significant change recorded. The consent in force has ended; consent is being sought again "

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import typer
+from sqlalchemy.orm import Session
 
 from safeshare.app import App
 from safeshare.core.config import Settings
@@ -15,8 +17,9 @@ from safeshare.core.db import sqlite_file
 from safeshare.core.errors import ConfigurationError, SafeshareError
 from safeshare.core.records import User
 
+# No envvar here: SAFESHARE_DATABASE_URL is read with every other setting, once, in safeshare/core/config.py.
 DatabaseOption = typer.Option(
-    None, "--database-url", envvar="SAFESHARE_DATABASE_URL", help="SQLAlchemy URL; default: SQLite at var/safeshare.db"
+    None, "--database-url", help="SQLAlchemy URL; default: SAFESHARE_DATABASE_URL, else SQLite at var/safeshare.db"
 )
 ActingUser = typer.Option(..., "--as", help="Username of the person acting")
 
@@ -30,7 +33,7 @@ def build_app(database_url: str | None, *, create: bool = False) -> App:
     """
     settings = Settings.from_env()
     if database_url:
-        settings = replace(settings, database_url=database_url)
+        settings = settings.replace(database_url=database_url)
     path = sqlite_file(settings.database_url)
     if path is not None and not create and not path.exists():
         raise ConfigurationError(
@@ -49,6 +52,20 @@ def app_and_user(database_url: str | None, username: str) -> tuple[App, User]:
     application = build_app(database_url)
     with application.db.read() as session:
         return application, user_by_username(session, username)
+
+
+@contextmanager
+def acting(database_url: str | None, username: str) -> Iterator[tuple[App, Session, User]]:
+    """One command's unit of work: the application, one transaction, and the active user acting (``--as``).
+
+    What the command writes, and the audit events that say so, commit together or not at all; the user is
+    looked up inside the same transaction, so a user deactivated meanwhile cannot act.
+    """
+    from safeshare.services.directory import user_by_username
+
+    application = build_app(database_url)
+    with application.transaction() as session:
+        yield application, session, user_by_username(session, username)
 
 
 def _shown(path: Path) -> str:

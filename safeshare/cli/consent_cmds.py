@@ -5,10 +5,9 @@ from __future__ import annotations
 import typer
 
 from rules.consent import WITHDRAWAL_HOW
-from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.common import ActingUser, DatabaseOption, acting
 from safeshare.cli.root import app, friendly_errors
 from safeshare.services.consent import withdraw_consent
-from safeshare.services.directory import user_by_username
 
 consent_app = typer.Typer(help="Consent on a case.", no_args_is_help=True)
 app.add_typer(consent_app, name="consent")
@@ -25,9 +24,7 @@ def withdraw(
     database_url: str | None = DatabaseOption,
 ) -> None:
     """Withdraw a consent: nothing more may be shared on it; the shares already made are listed."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         done = withdraw_consent(session, application.clock, user, case_id, consent_id, how=how, note=note)
         typer.echo(f"Consent {done.consent.id} withdrawn. Nothing more may be shared on it.")
         if not done.shares_made:

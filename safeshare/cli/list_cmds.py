@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from safeshare.cli.case_cmds import case_app
-from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.common import ActingUser, DatabaseOption, acting, build_app
 from safeshare.cli.root import app, friendly_errors
 from safeshare.services import listing
 from safeshare.services.cancellation import cancel_process, process_name
@@ -51,9 +51,7 @@ def cancel(
     """Cancel a process that is no longer needed: its open tasks close and its reminders stop.
 
     Its owner (who started it, or who opened the case) or a manager of the case's team may cancel it."""
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         instance = cancel_process(application, session, user, instance_id, reason)
         typer.echo(
             f"{process_name(instance.process_id)} {instance.id} cancelled. The reason is on the case's audit trail."

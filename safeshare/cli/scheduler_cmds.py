@@ -15,10 +15,9 @@ from typing import Any
 import typer
 
 from safeshare.app import App
-from safeshare.cli.common import ActingUser, DatabaseOption, build_app
+from safeshare.cli.common import ActingUser, DatabaseOption, acting, build_app
 from safeshare.cli.root import app, friendly_errors
 from safeshare.core.errors import SafeshareError
-from safeshare.services.directory import user_by_username
 
 incidents_app = typer.Typer(help="Instances stopped because a timer step failed.", no_args_is_help=True)
 outbox_app = typer.Typer(help="Messages that could not be delivered.", no_args_is_help=True)
@@ -170,9 +169,8 @@ def retry_incident(instance_id: int, as_user: str = ActingUser, database_url: st
     """Put a stopped instance back in the timer sweep (after fixing the cause)."""
     from workflows.timer_sweep import retry_instance
 
-    application = build_app(database_url)
-    with application.transaction() as session:
-        retry_instance(application, session, user_by_username(session, as_user), instance_id)
+    with acting(database_url, as_user) as (application, session, user):
+        retry_instance(application, session, user, instance_id)
     typer.echo(f"Instance {instance_id} will be retried by the next sweep.")
 
 
@@ -197,9 +195,8 @@ def retry_message(notification_id: int, as_user: str = ActingUser, database_url:
     """Queue a failed message again."""
     from notifications.delivery import requeue
 
-    application = build_app(database_url)
-    with application.transaction() as session:
-        requeue(application, session, user_by_username(session, as_user), notification_id)
+    with acting(database_url, as_user) as (application, session, user):
+        requeue(application, session, user, notification_id)
     typer.echo(f"Message {notification_id} queued again.")
 
 
@@ -214,9 +211,7 @@ def messages(
     """My in-app messages, newest first."""
     from notifications.channels.in_app import mark_read, messages_for
 
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         if read is not None:
             mark_read(session, application.clock, user, read)
         notes = messages_for(session, user, unread_only=unread)
@@ -260,9 +255,7 @@ def set_deadline_cmd(
     """Change one deadline period (new deadlines use it; waiting ones keep theirs)."""
     from safeshare.core.deadlines import set_deadline
 
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         set_deadline(session, application.clock, user, kind, urgency, amount, unit, reason)
     typer.echo(f"Deadline for {kind} ({urgency}) is now {amount} {unit.replace('_', ' ')}.")
 
@@ -275,7 +268,6 @@ def reset_deadline_cmd(
     """Go back to the documented default for one deadline."""
     from safeshare.core.deadlines import reset_deadline
 
-    application = build_app(database_url)
-    with application.transaction() as session:
-        reset_deadline(session, application.clock, user_by_username(session, as_user), kind, urgency)
+    with acting(database_url, as_user) as (application, session, user):
+        reset_deadline(session, application.clock, user, kind, urgency)
     typer.echo(f"Deadline for {kind} ({urgency}) is back to its default.")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from safeshare.cli.common import ActingUser, DatabaseOption, build_app, read_json_file
+from safeshare.cli.common import ActingUser, DatabaseOption, acting, build_app, read_json_file
 from safeshare.cli.root import app, friendly_errors
 from safeshare.services.directory import user_by_username
 from tasks import service
@@ -57,9 +57,7 @@ def complete(
 ) -> None:
     """Complete a task with form data from a JSON file."""
     form = read_json_file(data)
-    application = build_app(database_url)
-    with application.transaction() as session:
-        user = user_by_username(session, as_user)
+    with acting(database_url, as_user) as (application, session, user):
         instance = service.complete_task(application, session, user, task_id, form)
         state = f"finished: {instance.outcome}" if instance.status == "completed" else "waiting for the next step"
         typer.echo(f"Completed. Process {instance.process_id} #{instance.id} is {state}.")

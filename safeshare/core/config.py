@@ -1,4 +1,4 @@
-"""Settings, read once from the environment: the one place a ``SAFESHARE_*`` variable is read.
+"""Settings, read once from the environment with pydantic-settings: the one place a ``SAFESHARE_*`` variable is read.
 
 Embedded mode needs nothing set: data goes to ``var/safeshare.db`` under the
 working directory. Scaled mode sets ``SAFESHARE_DATABASE_URL`` to a PostgreSQL URL.
@@ -13,8 +13,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from contextvars import ContextVar
 from pathlib import Path
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, EnvSettingsSource, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings.sources.utils import parse_env_vars
 
 from safeshare.core.errors import ConfigurationError
 
@@ -26,10 +31,6 @@ BPMN_DIR = PROJECT_ROOT / "bpmn"
 DEFAULT_FORCE_ADDRESS = ("Public Protection Unit", "Northfield Police", "PO Box 100", "Northfield", "NF1 1AA")
 
 
-def _address_lines(env: Mapping[str, str], name: str) -> tuple[str, ...]:
-    return tuple(line.strip() for line in env.get(name, "").split("|") if line.strip())
-
-
 def default_database_url() -> str:
     """``var/safeshare.db`` under the working folder; where only the demo's ``var/demo.db`` exists, that one,
     so that after ``make demo`` the server, the CLI and the demo all open the same data."""
@@ -39,152 +40,204 @@ def default_database_url() -> str:
     return f"sqlite:///{var / 'safeshare.db'}"
 
 
-SECURITY_MODES = ("starttls", "tls", "none")
+MIN_SECRET_KEY_LENGTH = 32
+
+# The environment ``from_env`` reads: set only while it runs, so a section built directly (tests, the
+# sweep's helpers from their parent's tree) holds exactly what it was given, never a hidden environment read.
+_READING: ContextVar[Mapping[str, str] | None] = ContextVar("safeshare_settings_environment", default=None)
+
+_SectionT = TypeVar("_SectionT", bound="_Section")
 
 
-@dataclass(frozen=True)
-class SmtpSettings:
+class _GivenEnvironment(EnvSettingsSource):
+    """pydantic-settings' environment source, reading the mapping ``from_env`` was given."""
+
+    def _load_env_vars(self) -> Mapping[str, str | None]:
+        environ = _READING.get()
+        if environ is None:
+            return {}
+        return parse_env_vars(environ, self.case_sensitive, self.env_ignore_empty, self.env_parse_none_str)
+
+
+class _Section(BaseSettings):
+    """A part of the tree: its variables share a prefix; it is frozen, and a bad value stops start-up."""
+
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return init_settings, _GivenEnvironment(settings_cls, case_sensitive=False, env_ignore_empty=True)
+
+    @classmethod
+    def _read(cls: type[_SectionT], environ: Mapping[str, str] | None, **given: Any) -> _SectionT:
+        """The section from ``environ`` (the process's environment when None), with ``given`` parts on top."""
+        token = _READING.set(os.environ if environ is None else environ)
+        try:
+            return cls(**given)
+        except ValidationError as exc:
+            raise _configuration_error(cls, exc) from exc
+        finally:
+            _READING.reset(token)
+
+
+def _configuration_error(section: type[_Section], exc: ValidationError) -> ConfigurationError:
+    """The first problem, named by its variable, in words a deployer can act on."""
+    error = exc.errors()[0]
+    field_name = str(error["loc"][0]) if error["loc"] else ""
+    prefix = str(section.model_config.get("env_prefix") or "")
+    variable = f"{prefix}{field_name}".upper() if field_name else prefix.rstrip("_")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    limits = error.get("ctx") or {}
+    words = {
+        "int_parsing": f"is not a whole number: {error.get('input')!r}",
+        "int_from_float": f"is not a whole number: {error.get('input')!r}",
+        "float_parsing": f"is not a number: {error.get('input')!r}",
+        "greater_than": f"must be more than {limits.get('gt')}, not {error.get('input')!r}",
+        "greater_than_equal": f"must be at least {limits.get('ge')}, not {error.get('input')!r}",
+        "less_than": f"must be less than {limits.get('lt')}, not {error.get('input')!r}",
+        "literal_error": f"must be {limits.get('expected')}, not {error.get('input')!r}",
+    }
+    if not field_name:  # a rule across two settings: its message names them
+        return ConfigurationError(message, "Fix the settings it names")
+    return ConfigurationError(f"{variable} {words.get(error['type'], message)}", f"Fix or unset {variable}")
+
+
+class SmtpSettings(_Section):
     """The SMTP server email goes through (``SAFESHARE_SMTP_*``; see notifications/channels/email.py)."""
 
+    model_config = SettingsConfigDict(env_prefix="SAFESHARE_SMTP_", populate_by_name=True)
+
     host: str
-    port: int
-    security: str = "starttls"
+    port: int = 587  # unset: by the security mode, 465 for TLS and 587 otherwise
+    security: Literal["starttls", "tls", "none"] = "starttls"
     username: str | None = None
-    password: str | None = None
-    sender: str = "safeshare@localhost"
-    timeout: float = 20.0
+    password: str | None = Field(default=None, repr=False)
+    sender: str = Field(default="safeshare@localhost", validation_alias="SAFESHARE_SMTP_FROM")
+    timeout: float = Field(default=20.0, gt=0)
+
+    @field_validator("security", mode="before")
+    @classmethod
+    def _lower(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _port_by_security(cls, data: Any) -> Any:
+        if isinstance(data, dict) and not data.get("port"):
+            tls = str(data.get("security") or "").lower() == "tls"
+            return {**data, "port": 465 if tls else 587}
+        return data
+
+    @model_validator(mode="after")
+    def _password_with_username(self) -> SmtpSettings:
+        if self.username and self.password is None:
+            raise ValueError("SAFESHARE_SMTP_USERNAME is set without SAFESHARE_SMTP_PASSWORD")
+        return self
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> SmtpSettings | None:
         """The configured server, or ``None`` when ``SAFESHARE_SMTP_HOST`` is not set."""
-        env = os.environ if env is None else env
-        host = env.get("SAFESHARE_SMTP_HOST")
-        if not host:
+        environ = os.environ if env is None else env
+        if not environ.get("SAFESHARE_SMTP_HOST"):
             return None
-        security = env.get("SAFESHARE_SMTP_SECURITY", "starttls").lower()
-        if security not in SECURITY_MODES:
-            raise ConfigurationError(
-                f"SAFESHARE_SMTP_SECURITY is {security!r}", f"Set it to one of {', '.join(SECURITY_MODES)}"
-            )
-        try:
-            port = int(env.get("SAFESHARE_SMTP_PORT") or (465 if security == "tls" else 587))
-            timeout = float(env.get("SAFESHARE_SMTP_TIMEOUT") or 20)
-        except ValueError as exc:
-            raise ConfigurationError(f"An SMTP setting is not a number: {exc}", "Fix SAFESHARE_SMTP_*") from exc
-        username = env.get("SAFESHARE_SMTP_USERNAME") or None
-        password = env.get("SAFESHARE_SMTP_PASSWORD") or None
-        if username and password is None:
-            raise ConfigurationError("SAFESHARE_SMTP_USERNAME is set without a password", "Set SAFESHARE_SMTP_PASSWORD")
-        return cls(host=host, port=port, security=security, username=username, password=password,
-                   sender=env.get("SAFESHARE_SMTP_FROM") or "safeshare@localhost", timeout=timeout)
+        return cls._read(environ)
 
 
-@dataclass(frozen=True)
-class DeliverySettings:
+class DeliverySettings(_Section):
     """How often and how patiently a message is retried (``SAFESHARE_DELIVERY_*``; notifications/delivery.py)."""
 
-    max_attempts: int = 6
-    backoff_seconds: float = 60.0
+    model_config = SettingsConfigDict(env_prefix="SAFESHARE_DELIVERY_")
+
+    max_attempts: int = Field(default=6, ge=1)
+    backoff_seconds: float = Field(default=60.0, gt=0)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> DeliverySettings:
-        env = os.environ if env is None else env
-        try:
-            attempts = int(env.get("SAFESHARE_DELIVERY_MAX_ATTEMPTS") or cls.max_attempts)
-            base = float(env.get("SAFESHARE_DELIVERY_BACKOFF_SECONDS") or cls.backoff_seconds)
-        except ValueError as exc:
-            raise ConfigurationError(f"A delivery setting is not a number: {exc}", "Fix SAFESHARE_DELIVERY_*") from exc
-        if attempts < 1 or base <= 0:
-            raise ConfigurationError("Delivery needs at least 1 attempt and a positive back-off", "Fix the settings")
-        return cls(max_attempts=attempts, backoff_seconds=base)
+        return cls._read(env)
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything configurable. Secrets (SMTP password, session key) only ever come from the environment."""
+class Settings(_Section):
+    """Everything configurable, as one frozen tree. Secrets (SMTP password, session key) only ever come from
+    the environment; the tree is handed to whatever needs a part of it, also to the sweep's helper processes."""
 
-    database_url: str = field(default_factory=default_database_url)
+    model_config = SettingsConfigDict(env_prefix="SAFESHARE_")
+
+    database_url: str = Field(default_factory=default_database_url)
     bpmn_dir: Path = BPMN_DIR
     # Timer sweep workers run at once on PostgreSQL (None: the sweep's default; SQLite always runs one).
-    sweep_workers: int | None = None
+    sweep_workers: int | None = Field(default=None, ge=1)
     # Seconds of model code (scripts, conditions, DMN cells) one engine step may run: see workflows/budget.py.
-    model_code_seconds: float = 1.0
+    model_code_seconds: float = Field(default=1.0, gt=0, lt=3600)
     # Days an API token lasts from when it is issued (it can be revoked before then).
-    token_days: int = 30
-    # The police force's postal address, printed on scheme letters (one line per item).
-    force_postal_address: tuple[str, ...] = DEFAULT_FORCE_ADDRESS
+    token_days: int = Field(default=30, ge=1)
+    # The police force's postal address, printed on scheme letters: lines separated by "|".
+    force_postal_address: Annotated[tuple[str, ...], NoDecode] = DEFAULT_FORCE_ADDRESS
     # Email: None until an SMTP server is configured (messages then wait in the outbox, never dropped).
     smtp: SmtpSettings | None = None
-    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    delivery: DeliverySettings = Field(default_factory=DeliverySettings)
     # The key that signs session cookies; None: one generated once into var/secret_key (web/secret.py).
-    secret_key: str | None = field(default=None, repr=False)
+    secret_key: str | None = Field(default=None, repr=False, min_length=MIN_SECRET_KEY_LENGTH)
     # Where `safeshare scheduler` keeps its local Prefect server's history when PREFECT_API_URL is unset.
-    prefect_home: Path = field(default_factory=lambda: Path.cwd() / "var" / "prefect")
+    prefect_home: Path = Field(default_factory=lambda: Path.cwd() / "var" / "prefect")
     # The audit chain's witness (safeshare/core/audit_witness.py): the key that signs it (None: no witness),
-    # older keys still accepted when verifying, and the file it is appended to.
-    audit_witness_key: str | None = field(default=None, repr=False)
-    audit_witness_old_keys: tuple[str, ...] = field(default=(), repr=False)
+    # older keys still accepted when verifying (comma-separated), and the file it is appended to.
+    audit_witness_key: str | None = Field(default=None, repr=False)
+    audit_witness_old_keys: Annotated[tuple[str, ...], NoDecode] = Field(default=(), repr=False)
     audit_witness_file: Path | None = None
+
+    @field_validator("force_postal_address", mode="before")
+    @classmethod
+    def _address_lines(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(line.strip() for line in value.split("|") if line.strip()) or DEFAULT_FORCE_ADDRESS
+        return value
+
+    @field_validator("audit_witness_old_keys", mode="before")
+    @classmethod
+    def _keys(cls, value: object) -> object:
+        return tuple(k.strip() for k in value.split(",") if k.strip()) if isinstance(value, str) else value
+
+    @field_validator("secret_key", mode="before")
+    @classmethod
+    def _long_enough(cls, value: object) -> object:
+        if isinstance(value, str) and len(value) < MIN_SECRET_KEY_LENGTH:
+            raise ValueError(
+                f"is too short ({len(value)} characters): use at least {MIN_SECRET_KEY_LENGTH} random characters, "
+                "e.g. from 'python -c \"import secrets; print(secrets.token_urlsafe(48))\"'"
+            )
+        return value
+
+    @field_validator("sweep_workers", "token_days", mode="before")
+    @classmethod
+    def _whole_number(cls, value: object) -> object:
+        if isinstance(value, str) and not (value.strip().isdigit() and int(value) >= 1):
+            raise ValueError(f"must be a whole number of at least 1, not {value!r}")
+        return value
+
+    @field_validator("model_code_seconds", mode="before")
+    @classmethod
+    def _seconds(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                number = -1.0
+            if not 0 < number < 3600:
+                raise ValueError(f"must be a number of seconds above 0, not {value!r}")
+        return value
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if environ is None else environ
-        return cls(
-            database_url=env.get("SAFESHARE_DATABASE_URL") or default_database_url(),
-            bpmn_dir=Path(env.get("SAFESHARE_BPMN_DIR") or BPMN_DIR),
-            sweep_workers=_positive_int(env, "SAFESHARE_SWEEP_WORKERS"),
-            model_code_seconds=_positive_float(env, "SAFESHARE_MODEL_CODE_SECONDS") or 1.0,
-            token_days=_positive_int(env, "SAFESHARE_TOKEN_DAYS") or 30,
-            force_postal_address=_address_lines(env, "SAFESHARE_FORCE_POSTAL_ADDRESS") or DEFAULT_FORCE_ADDRESS,
-            smtp=SmtpSettings.from_env(env),
-            delivery=DeliverySettings.from_env(env),
-            secret_key=_secret_key(env),
-            prefect_home=Path(env.get("SAFESHARE_PREFECT_HOME") or Path.cwd() / "var" / "prefect"),
-            audit_witness_key=env.get("SAFESHARE_AUDIT_WITNESS_KEY") or None,
-            audit_witness_old_keys=tuple(
-                k.strip() for k in env.get("SAFESHARE_AUDIT_WITNESS_OLD_KEYS", "").split(",") if k.strip()
-            ),
-            audit_witness_file=Path(env["SAFESHARE_AUDIT_WITNESS_FILE"])
-            if env.get("SAFESHARE_AUDIT_WITNESS_FILE")
-            else None,
-        )
+        """The whole tree from one environment (the process's own when None): read once, at start-up."""
+        return cls._read(environ, smtp=SmtpSettings.from_env(environ), delivery=DeliverySettings.from_env(environ))
 
-
-MIN_SECRET_KEY_LENGTH = 32
-
-
-def _secret_key(env: Mapping[str, str]) -> str | None:
-    value = env.get("SAFESHARE_SECRET_KEY", "")
-    if not value:
-        return None
-    if len(value) < MIN_SECRET_KEY_LENGTH:
-        raise ConfigurationError(
-            f"SAFESHARE_SECRET_KEY is too short ({len(value)} characters)",
-            f"Use at least {MIN_SECRET_KEY_LENGTH} random characters, e.g. from 'python -c \"import secrets; "
-            "print(secrets.token_urlsafe(48))\"'",
-        )
-    return value
-
-
-def _positive_int(env: Mapping[str, str], name: str) -> int | None:
-    """A whole number of at least 1 from the environment, or None when unset; anything else stops start-up."""
-    value = env.get(name, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ConfigurationError(f"{name} must be a whole number of at least 1, not {value!r}", f"Fix or unset {name}")
-    return int(value)
-
-
-def _positive_float(env: Mapping[str, str], name: str) -> float | None:
-    """A number above 0 from the environment, or None when unset; anything else stops start-up."""
-    value = env.get(name, "").strip()
-    if not value:
-        return None
-    try:
-        number = float(value)
-    except ValueError:
-        number = -1.0
-    if not 0 < number < 3600:
-        raise ConfigurationError(f"{name} must be a number of seconds above 0, not {value!r}", f"Fix or unset {name}")
-    return number
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (the CLI's options, a served run's parameters), validated again."""
+        return Settings.model_validate(self.model_dump() | changes)

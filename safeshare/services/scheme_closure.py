@@ -50,7 +50,14 @@ def close_application(
     to = letter_recipient(application, {"safe_contact": safe_contact})
     letter = {"to": to, "reason": reason, "withdrawn": who == "applicant_withdrew"}
     document_id = produce_document(
-        session, app.clock, user, application, "scheme_closure_letter", "Closure letter", letter=letter
+        session,
+        app.clock,
+        user,
+        application,
+        "scheme_closure_letter",
+        "Closure letter",
+        force_address=app.settings.force_postal_address,
+        letter=letter,
     )
     now = app.clock.now()
     application.outcome_detail = (application.outcome_detail or {}) | {

@@ -10,7 +10,6 @@ from sqlalchemy.orm import Session
 from notifications.documents import store_document
 from safeshare.core.audit import record_event
 from safeshare.core.clock import Clock
-from safeshare.core.config import Settings
 from safeshare.core.errors import DomainRuleError
 from safeshare.core.records import Case, SchemeApplication, User
 
@@ -36,9 +35,13 @@ def produce_document(
     application: SchemeApplication,
     kind: str,
     title: str,
+    *,
+    force_address: tuple[str, ...],
     **extra: Any,
 ) -> int:
-    """A scheme document, kept off every case file (police records), with its production audited."""
+    """A scheme document, kept off every case file (police records), with its production audited.
+
+    ``force_address``: the app's configured postal address of the force (settings, read once at start-up)."""
     officer = session.get(User, actor.id) if actor else None
     linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
     document = store_document(
@@ -52,7 +55,7 @@ def produce_document(
             "scheme_name": SCHEME_NAMES[application.scheme],
             "officer": officer,
             "today": clock.now(),
-            "force_address": Settings.from_env().force_postal_address,
+            "force_address": force_address,
             "helplines": HELPLINES[application.scheme],
             "linked_case_reference": linked.reference if linked else None,
             **extra,

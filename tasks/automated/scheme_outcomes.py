@@ -25,7 +25,16 @@ from workflows.context import ServiceContext
 
 
 def _document(ctx: ServiceContext, application: SchemeApplication, kind: str, title: str, **extra: Any) -> int:
-    return produce_document(ctx.session, ctx.clock, ctx.actor, application, kind, title, **extra)
+    return produce_document(
+        ctx.session,
+        ctx.clock,
+        ctx.actor,
+        application,
+        kind,
+        title,
+        force_address=ctx.settings.force_postal_address,
+        **extra,
+    )
 
 
 def _check_time_limit(ctx: ServiceContext, application: SchemeApplication, data: dict[str, Any]) -> None:

@@ -361,7 +361,14 @@ def close_with_letter(ctx: ServiceContext, application: SchemeApplication, reaso
     to = letter_recipient(application, data)
     letter = {"to": to, "reason": reason}
     document_id = produce_document(
-        ctx.session, ctx.clock, ctx.actor, application, "scheme_closure_letter", "Closure letter", letter=letter
+        ctx.session,
+        ctx.clock,
+        ctx.actor,
+        application,
+        "scheme_closure_letter",
+        "Closure letter",
+        force_address=ctx.settings.force_postal_address,
+        letter=letter,
     )
     application.outcome_detail = (application.outcome_detail or {}) | {
         "closure": letter | {"document_id": document_id} | actor_stamp(ctx)
