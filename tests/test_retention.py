@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from safeshare.app import App
 from safeshare.core.audit import REDACTED_SUMMARY, record_event, verify_chain
+from safeshare.core.config import Settings
 from safeshare.core.errors import ConfigurationError, PermissionDeniedError, SafeshareError
 from safeshare.core.records import (
     AuditEvent,
@@ -302,7 +303,7 @@ def test_the_prefect_flow_lists_due_records(app: App, scenario: Scenario) -> Non
 def test_the_schedule_is_configurable_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "retention.json"
     path.write_text(json.dumps({"notifications": 1, "consent": 7}))
-    schedule = load_schedule({"SAFESHARE_RETENTION_FILE": str(path)})
+    schedule = load_schedule(Settings.from_env({"SAFESHARE_RETENTION_FILE": str(path)}).retention_file)
     assert schedule["notifications"].years == 1 and schedule["consent"].years == 7
     assert schedule["case_records"].years == 25
     assert all(rule.source for rule in schedule.values())

@@ -14,7 +14,7 @@ from safeshare.core.config import DeliverySettings, Settings, SmtpSettings
 from safeshare.core.errors import ConfigurationError
 
 ROOT = Path(__file__).resolve().parents[1]
-READERS = {"safeshare/core/config.py", "safeshare/services/sso.py", "safeshare/services/retention_schedule.py"}
+READERS = {"safeshare/core/config.py", "safeshare/services/sso.py"}
 PACKAGES = ("safeshare", "web", "workflows", "tasks", "notifications", "rules", "analysis")
 
 

@@ -6,6 +6,7 @@ import typer
 
 from safeshare.cli.common import DatabaseOption, build_app
 from safeshare.cli.root import app, friendly_errors
+from safeshare.core.config import Settings
 from safeshare.services.retention import list_due_for_review
 from safeshare.services.retention_schedule import load_schedule
 
@@ -17,7 +18,7 @@ app.add_typer(retention_app, name="retention")
 @friendly_errors
 def schedule() -> None:
     """Print how long each kind of record is kept, and why."""
-    for rule in load_schedule().values():
+    for rule in load_schedule(Settings.from_env().retention_file).values():
         kept = f"{rule.years} years from {rule.counted_from}" if rule.years else "as long as the case record"
         typer.echo(f"{rule.name}: kept {kept}. Then: {rule.action}.")
         typer.echo(f"  Why: {rule.source}")

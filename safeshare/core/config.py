@@ -4,9 +4,11 @@ Embedded mode needs nothing set: data goes to ``var/safeshare.db`` under the
 working directory. Scaled mode sets ``SAFESHARE_DATABASE_URL`` to a PostgreSQL URL.
 :class:`Settings` is a tree: the database and models at the top, then a section per part
 (:class:`SmtpSettings` for email, :class:`DeliverySettings` for retries, the session key). Each part is handed
-its section by whoever builds it, so nothing below reads the environment itself. (Single sign-on and the
-retention schedule read their own sections with an injectable environment: ``safeshare/services/sso.py`` and
-``safeshare/services/retention_schedule.py``.)
+its section by whoever builds it, so nothing below reads the environment itself. (Single sign-on's section,
+which needs the roles it maps groups to, is read once by the web app at start-up from ``safeshare/services/sso.py``.)
+
+pydantic-settings parses and checks each value; :meth:`Settings.from_env` is the only reader, so a tree built in
+code (a test, a served run's parameters) holds exactly what it was given, and nothing writes the environment.
 """
 
 from __future__ import annotations
@@ -191,6 +193,8 @@ class Settings(_Section):
     audit_witness_key: str | None = Field(default=None, repr=False)
     audit_witness_old_keys: Annotated[tuple[str, ...], NoDecode] = Field(default=(), repr=False)
     audit_witness_file: Path | None = None
+    # A JSON file changing how many years kinds of record are kept (safeshare/services/retention_schedule.py).
+    retention_file: Path | None = None
 
     @field_validator("force_postal_address", mode="before")
     @classmethod

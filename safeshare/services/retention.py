@@ -321,7 +321,7 @@ class ListedReview:
 
 def list_due_for_review(app: App, schedule: dict[str, Rule] | None = None) -> ListedReview | None:
     """Put what is due into a new review for the data protection officer (None when nothing new is due)."""
-    schedule = schedule or load_schedule()
+    schedule = schedule or load_schedule(app.settings.retention_file)
     now = app.clock.now()
     with app.transaction() as session:
         waiting = {
@@ -433,7 +433,7 @@ def decide_review(
     """The data protection officer's sign-off: every item decided, approved removals applied, all in the
     caller's one transaction (an error anywhere leaves every record as it was)."""
     require_role(actor, Role.DATA_PROTECTION_OFFICER)
-    schedule = schedule or load_schedule()
+    schedule = schedule or load_schedule(app.settings.retention_file)
     review = session.get(RetentionReview, review_id, with_for_update=True)
     if review is None:
         raise NotFoundError(f"There is no retention review {review_id}", "Choose a review from the list")

@@ -9,7 +9,6 @@ with the case record". Anything else in the file stops start-up with a message n
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -126,11 +125,10 @@ DEFAULTS: dict[str, Rule] = {
 }
 
 
-def load_schedule(environ: Mapping[str, str] | None = None) -> dict[str, Rule]:
-    """The defaults, with the years from ``SAFESHARE_RETENTION_FILE`` where it gives them."""
-    env = os.environ if environ is None else environ
-    path = env.get("SAFESHARE_RETENTION_FILE", "").strip()
-    if not path:
+def load_schedule(path: Path | None) -> dict[str, Rule]:
+    """The defaults, with the years from the settings' retention file (``SAFESHARE_RETENTION_FILE``) where it
+    gives them."""
+    if path is None:
         return dict(DEFAULTS)
     try:
         overrides = json.loads(Path(path).read_text())

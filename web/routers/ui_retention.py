@@ -53,7 +53,7 @@ def _page(request: Request, *, error: str = "", form: dict[str, str] | None = No
             "pending": [i for i in review.items if i.outcome == "pending"] if review else [],
             "decided": [(r, retention.counts_by_outcome(session, r.id)) for r in decided],
             "holds": retention.holds_in_place(session),
-            "schedule": list(load_schedule().values()),
+            "schedule": list(load_schedule(safeshare_app(request).settings.retention_file).values()),
             "kind_words": KIND_WORDS,
             "hold_kinds": HOLD_KINDS,
             "error": error,
