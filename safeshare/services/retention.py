@@ -58,7 +58,7 @@ from safeshare.services.retention_schedule import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.core.runtime import App
 
 #: A record the officer chose to keep is not listed again for this long.
 KEEP_FOR = timedelta(days=365)

@@ -20,7 +20,7 @@ from safeshare.services.scheme_links import tell_case_team
 from safeshare.services.schemes import get_application, require_police_staff
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.core.runtime import App
 
 WHO_CLOSES = ("applicant_withdrew", "police_closed")
 

@@ -35,7 +35,7 @@ from safeshare.core.records import (
 )
 
 if TYPE_CHECKING:
-    from safeshare.app import App
+    from safeshare.core.runtime import App
     from tasks.service import TaskView
 
 URGENCY = {
