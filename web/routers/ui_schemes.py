@@ -17,7 +17,7 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.errors import DomainRuleError, FormValidationError
+from safeshare.errors import ConflictError, DomainRuleError, FormValidationError
 from safeshare.records import Case, OpenTask
 from safeshare.services import listing, queues, scheme_closure, scheme_links, scheme_view, schemes
 from tasks.forms import validate_form
@@ -398,18 +398,25 @@ BREACH_FORM: dict[str, Any] = {
 }
 
 
-def _breach_page(
-    request: Request, application_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+def _application_form_page(
+    request: Request,
+    application_id: int,
+    page: tuple[str, str, dict[str, Any]],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
 ) -> Response:
+    """A short form about one application (a breach to report, a case to link): template, title and schema."""
+    template, title, schema = page
     with acting(request, write=False) as (session, user):
         schemes.require_police_staff(user)
         application = schemes.get_application(session, user, application_id)
-        fields = build_fields(BREACH_FORM, values, errors)
+        fields = build_fields(schema, values, errors)
         return render(
             request,
-            "scheme_breach.html",
+            template,
             {
-                "title": f"Report a suspected breach, {application.reference}",
+                "title": f"{title}, {application.reference}",
                 "section": "police",
                 "a": application,
                 "fields": fields,
@@ -417,6 +424,15 @@ def _breach_page(
             },
             status_code=status_code,
         )
+
+
+BREACH_PAGE = ("scheme_breach.html", "Report a suspected breach", BREACH_FORM)
+
+
+def _breach_page(
+    request: Request, application_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    return _application_form_page(request, application_id, BREACH_PAGE, values, errors, status_code)
 
 
 @router.get("/schemes/{application_id}/breach")
@@ -444,4 +460,46 @@ def report_breach(application_id: PathId, request: Request, form: FormData = Dep
         return _breach_page(request, application_id, data, exc.field_errors, 422)
     except DomainRuleError as exc:
         return _breach_page(request, application_id, data, {"what_happened": exc.message.rsplit(" (R", 1)[0]}, 422)
+    return RedirectResponse(f"/schemes/{application_id}", status_code=303)
+
+
+# -- h/police: R31 at any stage, police staff ask to link a running application to a child's case -------------
+
+LINK_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "case_reference": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 80,
+            "title": "Safeguarding case reference",
+            "description": "The reference the family or the child's team gave you, for example C-12-1. "
+            "The child's team is asked to confirm the link; until they do, nothing is linked.",
+        },
+    },
+    "required": ["case_reference"],
+    "additionalProperties": False,
+}
+LINK_PAGE = ("scheme_link.html", "Link to a child's safeguarding case", LINK_FORM)
+
+
+@router.get("/schemes/{application_id}/link")
+def link_page(application_id: PathId, request: Request) -> Response:
+    return _application_form_page(request, application_id, LINK_PAGE, {}, {})
+
+
+@router.post("/schemes/{application_id}/link")
+def ask_case_link(application_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Ask the case's team to confirm, at any stage; the page says the same whether or not the case exists."""
+    app = safeshare_app(request)
+    data = parse_post(LINK_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(LINK_FORM, data)
+            scheme_links.request_case_link(app, session, user, application_id, data["case_reference"])
+    except FormValidationError as exc:
+        return _application_form_page(request, application_id, LINK_PAGE, data, exc.field_errors, 422)
+    except (DomainRuleError, ConflictError) as exc:
+        message = {"case_reference": exc.message.rsplit(" (R", 1)[0]}
+        return _application_form_page(request, application_id, LINK_PAGE, data, message, 422)
     return RedirectResponse(f"/schemes/{application_id}", status_code=303)
