@@ -287,3 +287,40 @@ def test_police_staff_ask_to_link_a_case_at_a_later_stage_and_the_team_confirms(
         f"/schemes/{app_id}/link", data={"csrf_token": csrf_of(form), "case_reference": reference}
     )
     assert again.status_code == 422 and "already linked" in again.text
+
+
+def test_a_practitioner_asks_the_police_to_consider_right_to_know_from_the_case(web: WebKit) -> None:
+    """R29: the partner agency's own entry point, on the case; the police queue shows who asked."""
+    case_id, _ = web.scenario.open_case(7)
+    client = sign_in(web, "pat")
+    assert f'href="/cases/{case_id}/right-to-know"' in client.get(f"/cases/{case_id}").text
+    page = client.get(f"/cases/{case_id}/right-to-know").text
+    assert "Ask the police to consider a disclosure (right to know)" in page
+    before = stored(web)
+    empty = client.post(f"/cases/{case_id}/right-to-know", data={"csrf_token": csrf_of(page)})
+    assert empty.status_code == 422 and 'href="#person_at_risk_name"' in empty.text and stored(web) == before
+    r = client.post(
+        f"/cases/{case_id}/right-to-know",
+        data={
+            "csrf_token": csrf_of(page),
+            "person_at_risk_name": "Sam Taylor",
+            "subject_name": "Alex Reed",
+            "concern": "Mother disclosed he hit her; two police call-outs this month",
+            "contact": "07700 900123",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{case_id}"
+    with web.app.db.read() as s:
+        application = s.scalars(select(SchemeApplication)).one()
+        assert (application.route, application.linked_case_id) == ("right_to_know", case_id)
+        assert application.person_at_risk == {"name": "Sam Taylor"} and application.subject == {"name": "Alex Reed"}
+    assert client.get(f"/schemes/{application.id}").status_code == 404  # a police record: not for the practitioner
+    police = sign_in(web, "priya")
+    queue = police.get("/queues/police").text
+    assert application.reference in queue and "Asked by " in queue
+    shown = police.get(f"/schemes/{application.id}").text
+    assert "A partner agency, from a child&#39;s safeguarding case" in shown and "07700 900123" in shown
+    assert "Confirmed by the child" in shown or "confirmed by the child" in shown
+    # police staff and another team cannot use the case's page
+    assert police.get(f"/cases/{case_id}/right-to-know").status_code in (403, 404)

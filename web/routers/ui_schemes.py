@@ -17,8 +17,9 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
+from safeshare.access import require_case, require_role
 from safeshare.errors import ConflictError, DomainRuleError, FormValidationError
-from safeshare.records import Case, OpenTask
+from safeshare.records import Case, OpenTask, Role
 from safeshare.services import listing, queues, scheme_closure, scheme_links, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
@@ -503,3 +504,84 @@ def ask_case_link(application_id: PathId, request: Request, form: FormData = Dep
         message = {"case_reference": exc.message.rsplit(" (R", 1)[0]}
         return _application_form_page(request, application_id, LINK_PAGE, data, message, 422)
     return RedirectResponse(f"/schemes/{application_id}", status_code=303)
+
+
+# -- h/police: R29, a partner agency (a practitioner on the case) asks the police to consider right to know --------
+
+RIGHT_TO_KNOW_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "person_at_risk_name": _text(
+            "Full name of the person you believe is at risk", "For example, the child's mother."
+        ),
+        "person_at_risk_relationship": _text(
+            "Their relationship to the person they are at risk from", "For example: partner, ex-partner."
+        ),
+        "person_at_risk_safe_contact": _text(
+            "Safe way for the police to contact them",
+            "How and when it is safe, if you know. Never a way the other person could see.",
+        ),
+        "subject_name": _text("Full name of the person they are at risk from", "As far as you know it."),
+        "subject_date_of_birth": _text("Their date of birth, if known", "For example 1 April 1990, or an age."),
+        "concern": {
+            "type": "string",
+            "format": "textarea",
+            "minLength": 10,
+            "maxLength": CONCERN_MAX,
+            "title": "Why do you believe they are at risk?",
+            "description": "What your agency knows or has seen. The police check their own records and decide.",
+        },
+        "contact": _text("How can the police reach you?", "Your phone number or email, for the police to follow up."),
+    },
+    "required": ["person_at_risk_name", "subject_name", "concern", "contact"],
+    "additionalProperties": False,
+}
+
+
+def _right_to_know_page(
+    request: Request, case_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    with acting(request, write=False) as (session, user):
+        case = require_case(session, user, case_id)
+        require_role(user, Role.PRACTITIONER)
+        fields = build_fields(RIGHT_TO_KNOW_FORM, values, errors)
+        return render(
+            request,
+            "scheme_right_to_know.html",
+            {
+                "title": "Ask the police to consider a disclosure (right to know)",
+                "section": "cases",
+                "c": case,
+                "fields": fields,
+                "error_list": error_summary(fields),
+            },
+            status_code=status_code,
+        )
+
+
+@router.get("/cases/{case_id}/right-to-know")
+def right_to_know_page(case_id: PathId, request: Request) -> Response:
+    return _right_to_know_page(request, case_id, {}, {})
+
+
+@router.post("/cases/{case_id}/right-to-know")
+def ask_right_to_know(case_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Start the police's right-to-know application from the case, linked to it, in one transaction."""
+    app = safeshare_app(request)
+    data = parse_post(RIGHT_TO_KNOW_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(RIGHT_TO_KNOW_FORM, data)
+            records: dict[str, dict[str, Any]] = {"subject": {}, "person_at_risk": {}}
+            for name, value in data.items():
+                for record in records:
+                    if name.startswith(f"{record}_"):
+                        records[record][name.removeprefix(f"{record}_")] = value
+            schemes.ask_police_right_to_know(
+                app, session, user, case_id, concern=data["concern"], contact=data["contact"], **records
+            )
+    except FormValidationError as exc:
+        return _right_to_know_page(request, case_id, data, exc.field_errors, 422)
+    except DomainRuleError as exc:
+        return _right_to_know_page(request, case_id, data, {"contact": exc.message.rsplit(" (R", 1)[0]}, 422)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)
