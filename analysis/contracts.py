@@ -406,7 +406,9 @@ CONTRACTS.update(
             lambda data, params: ("confirmed" if data.get("link_confirmed") is True else "declined", {}),
         ),
         "record_breach_decision": Contract(frozenset({"breach_action"}), _constant(True)),
+        "record_outcome_review": Contract(frozenset({"team_action"}), _constant(True)),
     }
 )
 START_DATA["scheme_case_link"] = {}
 START_DATA["scheme_undertaking_breach"] = {}
+START_DATA["scheme_outcome_review"] = {}

@@ -320,3 +320,71 @@ def test_scheme_records_are_visible_to_police_staff_only(scenario: Scenario) -> 
             person_at_risk={"name": "X"},
         )
     assert count(scenario, SchemeApplication) == 1
+
+
+def test_r29_a_partner_agency_on_a_case_asks_the_police_to_consider_right_to_know(scenario: Scenario) -> None:
+    """R29 as a partner agency's own journey: a practitioner asks from the child's case; the police run their
+    right-to-know process from their queue; the outcome comes back to the case's team as a task (R31)."""
+    from safeshare.core.records import Case, SchemeCaseLink, Team
+    from safeshare.services import queues
+    from safeshare.services.scheme_links import link_in_words
+
+    case_id, _ = scenario.open_case(6)
+    asked = {
+        "subject": {"name": "Alex Reed"},
+        "person_at_risk": {"name": "Sam Taylor", "relationship": "Partner", "safe_contact": "through her GP only"},
+        "concern": "Mother disclosed he hit her; two police call-outs this month",
+        "contact": "07700 900123",
+    }
+    with pytest.raises(NotFoundError), scenario.app.transaction() as s:  # another team's practitioner
+        schemes.ask_police_right_to_know(scenario.app, s, scenario.user(s, "olu"), case_id, **asked)
+    with pytest.raises(PermissionDeniedError), scenario.app.transaction() as s:  # police staff use their own form
+        schemes.ask_police_right_to_know(scenario.app, s, scenario.user(s, "priya"), case_id, **asked)
+    with pytest.raises(DomainRuleError, match="reach you"), scenario.app.transaction() as s:
+        no_contact = asked | {"contact": " "}
+        schemes.ask_police_right_to_know(scenario.app, s, scenario.user(s, "pat"), case_id, **no_contact)
+    with scenario.app.transaction() as s:
+        made = schemes.ask_police_right_to_know(scenario.app, s, scenario.user(s, "pat"), case_id, **asked)
+        app_id, instance = made.id, made.instance_id
+    assert instance is not None
+    with scenario.app.db.read() as s:
+        row = s.get(SchemeApplication, app_id)
+        case = s.get(Case, case_id)
+        assert row is not None and case is not None
+        team = s.get(Team, case.team_id)
+        assert team is not None
+        assert (row.route, row.linked_case_id) == ("right_to_know", case_id)
+        assert row.applicant["agency"] == team.agency and row.applicant["name"] == "Pat Practitioner"
+        link = s.scalars(select(SchemeCaseLink).where(SchemeCaseLink.application_id == app_id)).one()
+        assert (link.status, link.answered_by_id) == ("confirmed", scenario.user(s, "pat").id)
+        assert link_in_words(s, row) == "Confirmed by the child's team"
+        # police see it in their queue and inbox; the practitioner sees no police record and no police task
+        priya, pat = scenario.user(s, "priya"), scenario.user(s, "pat")
+        queue = queues.police_queue(s, priya, scenario.app.clock.now())
+        assert [r.application.id for r in queue] == [app_id]
+        assert [t.task_spec for t in service.my_tasks(s, priya, scenario.app.clock.now())] == ["initial_checks"]
+        assert service.my_tasks(s, pat, scenario.app.clock.now()) == []
+        with pytest.raises(NotFoundError):
+            schemes.get_application(s, pat, app_id)
+        event = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "scheme_right_to_know_requested")).one()
+        assert event.case_id == case_id and event.actor_id == pat.id
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "disclose": False})
+    (last,) = scenario.open_tasks(instance)
+    told = {"agency_told": "Phoned Pat Practitioner on 07700 900123"}
+    scenario.complete(instance, last.task_spec, "priya", NO_DISCLOSURE | told)
+    assert application(scenario, app_id).outcome == "not_disclosed"
+    with scenario.app.db.read() as s:
+        review = s.scalars(
+            select(ProcessInstance).where(
+                ProcessInstance.process_id == "scheme_outcome_review", ProcessInstance.case_id == case_id
+            )
+        ).one()
+    (task,) = scenario.open_tasks(review.id)
+    assert task.task_spec == "review_scheme_outcome"
+    scenario.complete(
+        review.id,
+        "review_scheme_outcome",
+        "pat",
+        {"team_action": "refer_to_childrens_social_care", "team_note": "Referral today; police concerns remain"},
+    )

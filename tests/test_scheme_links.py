@@ -8,8 +8,17 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.core.errors import DomainRuleError
-from safeshare.core.records import AuditEvent, Case, Notification, OpenTask, SchemeCaseLink, UndertakingBreach
-from safeshare.services import scheme_links, schemes
+from safeshare.core.records import (
+    AuditEvent,
+    Case,
+    Notification,
+    OpenTask,
+    ProcessInstance,
+    SchemeCaseLink,
+    UndertakingBreach,
+)
+from safeshare.services import chronology, scheme_links, schemes, task_context
+from tasks import service
 from tests.builders import Scenario
 from tests.scheme_steps import MEETING, add_supervisor, application, link_case, start, to_decision
 
@@ -120,6 +129,91 @@ def test_r31_a_link_confirmed_after_the_application_ended_still_tells_the_team(s
     with scenario.app.db.read() as s:
         told = s.scalars(select(Notification).where(Notification.template == "scheme_outcome_for_case_team")).all()
         assert told and "The applicant withdrew the application before a decision." in told[0].body_text
+    # the review task is created then, once, with the outcome in words and no safety plan for a withdrawn one
+    review = _review_instance(scenario, case_id)
+    (task,) = scenario.open_tasks(review)
+    assert (task.case_id, task.task_spec) == (case_id, "review_scheme_outcome")
+    with scenario.app.db.read() as s:
+        view = service.show_task(scenario.app, s, scenario.user(s, "pip"), task.task_id)
+        rows = dict(task_context.task_context(scenario.app, s, view).sections[0].rows)
+        assert rows["Outcome"] == "The applicant withdrew the application before a decision."
+        assert rows["Safety plan"] == "None recorded"
+    scenario.complete(
+        review, "review_scheme_outcome", "pip", {"team_action": "no_further_action", "team_note": "Nothing changes"}
+    )
+
+
+def _review_instance(scenario: Scenario, case_id: int) -> int:
+    with scenario.app.db.read() as s:
+        (row,) = s.scalars(
+            select(ProcessInstance).where(
+                ProcessInstance.process_id == "scheme_outcome_review", ProcessInstance.case_id == case_id
+            )
+        ).all()
+        return row.id
+
+
+def test_r31_the_child_team_gets_a_task_on_the_case_to_review_the_outcome(scenario: Scenario) -> None:
+    case_id, _ = scenario.open_case(6)
+    app_id, instance = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}])
+    link_case(scenario, app_id, case_id)
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    scenario.complete(instance, "disclosure_meeting", "priya", MEETING)
+    review = _review_instance(scenario, case_id)
+    (task,) = scenario.open_tasks(review)
+    assert (task.case_id, task.role, task.title) == (
+        case_id,
+        "practitioner",
+        "Review the outcome of a police disclosure application",
+    )
+    with scenario.app.db.read() as s:
+        # in the team's task list like any task; not in police staff's nor another team's
+        now = scenario.app.clock.now()
+        assert task.task_id in {t.task_id for t in service.my_tasks(s, scenario.user(s, "pat"), now)}
+        for outsider in ("priya", "olu"):
+            assert task.task_id not in {t.task_id for t in service.my_tasks(s, scenario.user(s, outsider), now)}
+        view = service.show_task(scenario.app, s, scenario.user(s, "pat"), task.task_id)
+        shown = task_context.task_context(scenario.app, s, view)
+        words = " ".join(f"{q} {a}" for section in shown.sections for q, a in section.rows)
+        assert "Police made a disclosure, in person, to the person best placed to protect the person at risk." in words
+        assert "IDVA referral, MARAC, target-hardening" in words  # the safety plan
+        assert "Referred to the IDVA; safety plan agreed" in words  # the support and referrals
+        # never police intelligence: the decision's reasons, the checks, what was disclosed
+        assert "Convictions" not in words and "Two convictions" not in words and "PNC" not in words
+    with pytest.raises(Exception):  # noqa: B017 - police staff cannot answer for the child's team
+        scenario.complete(review, "review_scheme_outcome", "priya", {"team_action": "no_further_action"})
+    with pytest.raises(Exception):  # noqa: B017 - the note is required
+        scenario.complete(review, "review_scheme_outcome", "pat", {"team_action": "update_plan"})
+    scenario.complete(
+        review,
+        "review_scheme_outcome",
+        "pat",
+        {"team_action": "update_plan", "team_note": "Add the safety plan's steps to Mia's plan"},
+    )
+    assert scenario.instance(review).status == "completed"
+    with scenario.app.db.read() as s:
+        link = s.scalars(select(SchemeCaseLink).where(SchemeCaseLink.case_id == case_id)).one()
+        assert (link.review_action, link.reviewed_by_id) == ("update_plan", scenario.user(s, "pat").id)
+        assert link.review_note == "Add the safety plan's steps to Mia's plan"
+        event = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "scheme_outcome_reviewed")).one()
+        assert event.case_id == case_id
+    with scenario.app.transaction() as s:
+        _, lines = chronology.entries(s, scenario.user(s, "pat"), case_id)
+        assert any(
+            e.kind == "Police disclosure outcome reviewed" and "plan will be updated" in e.details for e in lines
+        )
+
+
+def test_r31_no_review_task_for_an_application_not_linked_or_not_confirmed(scenario: Scenario) -> None:
+    case_id, _ = scenario.open_case(6)
+    app_id, instance = start(scenario, "right_to_ask", children=[{"name": "Mia", "age": 6}])
+    link_case(scenario, app_id, case_id, confirm=False)
+    to_decision(scenario, instance)
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    scenario.complete(instance, "disclosure_meeting", "priya", MEETING)
+    with scenario.app.db.read() as s:
+        assert not s.scalars(select(ProcessInstance).where(ProcessInstance.process_id == "scheme_outcome_review")).all()
 
 
 def _disclosed(scenario: Scenario) -> int:

@@ -237,3 +237,90 @@ def test_a_post_without_the_csrf_token_or_with_another_is_refused(web: WebKit) -
 def test_signed_out_people_are_sent_to_sign_in_first(web: WebKit) -> None:
     r = TestClient(web.client.app).get("/schemes/new", follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"] == "/sign-in?next=/schemes/new"
+
+
+def test_police_staff_ask_to_link_a_case_at_a_later_stage_and_the_team_confirms(web: WebKit) -> None:
+    """R31 at any stage: an application already past its initial checks is linked from its page; the child's team
+    confirms through its task, and a wrong reference reads exactly like a right one."""
+    from safeshare.core.records import SchemeCaseLink
+    from tests.scheme_steps import CHECKS, start
+
+    case_id, _ = web.scenario.open_case(7)
+    app_id, instance = start(web.scenario, "right_to_ask", children=[{"name": "Mia", "age": 7}])
+    other_id, _ = start(web.scenario, "right_to_ask")
+    web.scenario.complete(instance, "initial_checks", "priya", CHECKS)  # now at the face-to-face stage
+    with web.app.db.read() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        reference = case.reference
+    client = sign_in(web, "priya")
+    page = client.get(f"/schemes/{app_id}").text
+    assert f'href="/schemes/{app_id}/link"' in page and "Link this application to a child" in page
+    form = client.get(f"/schemes/{app_id}/link").text
+    assert 'name="case_reference"' in form
+    empty = client.post(f"/schemes/{app_id}/link", data={"csrf_token": csrf_of(form), "case_reference": ""})
+    assert empty.status_code == 422 and "There is a problem" in empty.text
+    r = client.post(
+        f"/schemes/{app_id}/link", data={"csrf_token": csrf_of(form), "case_reference": reference},
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/schemes/{app_id}"
+    wrong = client.post(
+        f"/schemes/{other_id}/link", data={"csrf_token": csrf_of(form), "case_reference": "C-99-99"},
+        follow_redirects=False,
+    )
+    assert wrong.status_code == 303
+    seen = [client.get(f"/schemes/{i}").text for i in (app_id, other_id)]
+    assert all("Asked the child&#39;s team to confirm; not confirmed" in p for p in seen)
+    with web.app.db.read() as s:
+        link = s.scalars(select(SchemeCaseLink).where(SchemeCaseLink.application_id == app_id)).one()
+        assert link.case_id == case_id and link.instance_id is not None
+        link_instance = link.instance_id
+        assert s.get(SchemeApplication, app_id).linked_case_id is None  # not before the team confirms
+    web.scenario.complete(link_instance, "confirm_case_link", "max", {"link_confirmed": True})
+    with web.app.db.read() as s:
+        assert s.get(SchemeApplication, app_id).linked_case_id == case_id
+    after = client.get(f"/schemes/{app_id}").text
+    assert f"{reference}, confirmed by the child" in after and f'href="/schemes/{app_id}/link"' not in after
+    # a second link once linked is refused on the form, in words
+    again = client.post(
+        f"/schemes/{app_id}/link", data={"csrf_token": csrf_of(form), "case_reference": reference}
+    )
+    assert again.status_code == 422 and "already linked" in again.text
+
+
+def test_a_practitioner_asks_the_police_to_consider_right_to_know_from_the_case(web: WebKit) -> None:
+    """R29: the partner agency's own entry point, on the case; the police queue shows who asked."""
+    case_id, _ = web.scenario.open_case(7)
+    client = sign_in(web, "pat")
+    assert f'href="/cases/{case_id}/right-to-know"' in client.get(f"/cases/{case_id}").text
+    page = client.get(f"/cases/{case_id}/right-to-know").text
+    assert "Ask the police to consider a disclosure (right to know)" in page
+    before = stored(web)
+    empty = client.post(f"/cases/{case_id}/right-to-know", data={"csrf_token": csrf_of(page)})
+    assert empty.status_code == 422 and 'href="#person_at_risk_name"' in empty.text and stored(web) == before
+    r = client.post(
+        f"/cases/{case_id}/right-to-know",
+        data={
+            "csrf_token": csrf_of(page),
+            "person_at_risk_name": "Sam Taylor",
+            "subject_name": "Alex Reed",
+            "concern": "Mother disclosed he hit her; two police call-outs this month",
+            "contact": "07700 900123",
+        },
+        follow_redirects=False,
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/cases/{case_id}"
+    with web.app.db.read() as s:
+        application = s.scalars(select(SchemeApplication)).one()
+        assert (application.route, application.linked_case_id) == ("right_to_know", case_id)
+        assert application.person_at_risk == {"name": "Sam Taylor"} and application.subject == {"name": "Alex Reed"}
+    assert client.get(f"/schemes/{application.id}").status_code == 404  # a police record: not for the practitioner
+    police = sign_in(web, "priya")
+    queue = police.get("/queues/police").text
+    assert application.reference in queue and "Asked by " in queue
+    shown = police.get(f"/schemes/{application.id}").text
+    assert "A partner agency, from a child&#39;s safeguarding case" in shown and "07700 900123" in shown
+    assert "Confirmed by the child" in shown or "confirmed by the child" in shown
+    # police staff and another team cannot use the case's page
+    assert police.get(f"/cases/{case_id}/right-to-know").status_code in (403, 404)

@@ -59,6 +59,11 @@ IGNORE_NAMES = [
     "pytestmark",  # pytest
     "should_exit",  # uvicorn.Server
     "model_config",  # Pydantic
+    "settings_customise_sources",  # pydantic-settings, with its fixed signature:
+    "env_settings",
+    "dotenv_settings",
+    "file_secret_settings",
+    "_load_env_vars",  # pydantic-settings' EnvSettingsSource
     "valid_data_not_refused_by_request_checks",  # schemathesis hook, named in schemathesis.toml
 ]
 ALWAYS_REPORTED = {"function", "method", "class", "import", "unreachable_code"}

@@ -353,7 +353,14 @@ class WorkflowEngine:
         self._bind(workflow, ctx)
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, Projection.EMPTY)
+        self._start_follow_ups(session, clock, ctx)
         return row
+
+    def _start_follow_ups(self, session: Session, clock: Clock, ctx: ServiceContext) -> None:
+        """The processes the step's handlers asked to start (:meth:`ServiceContext.start_after`), in order."""
+        while ctx.follow_ups:
+            follow = ctx.follow_ups.pop(0)
+            self.start(session, clock, follow.process_id, follow.data, actor=ctx.actor, case_id=follow.case_id)
 
     def complete_user_task(
         self,
@@ -383,6 +390,7 @@ class WorkflowEngine:
                 raise unwrap_error(exc) from exc
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, before)
+        self._start_follow_ups(session, clock, ctx)
         return workflow
 
     def fire_due_timers(
@@ -401,6 +409,7 @@ class WorkflowEngine:
         self._bind(workflow, ctx)
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, before)
+        self._start_follow_ups(session, clock, ctx)
         return workflow
 
     def cancel(self, session: Session, clock: Clock, row: ProcessInstance, outcome: str) -> None:

@@ -35,9 +35,11 @@ from safeshare.core.records import (
     ReceivedInformation,
     Referral,
     SchemeApplication,
+    SchemeCaseLink,
     ShareDecision,
     User,
 )
+from safeshare.services.scheme_links import review_in_words
 from safeshare.services.sharing import RESTRICTION_LABELS, Audience, may_disclose
 
 CONSENT_OUTCOMES = {
@@ -227,7 +229,7 @@ def _requests(session: Session, case_id: int, ours: str, names: dict[int, str]) 
     return entries
 
 
-def _schemes(session: Session, case_id: int) -> list[Entry]:
+def _schemes(session: Session, case_id: int, ours: str) -> list[Entry]:
     rows = session.scalars(
         select(SchemeApplication).where(
             SchemeApplication.linked_case_id == case_id, SchemeApplication.completed_at.is_not(None)
@@ -242,6 +244,12 @@ def _schemes(session: Session, case_id: int) -> list[Entry]:
         )
         for a in rows
         if a.completed_at is not None
+    ] + [
+        Entry(link.reviewed_at, "Police disclosure outcome reviewed", review_in_words(link), ours)
+        for link in session.scalars(
+            select(SchemeCaseLink).where(SchemeCaseLink.case_id == case_id, SchemeCaseLink.reviewed_at.is_not(None))
+        )
+        if link.reviewed_at is not None
     ]
 
 
@@ -278,7 +286,7 @@ def entries(session: Session, user: User, case_id: int) -> tuple[Case, list[Entr
         *_received(session, case_id, names),
         *_register(session, case_id, ours, names),
         *_requests(session, case_id, ours, names),
-        *_schemes(session, case_id),
+        *_schemes(session, case_id, ours),
     ]
     return case, sorted(found, key=lambda e: e.when)
 

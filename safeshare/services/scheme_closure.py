@@ -16,7 +16,7 @@ from safeshare.core.audit import record_event
 from safeshare.core.errors import ConflictError, DomainRuleError
 from safeshare.core.records import ProcessInstance, SchemeApplication, User
 from safeshare.services.scheme_letters import letter_recipient, produce_document
-from safeshare.services.scheme_links import tell_case_team
+from safeshare.services.scheme_links import starter, tell_case_team
 from safeshare.services.schemes import get_application, require_police_staff
 
 if TYPE_CHECKING:
@@ -66,7 +66,8 @@ def close_application(
     application.outcome = "withdrawn" if who == "applicant_withdrew" else "closed"
     application.status = "closed"
     application.completed_at = now
-    tell_case_team(session, app.clock, user, application)  # R31: the child's team hears the outcome
+    # R31: the child's team hears the outcome and gets a task on the case to review it
+    tell_case_team(session, app.clock, user, application, starter(app, session, user))
     if application.instance_id is not None:
         instance = session.get(ProcessInstance, application.instance_id)
         if instance is not None and instance.status != "completed":

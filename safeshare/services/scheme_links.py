@@ -10,6 +10,7 @@ intelligence), and the police records name the case by its reference, never by i
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
@@ -32,6 +33,18 @@ OUTCOME_FOR_TEAM = {
     "withdrawn": "The applicant withdrew the application before a decision.",
     "closed": "Police closed the application before a decision.",
 }
+REVIEW_PROCESS = "scheme_outcome_review"
+#: How a step starts a process on a case: (process id, start data, case id). A service passes the engine's
+#: ``start``; an automated step passes ``ServiceContext.start_after`` (started once its own step is saved).
+StartOnCase = Callable[[str, dict[str, Any], int], object]
+#: What the child's team will do after reviewing an outcome (the review form's choices), in words.
+REVIEW_ACTIONS = {
+    "no_further_action": "No further action",
+    "update_plan": "The child's plan will be updated",
+    "refer_to_childrens_social_care": "A referral to children's social care will be made",
+}
+
+
 LINK_IN_WORDS = {
     "asked": "Asked the child's team to confirm; not confirmed",
     "declined": "Asked the child's team to confirm; not confirmed",  # the same words: a refusal tells nothing
@@ -131,16 +144,44 @@ def _support_offered(application: SchemeApplication) -> str:
     return str(detail.get("support_offered") or "")
 
 
-def tell_case_team(session: Session, clock: Clock, actor: User | None, application: SchemeApplication) -> None:
+def _outcome_words(application: SchemeApplication) -> str:
+    protects = "the child" if application.scheme == "csor" else "the person at risk"
+    return OUTCOME_FOR_TEAM.get(application.outcome or "closed", OUTCOME_FOR_TEAM["closed"]).format(protects=protects)
+
+
+def _safety_plan(application: SchemeApplication) -> str:
+    """The safety plan the decision set, only where a disclosure was made (a plan for a withheld one is moot)."""
+    if application.outcome != "disclosed":
+        return ""
+    return str((application.decision or {}).get("safety_plan") or "")
+
+
+def _confirmed_link(session: Session, application: SchemeApplication) -> SchemeCaseLink | None:
+    return session.scalar(
+        select(SchemeCaseLink)
+        .where(
+            SchemeCaseLink.application_id == application.id,
+            SchemeCaseLink.case_id == application.linked_case_id,
+            SchemeCaseLink.status == "confirmed",
+        )
+        .order_by(SchemeCaseLink.id)
+        .limit(1)
+    )
+
+
+def tell_case_team(
+    session: Session, clock: Clock, actor: User | None, application: SchemeApplication, start: StartOnCase
+) -> None:
     """R31: once an application linked to a child's case ends, the case's team is told the outcome in plain
-    words, with a message naming the case (the detail is on the case's chronology, behind sign-in)."""
+    words, with a message naming the case (the detail is behind sign-in), and gets a task on the case to review
+    it: the outcome, the safety plan and the support and referrals, never police intelligence. Asked once per
+    link, whichever comes last: the application ending or the team confirming the link."""
     if application.linked_case_id is None or application.completed_at is None:
         return
     case = session.get(Case, application.linked_case_id)
     if case is None:
         return
-    protects = "the child" if application.scheme == "csor" else "the person at risk"
-    outcome = OUTCOME_FOR_TEAM.get(application.outcome or "closed", OUTCOME_FOR_TEAM["closed"])
+    outcome = _outcome_words(application)
     enqueue(
         session,
         clock,
@@ -151,7 +192,7 @@ def tell_case_team(session: Session, clock: Clock, actor: User | None, applicati
             "scheme": SCHEME_IN_WORDS[application.scheme],
             "application_reference": application.reference,
             "ended_on": application.completed_at.strftime("%d %B %Y"),
-            "outcome": outcome.format(protects=protects),
+            "outcome": outcome,
             "support_offered": bool(_support_offered(application)),
         },
         recipients=_case_team(session, case),
@@ -167,6 +208,34 @@ def tell_case_team(session: Session, clock: Clock, actor: User | None, applicati
         case_id=case.id,
         detail={"application_id": application.id},
     )
+    link = _confirmed_link(session, application)
+    if link is None or link.review_asked_at is not None:
+        return
+    link.review_asked_at = clock.now()
+    data = {
+        "link_id": link.id,
+        "application_reference": application.reference,
+        "scheme_name": SCHEME_IN_WORDS[application.scheme],
+        "ended_on": application.completed_at.strftime("%d %B %Y"),
+        "outcome_in_words": outcome,
+        "safety_plan": _safety_plan(application),
+        "support_offered": _support_offered(application),
+    }
+    start(REVIEW_PROCESS, data, case.id)
+
+
+def starter(app: App, session: Session, user: User) -> StartOnCase:
+    """How a service (outside any process step) starts the review on the case: at once, as this user."""
+
+    def start(process_id: str, data: dict[str, Any], case_id: int) -> object:
+        return app.engine.start(session, app.clock, process_id, data, actor=user, case_id=case_id)
+
+    return start
+
+
+def review_in_words(link: SchemeCaseLink) -> str:
+    """What the child's team said they will do, as the case's chronology shows it."""
+    return f"{REVIEW_ACTIONS.get(link.review_action or '', 'Reviewed')}: {link.review_note or ''}".rstrip(": ")
 
 
 def outcome_for_case(session: Session, case_id: int) -> list[dict[str, Any]]:
@@ -180,9 +249,7 @@ def outcome_for_case(session: Session, case_id: int) -> list[dict[str, Any]]:
         {
             "application_reference": a.reference,
             "scheme": SCHEME_IN_WORDS[a.scheme],
-            "outcome": OUTCOME_FOR_TEAM.get(a.outcome or "closed", OUTCOME_FOR_TEAM["closed"]).format(
-                protects="the child" if a.scheme == "csor" else "the person at risk"
-            ),
+            "outcome": _outcome_words(a),
             "support_offered": _support_offered(a),
         }
         for a in rows

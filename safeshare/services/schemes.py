@@ -15,11 +15,11 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from safeshare.core.access import require_role
+from safeshare.core.access import require_case, require_role
 from safeshare.core.audit import record_event
 from safeshare.core.deadlines import policy_for
 from safeshare.core.errors import DomainRuleError
-from safeshare.core.records import ProcessInstance, Role, SchemeApplication, User
+from safeshare.core.records import ProcessInstance, Role, SchemeApplication, SchemeCaseLink, Team, User
 from safeshare.services.scheme_access import get_application as get_application  # the one home; read here too
 from safeshare.services.scheme_access import require_police_staff as require_police_staff
 from safeshare.services.scheme_links import request_case_link
@@ -94,10 +94,28 @@ def start_application(
     With ``case_reference``, the child's team is asked to confirm a link to their case (R31): the answer is
     the same whether or not a case has that reference."""
     require_role(user, Role.POLICE_STAFF)
+    application, instance = _record_and_start(
+        app, session, user, route, applicant, subject, concern, person_at_risk, list(children or [])
+    )
+    if case_reference and case_reference.strip():
+        request_case_link(app, session, user, application.id, case_reference)
+    return application, instance
+
+
+def _record_and_start(
+    app: App,
+    session: Session,
+    user: User,
+    route: str,
+    applicant: dict[str, Any],
+    subject: dict[str, Any],
+    concern: str,
+    person_at_risk: dict[str, Any] | None,
+    kids: list[dict[str, Any]],
+) -> tuple[SchemeApplication, ProcessInstance]:
     if route not in ROUTES:
         raise DomainRuleError("R24", f"Unknown scheme route {route!r}", f"Choose one of: {', '.join(ROUTES)}")
     scheme, process_id, completion_kind, prefix = ROUTES[route]
-    kids = list(children or [])
     _check_application(route, applicant, subject, person_at_risk, kids, concern)
     now = app.clock.now()
     policy = policy_for(session)
@@ -143,9 +161,64 @@ def start_application(
         f"{prefix} {route.replace('_', ' ')} application {application.reference} received; complete by {due:%d %B %Y}",
         detail={"application_id": application.id, "instance_id": instance.id},
     )
-    if case_reference and case_reference.strip():
-        request_case_link(app, session, user, application.id, case_reference)
     return application, instance
+
+
+def ask_police_right_to_know(
+    app: App,
+    session: Session,
+    user: User,
+    case_id: int,
+    *,
+    subject: dict[str, Any],
+    person_at_risk: dict[str, Any],
+    concern: str,
+    contact: str,
+) -> SchemeApplication:
+    """R29: a partner agency (a practitioner on a child's case) asks the police to consider a right-to-know
+    disclosure. The application records the requesting agency and who asked, and starts the police's own
+    right-to-know process; the police queue shows it like any other. It is linked to the case at once (R31):
+    the case's own team asked, which is the team's confirmation, so its outcome comes back to them as a task.
+    The practitioner sees no police record: only that they asked, on the case's trail."""
+    require_role(user, Role.PRACTITIONER)
+    case = require_case(session, user, case_id)
+    if not contact.strip():
+        raise DomainRuleError("R29", "Say how the police can reach you", "For example, your phone number or email")
+    team = session.get(Team, case.team_id)
+    applicant = {
+        "agency": team.agency if team else "Partner agency",
+        "name": user.display_name,
+        "contact": contact.strip(),
+        "asked_from_case": True,
+    }
+    application, _instance = _record_and_start(
+        app, session, user, "right_to_know", applicant, subject, concern, person_at_risk, []
+    )
+    now = app.clock.now()
+    session.add(
+        SchemeCaseLink(
+            application_id=application.id,
+            reference_given=case.reference,
+            case_id=case.id,
+            status="confirmed",
+            asked_at=now,
+            asked_by_id=user.id,
+            answered_at=now,
+            answered_by_id=user.id,
+            answer_note="Asked by the case's own team",
+        )
+    )
+    application.linked_case_id = case.id
+    record_event(
+        session,
+        app.clock,
+        user,
+        "scheme_right_to_know_requested",
+        f"Asked the police to consider a disclosure under right to know ({application.reference})",
+        case_id=case.id,
+        detail={"application_id": application.id},
+    )
+    return application
 
 
 def list_applications(

@@ -31,6 +31,7 @@ from safeshare.core.records import (
     Person,
     ReceivedInformation,
     ShareDecision,
+    UndertakingBreach,
     User,
 )
 
@@ -390,6 +391,50 @@ def _consent_seeking(view: TaskView, data: Mapping[str, Any]) -> list[Section]:
     return sections
 
 
+SCHEME_TASKS = ("confirm_case_link", "review_scheme_outcome")
+
+
+def _police_scheme(task_spec: str, data: Mapping[str, Any]) -> Section:
+    """A police scheme application as the child's team may see it: its reference and scheme, the children it
+    names (to confirm a link), or its outcome in words (to review it). Never police intelligence."""
+    rows = [
+        ("Police application", str(data.get("application_reference") or "Not recorded")),
+        ("Scheme", str(data.get("scheme_name") or "Not recorded")),
+    ]
+    if task_spec == "confirm_case_link":
+        children = [
+            f"{c.get('name') or 'A child'}" + (f" (aged {c['age']})" if c.get("age") not in (None, "") else "")
+            for c in data.get("children") or []
+            if isinstance(c, Mapping)
+        ]
+        rows.append(("Children named", "; ".join(children) or "None named"))
+        return Section("The police application", rows)
+    rows += [
+        ("Ended on", str(data.get("ended_on") or "Not recorded")),
+        ("Outcome", str(data.get("outcome_in_words") or "Not recorded")),
+        ("Safety plan", str(data.get("safety_plan") or "None recorded")),
+        ("Support and referrals offered", str(data.get("support_offered") or "None recorded")),
+    ]
+    return Section("The outcome", rows)
+
+
+def _breach(session: Session, data: Mapping[str, Any]) -> Section:
+    """R45: what police staff reported of a suspected breach, for the supervisor who decides on it."""
+    breach = session.get(UndertakingBreach, data.get("breach_id")) if isinstance(data.get("breach_id"), int) else None
+    if breach is None:
+        return Section("The suspected breach", [("Reported", "Not found")])
+    reporter = session.get(User, breach.reported_by_id)
+    return Section(
+        "The suspected breach",
+        [
+            ("Police application", str(data.get("application_reference") or "Not recorded")),
+            ("What happened", breach.what_happened),
+            ("How it came to light", breach.how_it_came_to_light),
+            ("Reported by", f"{reporter.display_name if reporter else 'Not recorded'}, {_when(breach.reported_at)}"),
+        ],
+    )
+
+
 def task_context(app: App, session: Session, view: TaskView) -> TaskContext:
     """What the task's page shows beside its form (the caller has checked the user may see the task)."""
     context = TaskContext(question=str(view.form_schema.get("description") or ""))
@@ -397,6 +442,10 @@ def task_context(app: App, session: Session, view: TaskView) -> TaskContext:
         context.sections.extend(_consultation(session, view, task_data(app, session, view)))
     elif view.task.task_spec in ("advise_on_competence", "seek_consent"):
         context.sections.extend(_consent_seeking(view, task_data(app, session, view)))
+    elif view.task.task_spec in SCHEME_TASKS:
+        context.sections.append(_police_scheme(view.task.task_spec, task_data(app, session, view)))
+    elif view.task.task_spec == "decide_breach_action":
+        context.sections.append(_breach(session, task_data(app, session, view)))
     if view.task.case_id is not None:
         context.sections.extend(_case_facts(session, app, view.task.case_id))
     return context

@@ -144,5 +144,6 @@ OPERATORS = OperatorRegistry(
         # h/police: R31 link to a child's case confirmed by its team; R45 suspected breach of an undertaking
         Operator("record_case_link_answer", scheme_links.record_case_link_answer, scheme_links.LinkAnswerData),
         Operator("record_breach_decision", scheme_links.record_breach_decision, scheme_links.BreachDecisionData),
+        Operator("record_outcome_review", scheme_links.record_outcome_review, scheme_links.OutcomeReviewData),
     ]
 )

@@ -7,7 +7,7 @@ from typing import Any
 from safeshare.core.audit import record_event
 from safeshare.core.errors import ModelError
 from safeshare.core.records import SchemeApplication, SchemeCaseLink, UndertakingBreach
-from safeshare.services.scheme_links import tell_case_team
+from safeshare.services.scheme_links import REVIEW_ACTIONS, tell_case_team
 from tasks.automated.schemes import text
 from tasks.operator_registry import TaskData
 from workflows.context import ServiceContext
@@ -19,6 +19,12 @@ class LinkAnswerData(TaskData):
     link_id: int
     link_confirmed: bool
     link_note: str | None = None
+
+
+class OutcomeReviewData(TaskData):
+    link_id: int
+    team_action: str
+    team_note: str
 
 
 class BreachDecisionData(TaskData):
@@ -54,8 +60,33 @@ def record_case_link_answer(ctx: ServiceContext, data: dict[str, Any]) -> str:
     )
     if confirmed and application.linked_case_id is None:
         application.linked_case_id = link.case_id
-        tell_case_team(ctx.session, ctx.clock, ctx.actor, application)  # an application that already ended
+        # an application that already ended: the team is told, and gets the review task, now
+        tell_case_team(ctx.session, ctx.clock, ctx.actor, application, ctx.start_after)
     return link.status
+
+
+def record_outcome_review(ctx: ServiceContext, data: dict[str, Any]) -> bool:
+    """R31: what the child's team will do after reviewing the outcome, on the link record and the case's trail."""
+    link = ctx.session.get(SchemeCaseLink, data["link_id"])
+    if link is None or link.case_id is None or link.case_id != ctx.case_id or link.status != "confirmed":
+        raise ModelError(f"Link {data['link_id']} is not a confirmed link to this case", "Check the start data")
+    action = str(data.get("team_action") or "")
+    if action not in REVIEW_ACTIONS:
+        raise ModelError(f"Unknown action {action!r}", "Choose one of the actions the form offers")
+    link.review_action = action
+    link.review_note = text(data, "team_note")
+    link.reviewed_at = ctx.clock.now()
+    link.reviewed_by_id = ctx.actor.id if ctx.actor else None
+    record_event(
+        ctx.session,
+        ctx.clock,
+        ctx.actor,
+        "scheme_outcome_reviewed",
+        f"The team reviewed a police disclosure outcome: {REVIEW_ACTIONS[action].lower()}",
+        case_id=link.case_id,
+        detail={"link_id": link.id, "action": action},
+    )
+    return True
 
 
 def record_breach_decision(ctx: ServiceContext, data: dict[str, Any]) -> bool:

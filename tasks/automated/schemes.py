@@ -353,7 +353,8 @@ def close_application(ctx: ServiceContext, application: SchemeApplication, outco
     application.outcome = outcome
     application.status = "closed"
     application.completed_at = ctx.clock.now()
-    tell_case_team(ctx.session, ctx.clock, ctx.actor, application)  # R31: the child's team hears the outcome
+    # R31: the child's team hears the outcome and gets a task on the case to review it
+    tell_case_team(ctx.session, ctx.clock, ctx.actor, application, ctx.start_after)
 
 
 def close_with_letter(ctx: ServiceContext, application: SchemeApplication, reason: str, data: dict[str, Any]) -> None:

@@ -17,8 +17,9 @@ from sqlalchemy import select
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.core.errors import DomainRuleError, FormValidationError
-from safeshare.core.records import Case, OpenTask
+from safeshare.core.access import require_case, require_role
+from safeshare.core.errors import ConflictError, DomainRuleError, FormValidationError
+from safeshare.core.records import Case, OpenTask, Role
 from safeshare.services import listing, queues, scheme_closure, scheme_links, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
@@ -398,18 +399,25 @@ BREACH_FORM: dict[str, Any] = {
 }
 
 
-def _breach_page(
-    request: Request, application_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+def _application_form_page(
+    request: Request,
+    application_id: int,
+    page: tuple[str, str, dict[str, Any]],
+    values: dict[str, Any],
+    errors: dict[str, str],
+    status_code: int = 200,
 ) -> Response:
+    """A short form about one application (a breach to report, a case to link): template, title and schema."""
+    template, title, schema = page
     with acting(request, write=False) as (session, user):
         schemes.require_police_staff(user)
         application = schemes.get_application(session, user, application_id)
-        fields = build_fields(BREACH_FORM, values, errors)
+        fields = build_fields(schema, values, errors)
         return render(
             request,
-            "scheme_breach.html",
+            template,
             {
-                "title": f"Report a suspected breach, {application.reference}",
+                "title": f"{title}, {application.reference}",
                 "section": "police",
                 "a": application,
                 "fields": fields,
@@ -417,6 +425,15 @@ def _breach_page(
             },
             status_code=status_code,
         )
+
+
+BREACH_PAGE = ("scheme_breach.html", "Report a suspected breach", BREACH_FORM)
+
+
+def _breach_page(
+    request: Request, application_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    return _application_form_page(request, application_id, BREACH_PAGE, values, errors, status_code)
 
 
 @router.get("/schemes/{application_id}/breach")
@@ -445,3 +462,126 @@ def report_breach(application_id: PathId, request: Request, form: FormData = Dep
     except DomainRuleError as exc:
         return _breach_page(request, application_id, data, {"what_happened": exc.message.rsplit(" (R", 1)[0]}, 422)
     return RedirectResponse(f"/schemes/{application_id}", status_code=303)
+
+
+# -- h/police: R31 at any stage, police staff ask to link a running application to a child's case -------------
+
+LINK_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "case_reference": {
+            "type": "string",
+            "minLength": 1,
+            "maxLength": 80,
+            "title": "Safeguarding case reference",
+            "description": "The reference the family or the child's team gave you, for example C-12-1. "
+            "The child's team is asked to confirm the link; until they do, nothing is linked.",
+        },
+    },
+    "required": ["case_reference"],
+    "additionalProperties": False,
+}
+LINK_PAGE = ("scheme_link.html", "Link to a child's safeguarding case", LINK_FORM)
+
+
+@router.get("/schemes/{application_id}/link")
+def link_page(application_id: PathId, request: Request) -> Response:
+    return _application_form_page(request, application_id, LINK_PAGE, {}, {})
+
+
+@router.post("/schemes/{application_id}/link")
+def ask_case_link(application_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Ask the case's team to confirm, at any stage; the page says the same whether or not the case exists."""
+    app = safeshare_app(request)
+    data = parse_post(LINK_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(LINK_FORM, data)
+            scheme_links.request_case_link(app, session, user, application_id, data["case_reference"])
+    except FormValidationError as exc:
+        return _application_form_page(request, application_id, LINK_PAGE, data, exc.field_errors, 422)
+    except (DomainRuleError, ConflictError) as exc:
+        message = {"case_reference": exc.message.rsplit(" (R", 1)[0]}
+        return _application_form_page(request, application_id, LINK_PAGE, data, message, 422)
+    return RedirectResponse(f"/schemes/{application_id}", status_code=303)
+
+
+# -- h/police: R29, a partner agency (a practitioner on the case) asks the police to consider right to know --------
+
+RIGHT_TO_KNOW_FORM: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "person_at_risk_name": _text(
+            "Full name of the person you believe is at risk", "For example, the child's mother."
+        ),
+        "person_at_risk_relationship": _text(
+            "Their relationship to the person they are at risk from", "For example: partner, ex-partner."
+        ),
+        "person_at_risk_safe_contact": _text(
+            "Safe way for the police to contact them",
+            "How and when it is safe, if you know. Never a way the other person could see.",
+        ),
+        "subject_name": _text("Full name of the person they are at risk from", "As far as you know it."),
+        "subject_date_of_birth": _text("Their date of birth, if known", "For example 1 April 1990, or an age."),
+        "concern": {
+            "type": "string",
+            "format": "textarea",
+            "minLength": 10,
+            "maxLength": CONCERN_MAX,
+            "title": "Why do you believe they are at risk?",
+            "description": "What your agency knows or has seen. The police check their own records and decide.",
+        },
+        "contact": _text("How can the police reach you?", "Your phone number or email, for the police to follow up."),
+    },
+    "required": ["person_at_risk_name", "subject_name", "concern", "contact"],
+    "additionalProperties": False,
+}
+
+
+def _right_to_know_page(
+    request: Request, case_id: int, values: dict[str, Any], errors: dict[str, str], status_code: int = 200
+) -> Response:
+    with acting(request, write=False) as (session, user):
+        case = require_case(session, user, case_id)
+        require_role(user, Role.PRACTITIONER)
+        fields = build_fields(RIGHT_TO_KNOW_FORM, values, errors)
+        return render(
+            request,
+            "scheme_right_to_know.html",
+            {
+                "title": "Ask the police to consider a disclosure (right to know)",
+                "section": "cases",
+                "c": case,
+                "fields": fields,
+                "error_list": error_summary(fields),
+            },
+            status_code=status_code,
+        )
+
+
+@router.get("/cases/{case_id}/right-to-know")
+def right_to_know_page(case_id: PathId, request: Request) -> Response:
+    return _right_to_know_page(request, case_id, {}, {})
+
+
+@router.post("/cases/{case_id}/right-to-know")
+def ask_right_to_know(case_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Start the police's right-to-know application from the case, linked to it, in one transaction."""
+    app = safeshare_app(request)
+    data = parse_post(RIGHT_TO_KNOW_FORM, form)
+    try:
+        with acting(request) as (session, user):
+            validate_form(RIGHT_TO_KNOW_FORM, data)
+            records: dict[str, dict[str, Any]] = {"subject": {}, "person_at_risk": {}}
+            for name, value in data.items():
+                for record in records:
+                    if name.startswith(f"{record}_"):
+                        records[record][name.removeprefix(f"{record}_")] = value
+            schemes.ask_police_right_to_know(
+                app, session, user, case_id, concern=data["concern"], contact=data["contact"], **records
+            )
+    except FormValidationError as exc:
+        return _right_to_know_page(request, case_id, data, exc.field_errors, 422)
+    except DomainRuleError as exc:
+        return _right_to_know_page(request, case_id, data, {"contact": exc.message.rsplit(" (R", 1)[0]}, 422)
+    return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -68,6 +68,13 @@ class SchemeCaseLink(Base):
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     answer_note: Mapped[str | None] = mapped_column(Text)
+    # Once the application has ended and the link is confirmed, the case's team reviews the outcome (a task on
+    # the case): when it was asked of them, and what they said they will do.
+    review_asked_at: Mapped[datetime | None]
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    review_action: Mapped[str | None] = mapped_column(String(40))
+    review_note: Mapped[str | None] = mapped_column(Text)
 
 
 class UndertakingBreach(Base):
