@@ -47,6 +47,7 @@ from web.routers import (
     ui_sharing,
     ui_subject_access,
     ui_tasks,
+    ui_teams,
 )
 from web.secret import secret_key
 
@@ -104,6 +105,7 @@ def create_app(
         ui_subject_access.router,
         ui_admin_settings.router,  # h/admin (issue 16)
         ui_models.router,  # h/models (issue 16 item 4)
+        ui_teams.router,  # h/pract: a team's designated safeguarding lead (R4)
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

@@ -5,7 +5,17 @@ from safeshare.records.auth import ApiToken, SignInAttempt
 from safeshare.records.base import Base
 from safeshare.records.consent import ConsentRecord, Document
 from safeshare.records.notification import Notification
-from safeshare.records.people import Case, Episode, ParentalResponsibility, Person, Role, Team, User, UserRole
+from safeshare.records.people import (
+    Case,
+    Episode,
+    ParentalResponsibility,
+    Person,
+    Role,
+    SafeguardingLead,
+    Team,
+    User,
+    UserRole,
+)
 from safeshare.records.referrals import AgencyRequest, Referral
 from safeshare.records.retention import RetentionHold, RetentionItem, RetentionReview
 from safeshare.records.scheduling import DeadlineSetting, TimerIncident
@@ -57,6 +67,7 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "ReceivedInformation",
+    "SafeguardingLead",
     "RetentionHold",
     "RetentionItem",
     "RetentionReview",
