@@ -22,6 +22,7 @@ from web.compression import CompressionAndCachingMiddleware
 from web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from web.routers import (
     api_admin,
+    api_agency_requests,
     api_auth,
     api_cases,
     api_exports,
@@ -85,6 +86,7 @@ def create_app(
         api_processes.router,
         api_queues.router,
         api_sharing.router,
+        api_agency_requests.router,  # h/pract: P10 requests between agencies, answers by message correlation
         api_schemes.router,
         api_admin.router,
         api_exports.router,
