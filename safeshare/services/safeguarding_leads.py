@@ -126,21 +126,6 @@ def leads(session: Session) -> dict[int, LeadView]:
     return found
 
 
-def is_lead_of(session: Session, user: User, team_id: int | None) -> bool:
-    """Whether ``user`` is now the designated safeguarding lead of ``team_id`` (and still in it)."""
-    if team_id is None or user.team_id != team_id:
-        return False
-    return bool(
-        session.scalar(
-            select(SafeguardingLead.id).where(
-                SafeguardingLead.team_id == team_id,
-                SafeguardingLead.user_id == user.id,
-                SafeguardingLead.ended_at.is_(None),
-            )
-        )
-    )
-
-
 @dataclass(frozen=True)
 class LeadPage:
     team: Team
