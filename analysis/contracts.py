@@ -392,9 +392,11 @@ CONTRACTS.update(
         "record_agency_request": Contract(frozenset(), _constant(1)),
         "request_deadline": Contract(frozenset(), _constant("2026-01-01T00:00:00+00:00")),
         "record_request_answer": Contract(frozenset({"answer_decision"}), _record_request_answer),
+        # h/pract: the other agency's answer to a request we sent, delivered by its reference (a message)
+        "record_agency_answer": Contract(frozenset(), _constant(True)),
     }
 )
-START_DATA["agency_request"] = {}
+START_DATA["agency_request"] = {"request_direction": ["inbound", "outbound"]}
 
 
 # -- h/police: R31 a link to a child's case confirmed by its team; R45 a suspected breach of an undertaking -----

@@ -155,9 +155,12 @@ class StatementCounter:
 
 
 class _ConstantServices(PythonScriptEngine):
-    """Service tasks do nothing and return 1 (bare has no records to write)."""
+    """Service tasks do nothing and return 1 (bare has no records to write); a deadline is a time far ahead,
+    so the timers it sets (the competence advice's, R4) wait as ours do and never fire."""
 
-    def call_service(self, task: Any = None, **kwargs: Any) -> str:  # type: ignore[override]
+    def call_service(self, task: Any = None, operation_name: str = "", **kwargs: Any) -> str:  # type: ignore[override]
+        if operation_name == "compute_deadline":
+            return json.dumps("2999-01-01T00:00:00+00:00")
         return json.dumps(1)
 
 

@@ -13,16 +13,16 @@ from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, and_, bindparam, case, insert, or_, select
+from sqlalchemy import Select, and_, bindparam, case, exists, insert, or_, select
 from sqlalchemy.orm import Session
 
 from notifications.outbox import enqueue, task_message_context
 from rules import enforce_on_form
 from rules.forms import form_breaches
-from safeshare.core.access import can_view_case
+from safeshare.core.access import TEAM_ROLES, can_view_case
 from safeshare.core.audit import record_event
 from safeshare.core.errors import ConflictError, DomainRuleError, NotFoundError, PermissionDeniedError
-from safeshare.core.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, Team, User
+from safeshare.core.records import Case, CompletedTask, OpenTask, ProcessInstance, Role, SafeguardingLead, Team, User
 from safeshare.core.records.base import Base
 from tasks.forms import validate_form
 
@@ -41,36 +41,65 @@ _TASK_ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
 POLICE_ROLES = (Role.POLICE_STAFF.value, Role.POLICE_SUPERVISOR.value, Role.DATA_PROTECTION_OFFICER.value)
 
 
+#: The tasks a team's designated safeguarding lead may take for the team's cases, beyond their own role's:
+#: the advice on a competence judgement (R4's "other relevant person"), and nothing else a manager does.
+LEAD_TASKS = ("advise_on_competence",)
+
+
+def _may_lead(roles: Any, *, has_team: bool) -> bool:
+    """Whether the user could be a team's designated safeguarding lead (a team member with a team role)."""
+    return has_team and bool(set(roles) & TEAM_ROLES)
+
+
 def _is_police(roles: Any) -> bool:
     """Whether the user holds a role whose tasks belong to no team (see ``POLICE_ROLES``)."""
     return any(role.value in POLICE_ROLES for role in roles)
 
 
-def _inbox_clause(user_id: Any, roles: Any, team_id: Any, *, police: bool, has_team: bool) -> Any:
+def _inbox_clause(
+    user_id: Any, roles: Any, team_id: Any, *, police: bool, has_team: bool, may_lead: bool = False
+) -> Any:
     """Assigned to the user, or unassigned for one of their roles in their team (police staff also
-    take police tasks that belong to no team). The values may be literals or bound parameters."""
+    take police tasks that belong to no team); and, for the team's designated safeguarding lead, the
+    team's unassigned ``LEAD_TASKS``. The values may be literals or bound parameters."""
     team_scope = OpenTask.team_id == team_id if has_team else OpenTask.team_id.is_(None)
     if police:
         team_scope = or_(team_scope, and_(OpenTask.role.in_(POLICE_ROLES), OpenTask.team_id.is_(None)))
-    return or_(
+    clauses = [
         OpenTask.assignee_id == user_id,
         and_(OpenTask.assignee_id.is_(None), OpenTask.role.in_(roles), team_scope),
-    )
+    ]
+    if may_lead:
+        named = exists().where(
+            SafeguardingLead.team_id == OpenTask.team_id,
+            SafeguardingLead.user_id == user_id,
+            SafeguardingLead.ended_at.is_(None),
+        )
+        clauses.append(
+            and_(
+                OpenTask.assignee_id.is_(None), OpenTask.task_spec.in_(LEAD_TASKS), OpenTask.team_id == team_id, named
+            )
+        )
+    return or_(*clauses)
 
 
 def inbox_filter(user: User) -> Any:
     """Tasks a user may pick up: assigned to them, or unassigned for their role in their team."""
+    has_team = user.team_id is not None
     return _inbox_clause(
         user.id,
         [r.value for r in user.roles],
         user.team_id,
         police=_is_police(user.roles),
-        has_team=user.team_id is not None,
+        has_team=has_team,
+        may_lead=_may_lead(user.roles, has_team=has_team),
     )
 
 
 @cache
-def _task_query(*, police: bool, has_team: bool, lock: bool) -> Select[OpenTask, bool, ProcessInstance, Case]:
+def _task_query(
+    *, police: bool, has_team: bool, lock: bool, may_lead: bool = False
+) -> Select[OpenTask, bool, ProcessInstance, Case]:
     """One open task with whether it is in the asking user's inbox (``inbox_filter`` with bound
     parameters), and its instance and case, which every caller needs next.
 
@@ -83,6 +112,7 @@ def _task_query(*, police: bool, has_team: bool, lock: bool) -> Select[OpenTask,
         bindparam("team_id"),
         police=police,
         has_team=has_team,
+        may_lead=may_lead,
     )
     query = (
         select(OpenTask, visible.label("visible"), ProcessInstance, Case)
@@ -120,7 +150,10 @@ def _task_for(session: Session, user: User, task_id: str, *, lock: bool = False)
     # One round trip: the row (locked if asked), whether it is in this user's inbox, and its
     # instance and case (they stay in the session's identity map for the callers).
     roles = user.roles
-    query = _task_query(police=_is_police(roles), has_team=user.team_id is not None, lock=lock)
+    has_team = user.team_id is not None
+    query = _task_query(
+        police=_is_police(roles), has_team=has_team, lock=lock, may_lead=_may_lead(roles, has_team=has_team)
+    )
     params = {"task_id": task_id, "user_id": user.id, "roles": [r.value for r in roles], "team_id": user.team_id}
     found = session.execute(query, params).first()
     task, in_inbox = (found[0], bool(found[1])) if found is not None else (None, False)

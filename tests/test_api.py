@@ -356,7 +356,9 @@ def test_process_diagram_marks_done_and_current(web: WebKit, episode: dict[str, 
     web.scenario.complete(episode["instance"], "judge_competence", "pat", JUDGE)
     body = web.get("pat", f"/api/processes/{episode['instance']}/diagram").json()
     assert body["bpmn_xml"].lstrip().startswith("<?xml")
-    assert "judge_competence" in body["done"] and body["current"] == ["advise_on_competence"]
+    assert "judge_competence" in body["done"]
+    # the advice waits, and so do its reminder and deadline timers (R4)
+    assert sorted(body["current"]) == ["advise_on_competence", "competence_deadline_timer", "competence_reminder_timer"]
     assert body["overdue"] == []
     assert body["names"]["judge_competence"] == "Judge the child's understanding"
     assert len(web.events("process_viewed")) == 1

@@ -22,6 +22,7 @@ from web.compression import CompressionAndCachingMiddleware
 from web.middleware import BodyLimitMiddleware, SecurityHeadersMiddleware
 from web.routers import (
     api_admin,
+    api_agency_requests,
     api_auth,
     api_cases,
     api_exports,
@@ -47,6 +48,7 @@ from web.routers import (
     ui_sharing,
     ui_subject_access,
     ui_tasks,
+    ui_teams,
 )
 from web.secret import secret_key
 
@@ -84,6 +86,7 @@ def create_app(
         api_processes.router,
         api_queues.router,
         api_sharing.router,
+        api_agency_requests.router,  # h/pract: P10 requests between agencies, answers by message correlation
         api_schemes.router,
         api_admin.router,
         api_exports.router,
@@ -104,6 +107,7 @@ def create_app(
         ui_subject_access.router,
         ui_admin_settings.router,  # h/admin (issue 16)
         ui_models.router,  # h/models (issue 16 item 4)
+        ui_teams.router,  # h/pract: a team's designated safeguarding lead (R4)
     ):
         web.include_router(router)
     if not (NODE_MODULES / "govuk-frontend").is_dir():

@@ -16,7 +16,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 from uuid import UUID
 
+from SpiffWorkflow.bpmn import BpmnEvent
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.specs.mixins.events.end_event import EndEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -32,7 +34,7 @@ from sqlalchemy.orm.util import identity_key
 
 from safeshare.core.clock import Clock, as_utc, using_clock
 from safeshare.core.config import Settings
-from safeshare.core.errors import ModelError, SafeshareError
+from safeshare.core.errors import ConflictError, ModelError, SafeshareError
 from safeshare.core.records.base import Base
 from safeshare.core.records.vocabulary import InstanceStatus
 from safeshare.core.records.workflow_state import (
@@ -410,6 +412,48 @@ class WorkflowEngine:
         self._advance(workflow, ctx)
         self._save(session, clock, row, workflow, before)
         self._start_follow_ups(session, clock, ctx)
+        return workflow
+
+    def deliver_message(
+        self,
+        session: Session,
+        clock: Clock,
+        row: ProcessInstance,
+        message: str,
+        payload: dict[str, Any],
+        actor: User | None,
+    ) -> BpmnWorkflow:
+        """Deliver a BPMN message from outside to ``row`` and advance it, by SpiffWorkflow's own machinery:
+        the message's correlation keys are computed from ``payload`` by the model's correlation properties,
+        and only a catch event (or receive task) of this instance waiting for ``message`` with the same keys
+        takes it. Anything else is refused with ``ConflictError`` and nothing changes."""
+        workflow = self.load(session, row)
+        before = self._snapshot(workflow)
+        waiting = [
+            t
+            for t in workflow.get_tasks(state=TaskState.WAITING)
+            if isinstance(getattr(t.task_spec, "event_definition", None), MessageEventDefinition)
+            and t.task_spec.event_definition.name == message
+        ]
+        not_waiting = ConflictError(
+            f"This work is not waiting for that message ({message})", "Open the case to see where the work stands"
+        )
+        if not waiting:
+            raise not_waiting
+        ctx = ServiceContext(session, clock, actor, row, self.models)
+        self._bind(workflow, ctx)
+        definition = waiting[0].task_spec.event_definition
+        with using_clock(clock):
+            try:
+                correlations = definition.calculate_correlations(
+                    workflow.script_engine, definition.correlation_properties, payload
+                )
+                workflow.send_event(BpmnEvent(definition, payload=copy.deepcopy(payload), correlations=correlations))
+            except SpiffWorkflowException as exc:
+                cause = unwrap_error(exc)
+                raise (cause if isinstance(cause, SafeshareError) else not_waiting) from exc
+        self._advance(workflow, ctx)
+        self._save(session, clock, row, workflow, before)
         return workflow
 
     def cancel(self, session: Session, clock: Clock, row: ProcessInstance, outcome: str) -> None:

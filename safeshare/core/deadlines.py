@@ -67,6 +67,8 @@ DEFAULTS: dict[str, dict[str, Period]] = {
     "csor_face_to_face_immediate_risk": {"*": Period(24, "hours")},
     "csor_completion": {"*": Period(45, "days")},
     "csor_completion_reminder": {"*": Period(7, "days")},
+    # R4: advice on a practitioner's judgement of a child's understanding, before consent is sought.
+    "competence_advice": {"*": Period(2, "working_days")},
     # P9: children's social care acknowledges a referral and decides what happens next (R41).
     "referral_response": {"*": Period(1, "working_days")},
     # Subject access (UK GDPR Art. 12(3)): the month itself is law (``subject_access_due``); only the
@@ -99,6 +101,10 @@ SOURCES: dict[str, str] = {
     "supervisor gets a task when the 28 days pass)",
     "csor_completion_reminder": "How long before the 45 days police staff are reminded (project choice; the "
     "supervisor gets a task when the 45 days pass)",
+    "competence_advice": "Procedure 2.10: the practitioner 'should also seek advice from his or her line manager or "
+    "other relevant person' on a child's understanding (R4), and advice must be given 'within a time frame which is "
+    "not detrimental to the child's interests' (R13); two working days, reminded a working day before, is this "
+    "project's choice (as a standard consultation: consent is not yet sought, so nothing is shared meanwhile)",
     "referral_response": "Working Together to Safeguard Children 2023: children's social care acknowledges a "
     "referral and decides on the next steps within one working day (R41)",
     "subject_access_reminder": "How long before a subject access reply is due the data protection officer is "

@@ -214,6 +214,20 @@ def _referrals(session: Session, case_id: int, ours: str, names: dict[int, str])
 def _requests(session: Session, case_id: int, ours: str, names: dict[int, str]) -> list[Entry]:
     entries: list[Entry] = []
     for q in session.scalars(select(AgencyRequest).where(AgencyRequest.case_id == case_id)):
+        if q.direction == "outbound":  # h/pract: a request we sent, and the other agency's answer to it
+            entries.append(
+                Entry(
+                    q.received_at,
+                    f"Request for information sent to {q.agency} (reference {q.reference})",
+                    f"Purpose: {q.purpose}. Lawful basis: {q.lawful_basis}",
+                    ours,
+                    names.get(q.recorded_by_id, ""),
+                )
+            )
+            if q.answered_at is not None:
+                done = "Answer received" if q.outcome == "answered" else "Request declined by the other agency"
+                entries.append(Entry(q.answered_at, done, q.answer_text or "", q.agency, q.answered_by or ""))
+            continue
         entries.append(
             Entry(
                 q.received_at,

@@ -9,6 +9,7 @@ The page, the API and the CLI call :func:`withdraw_consent`; the disclosure chec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,7 @@ from safeshare.core.access import require_case, require_role
 from safeshare.core.audit import record_event
 from safeshare.core.clock import Clock
 from safeshare.core.errors import NotFoundError
-from safeshare.core.records import ConsentRecord, Disclosure, Episode, Role, User
+from safeshare.core.records import CompletedTask, ConsentRecord, Disclosure, Episode, ProcessInstance, Role, User
 
 
 def current_episode(session: Session, case_id: int) -> Episode | None:
@@ -105,3 +106,53 @@ def withdraw_consent(
         detail={"consent_id": consent.id, "how": how, "shares_already_made": [d.id for d in made]},
     )
     return Withdrawal(consent, made)
+
+
+@dataclass(frozen=True)
+class CompetenceStep:
+    """One step of a judgement of a child's understanding and its advice (R3, R4), in words."""
+
+    at: datetime
+    who: str
+    what: str
+    why: str
+
+
+_COMPETENCE_STEPS = ("judge_competence", "advise_on_competence", "reconsider_competence")
+
+
+def _competence_words(step: str, data: dict[str, object]) -> tuple[str, str]:
+    if step == "judge_competence":
+        if data.get("child_competent"):
+            return "Judged that the child understands enough to decide for themselves", str(
+                data.get("competence_reasons") or ""
+            )
+        return "Judged that the child does not yet understand enough to decide for themselves", str(
+            data.get("competence_reasons") or ""
+        )
+    if step == "advise_on_competence":
+        agrees = data.get("manager_agrees_competence")
+        agreed = "Agreed with the judgement" if agrees else "Did not agree with the judgement"
+        return agreed, str(data.get("competence_advice") or "")
+    if data.get("competence_response") == "stand_by":
+        return "Stood by their judgement after the advice", str(data.get("competence_stand_by_reasons") or "")
+    return "Chose to judge the child's understanding again after the advice", ""
+
+
+def competence_history(session: Session, user: User, case_id: int) -> list[CompetenceStep]:
+    """Every judgement of the child's understanding on the case, the advice on it (a manager's or the
+    designated safeguarding lead's), and the practitioner's answer to advice they did not agree with,
+    oldest first: the judgement is the practitioner's, and a disagreement stays on the record (R4)."""
+    require_case(session, user, case_id)
+    rows = session.execute(
+        select(CompletedTask, User.display_name)
+        .join(ProcessInstance, ProcessInstance.id == CompletedTask.instance_id)
+        .join(User, User.id == CompletedTask.completed_by_id)
+        .where(ProcessInstance.case_id == case_id, CompletedTask.task_spec.in_(_COMPETENCE_STEPS))
+        .order_by(CompletedTask.completed_at, CompletedTask.id)
+    )
+    steps = []
+    for task, name in rows:
+        what, why = _competence_words(task.task_spec, dict(task.data or {}))
+        steps.append(CompetenceStep(task.completed_at, name, what, why))
+    return steps

@@ -141,6 +141,10 @@ def record_consent(ctx: ServiceContext, data: dict[str, Any]) -> int:
             "manager_agrees": data.get("manager_agrees_competence"),
             "manager_advice": data.get("competence_advice"),
         }
+        if data.get("competence_response") == "stand_by" and data.get("manager_agrees_competence") is False:
+            # R4: the judgement is the practitioner's, informed by advice: they stood by it, with reasons.
+            competence["stood_by"] = True
+            competence["stand_by_reasons"] = data.get("competence_stand_by_reasons")
     assert ctx.actor is not None, "consent is recorded by the practitioner completing the task"
     record = ConsentRecord(
         case_id=episode.case_id,

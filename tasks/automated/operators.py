@@ -32,6 +32,8 @@ class ConsentData(TaskData):
     competence_reasons: str | None = None
     manager_agrees_competence: bool | None = None
     competence_advice: str | None = None
+    competence_response: str | None = None
+    competence_stand_by_reasons: str | None = None
     not_sought_reason: str | None = None
     not_sought_ground: str | None = None
 
@@ -137,6 +139,7 @@ OPERATORS = OperatorRegistry(
         Operator("record_agency_request", referrals.record_agency_request, referrals.RequestData),
         Operator("request_deadline", referrals.request_deadline, referrals.RequestRef),
         Operator("record_request_answer", referrals.record_request_answer, referrals.AnswerData),
+        Operator("record_agency_answer", referrals.record_agency_answer, referrals.ReceivedAnswerData),
         Operator("subject_access_time", sar_steps.subject_access_time, SubjectAccessData),
         Operator("extend_subject_access", sar_steps.extend_subject_access, SubjectAccessData),
         Operator("keep_subject_access_reply", sar_steps.keep_subject_access_reply, SubjectAccessData),

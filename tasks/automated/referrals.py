@@ -285,6 +285,8 @@ def record_referral_follow_up(ctx: ServiceContext, data: dict[str, Any]) -> bool
 
 class RequestData(TaskData):
     request: dict[str, Any]
+    request_direction: Literal["inbound", "outbound"] = "inbound"
+    request_reference: str | None = None
 
 
 class RequestRef(TaskData):
@@ -309,7 +311,11 @@ def record_agency_request(ctx: ServiceContext, data: dict[str, Any]) -> int:
     """R46: who asks, for what purpose, on what lawful basis, and by when the answer is due."""
     actor = _actor(ctx)
     assert ctx.case_id is not None
-    asked = RequestData.model_validate(data).request
+    started = RequestData.model_validate(data)
+    asked = started.request
+    outbound = started.request_direction == "outbound"
+    if outbound and not (started.request_reference or "").strip():
+        raise DomainRuleError("R46", "A request we send needs its reference", "Start it from the case page")
     now = ctx.clock.now()
     enforce(
         request_complete(
@@ -321,7 +327,8 @@ def record_agency_request(ctx: ServiceContext, data: dict[str, Any]) -> int:
     request = AgencyRequest(
         case_id=ctx.case_id,
         instance_id=ctx.instance.id,
-        direction="inbound",
+        direction=started.request_direction,
+        reference=started.request_reference.strip() if outbound and started.request_reference else None,
         agency=str(asked["agency"]).strip(),
         contact=str(asked.get("contact") or "").strip(),
         purpose=str(asked["purpose"]).strip(),
@@ -337,10 +344,12 @@ def record_agency_request(ctx: ServiceContext, data: dict[str, Any]) -> int:
         ctx.session,
         ctx.clock,
         actor,
-        "agency_request_recorded",
-        f"Request for information from {request.agency}, answer due {due_at:%d %B %Y %H:%M} UTC",
+        "agency_request_sent" if outbound else "agency_request_recorded",
+        (f"Request for information sent to {request.agency} (reference {request.reference})" if outbound
+         else f"Request for information from {request.agency}")
+        + f", answer due {due_at:%d %B %Y %H:%M} UTC",
         case_id=ctx.case_id,
-        detail={"request_id": request.id},
+        detail={"request_id": request.id, "direction": request.direction, "reference": request.reference},
     )
     return request.id
 
@@ -437,5 +446,47 @@ def record_request_answer(ctx: ServiceContext, data: dict[str, Any]) -> bool:
         summary + (" after the deadline" if late else ""),
         case_id=ctx.case_id,
         detail={"request_id": request.id, "outcome": request.outcome, "late": late},
+    )
+    return True
+
+
+# -- P10: the answer to a request we sent to another agency (R46) ------------------------------------------
+
+
+class ReceivedAnswerData(TaskData):
+    request_id: int
+    agency_answer: dict[str, Any]
+
+
+def record_agency_answer(ctx: ServiceContext, data: dict[str, Any]) -> bool:
+    """R46, R40: the other agency's answer, delivered to this instance by its reference (the message's
+    correlation), is kept on the request: what they said or that they declined, who gave it, when, and
+    who recorded it; the chronology shows it."""
+    actor = _actor(ctx)
+    assert ctx.case_id is not None
+    received = ReceivedAnswerData.model_validate(data)
+    request = _request(ctx, data)
+    if request.direction != "outbound" or request.outcome is not None:
+        raise DomainRuleError("R46", "This request is not waiting for an answer", "Open the case to see its answer")
+    answer = received.agency_answer
+    outcome = str(answer.get("outcome") or "")
+    text, given_by = str(answer.get("text") or "").strip(), str(answer.get("answered_by") or "").strip()
+    if outcome not in ("answered", "declined") or not text or not given_by:
+        raise DomainRuleError(
+            "R46", "An answer says whether they answered, what they said and who gave it", "Record the answer again"
+        )
+    answered_at = moment(str(answer.get("answered_at") or "")) or ctx.clock.now()
+    request.outcome, request.answer_text, request.answered_by = outcome, text, given_by
+    request.answered_at, request.answer_recorded_by_id = answered_at, actor.id
+    late = answered_at > request.due_at
+    record_event(
+        ctx.session,
+        ctx.clock,
+        actor,
+        "agency_request_answer_received",
+        f"{request.agency} {'answered' if outcome == 'answered' else 'declined'} our request "
+        f"(reference {request.reference}){' after the deadline' if late else ''}",
+        case_id=ctx.case_id,
+        detail={"request_id": request.id, "reference": request.reference, "outcome": outcome, "late": late},
     )
     return True

@@ -18,7 +18,7 @@ from notifications.delivery import requeue
 from safeshare.core.deadlines import DEFAULTS, MAX_AMOUNT, URGENCIES, policy_for, reset_deadline, set_deadline
 from safeshare.core.errors import FormValidationError, NotFoundError, SafeshareError
 from safeshare.core.records import DeadlineSetting, ProcessInstance, User
-from safeshare.services import directory, queues
+from safeshare.services import directory, queues, safeguarding_leads
 from safeshare.services.training import NOT_TRAINING, UNIT_MINUTES, move_amount, move_clock, training_status
 from web.auth import acting, safeshare_app
 from web.params import PathId
@@ -146,12 +146,22 @@ def _teams_page(request: Request, form: dict[str, str], field_errors: dict[str, 
         teams = queues.list_teams(session, user)
         counted = select(User.team_id, func.count()).where(User.is_active.is_(True)).group_by(User.team_id)
         members: dict[int | None, int] = {team_id: n for team_id, n in session.execute(counted)}
+        named = safeguarding_leads.leads(session)
         return _page(
             request,
             "Teams",
             "teams",
             {
-                "teams": [{"name": t.name, "agency": t.agency, "members": members.get(t.id, 0)} for t in teams],
+                "teams": [
+                    {
+                        "id": t.id,
+                        "name": t.name,
+                        "agency": t.agency,
+                        "members": members.get(t.id, 0),
+                        "lead": named[t.id].name if t.id in named else None,
+                    }
+                    for t in teams
+                ],
                 "form": form,
                 "field_errors": field_errors,
                 "error_list": _errors(field_errors),

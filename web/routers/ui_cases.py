@@ -13,7 +13,7 @@ from rules.scope import scope_words
 from rules.sharing import ALL_GROUND_LABELS, PUBLIC_INTERESTS
 from safeshare.core.errors import FormValidationError
 from safeshare.core.records import Case, Role, ShareDecision
-from safeshare.services import cancellation, listing, queues, sharing
+from safeshare.services import cancellation, consent, listing, queues, referrals, sharing
 from safeshare.services.case_view import view_case
 from safeshare.services.task_context import DECISION, case_choices, describe_legal_basis
 from web.auth import acting, safeshare_app
@@ -119,6 +119,9 @@ def render_case(
                 "received": sharing.received_information_for(session, user, case_id),
                 "decisions": sharing.share_decisions(session, user, case_id),
                 "advice": sharing.manager_advice(session, user, case_id),
+                "competence": consent.competence_history(session, user, case_id),
+                "agency_requests": referrals.agency_requests(session, user, case_id),
+                "answer_outcomes": referrals.ANSWER_OUTCOMES,
                 "decision_rows": decision_rows,
                 "data_protection_words": describe_data_protection,
                 "scope_words": scope_words,

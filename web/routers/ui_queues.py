@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from safeshare.services import queues
+from safeshare.services import queues, safeguarding_leads
 from web.auth import acting, safeshare_app
 from web.templating import render
 
@@ -22,4 +22,9 @@ def manager_queue(request: Request) -> Response:
              "case": queues.visible_case(session, user, t.case_id)}
             for t in queues.manager_queue(session, user, now)
         ]
-        return render(request, "manager_queue.html", {"title": "Manager queue", "section": "manager", "tasks": rows})
+        lead = safeguarding_leads.leads(session).get(user.team_id) if user.team_id is not None else None
+        return render(
+            request,
+            "manager_queue.html",
+            {"title": "Manager queue", "section": "manager", "tasks": rows, "lead": lead, "team_id": user.team_id},
+        )

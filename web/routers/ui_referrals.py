@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
-from safeshare.core.errors import DomainRuleError, SafeshareError
+from safeshare.core.errors import DomainRuleError, FormValidationError, SafeshareError
 from safeshare.core.records import Role
 from safeshare.services import chronology, queues, referrals
 from web.auth import acting, safeshare_app
@@ -50,8 +50,11 @@ def start_referral(case_id: PathId, request: Request, form: FormData = Depends(p
 
 @router.post("/cases/{case_id}/agency-requests")
 def start_agency_request(case_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
-    """Record a request from another agency (R46) and go to answering it."""
+    """Record a request from another agency (R46) and go to answering it; or send ours (``direction``
+    outbound) and come back to the case, where its reference and the wait for the answer are shown."""
     app = safeshare_app(request)
+    direction = "outbound" if form.get("direction") == "outbound" else "inbound"
+    anchor = "#send-agency-request" if direction == "outbound" else "#start-agency-request"
     try:
         with acting(request) as (session, user):
             instance = referrals.start_agency_request(
@@ -63,14 +66,46 @@ def start_agency_request(case_id: PathId, request: Request, form: FormData = Dep
                     name: str(form.get(name, ""))
                     for name in ("agency", "contact", "purpose", "lawful_basis", "asked", "due")
                 },
+                direction=direction,
             )
             task = queues.next_task_in(session, user, instance.id, app.clock.now())
-            target = f"/tasks/{task.task_id}" if task else f"/cases/{case_id}"
+            target = f"/tasks/{task.task_id}" if task else f"/cases/{case_id}#agency-requests"
     except SafeshareError as exc:
         if exc.status_code in (401, 403, 404):
             raise
-        return _refused(request, case_id, exc, "#start-agency-request")
+        return _refused(request, case_id, exc, anchor)
     return RedirectResponse(target, status_code=303)
+
+
+@router.post("/cases/{case_id}/agency-requests/answers")
+def record_agency_answer(case_id: PathId, request: Request, form: FormData = Depends(posted_form)) -> Response:
+    """Record another agency's answer to a request we sent: delivered to the process waiting under the
+    request's reference (R46)."""
+    app = safeshare_app(request)
+    reference = str(form.get("reference", ""))
+    try:
+        with acting(request) as (session, user):
+            referrals.record_agency_answer(
+                app,
+                session,
+                user,
+                reference,
+                **{name: str(form.get(name, "")) for name in ("outcome", "text", "answered_by")},
+            )
+    except FormValidationError as exc:
+        return render_case(
+            request,
+            case_id,
+            error_list=[{"text": m, "href": f"#answer-{reference}-{f}"} for f, m in exc.field_errors.items()],
+            status_code=422,
+            field_errors={f"answer-{reference}-{f}": m for f, m in exc.field_errors.items()},
+            values={f"answer-{reference}-{k}": str(form.get(k, "")) for k in ("outcome", "text", "answered_by")},
+        )
+    except SafeshareError as exc:
+        if exc.status_code in (401, 403):
+            raise
+        return _refused(request, case_id, exc, "#agency-requests")
+    return RedirectResponse(f"/cases/{case_id}#agency-requests", status_code=303)
 
 
 @router.get("/cases/{case_id}/chronology")

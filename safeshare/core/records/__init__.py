@@ -5,7 +5,17 @@ from safeshare.core.records.auth import ApiToken, SignInAttempt
 from safeshare.core.records.base import Base
 from safeshare.core.records.consent import ConsentRecord, Document
 from safeshare.core.records.notification import Notification
-from safeshare.core.records.people import Case, Episode, ParentalResponsibility, Person, Role, Team, User, UserRole
+from safeshare.core.records.people import (
+    Case,
+    Episode,
+    ParentalResponsibility,
+    Person,
+    Role,
+    SafeguardingLead,
+    Team,
+    User,
+    UserRole,
+)
 from safeshare.core.records.referrals import AgencyRequest, Referral
 from safeshare.core.records.retention import RetentionHold, RetentionItem, RetentionReview
 from safeshare.core.records.scheduling import DeadlineSetting, TimerIncident
@@ -57,6 +67,7 @@ __all__ = [
     "ProcessDefinition",
     "ProcessInstance",
     "ReceivedInformation",
+    "SafeguardingLead",
     "RetentionHold",
     "RetentionItem",
     "RetentionReview",

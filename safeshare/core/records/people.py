@@ -52,6 +52,23 @@ class User(Base):
         return role in self.roles
 
 
+class SafeguardingLead(Base):
+    """A named member of a team acting as its designated safeguarding lead (R4's "other relevant person"):
+    they may advise on a practitioner's judgement of a child's understanding for that team's cases, and
+    nothing else a manager may do. Named by a manager of the team or an administrator, never by themselves;
+    ``ended_at`` is set when the naming ends (rows are kept: who advised, and under whose naming, stays known).
+    """
+
+    __tablename__ = "safeguarding_lead"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("team.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    named_by_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    named_at: Mapped[datetime]
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    ended_at: Mapped[datetime | None]
+
+
 class UserRole(Base):
     __tablename__ = "user_role"
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), primary_key=True)

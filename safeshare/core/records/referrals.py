@@ -55,10 +55,14 @@ class Referral(Base):
 
 class AgencyRequest(Base):
     """A request for information about a child between agencies (R46): another agency asks us
-    (``direction`` ``inbound``), with its purpose, lawful basis and the deadline for the answer.
+    (``direction`` ``inbound``), or we ask another agency (``outbound``), with its purpose, lawful basis and
+    the deadline for the answer.
 
-    ``outcome`` is ``answered`` (the answer is the disclosure ``disclosure_id``) or ``declined`` (with
-    ``outcome_note`` saying why); empty while the request is open.
+    Inbound: ``outcome`` is ``answered`` (the answer is the disclosure ``disclosure_id``) or ``declined``
+    (with ``outcome_note`` saying why); empty while the request is open. Outbound: ``reference`` is the
+    request's correlation key (its message to the other agency carries it, and their answer is delivered
+    to the waiting process by it); ``outcome`` is ``answered`` (``answer_text``, ``answered_by`` at the
+    other agency, recorded by ``answer_recorded_by_id``) or ``declined`` by them.
     """
 
     __tablename__ = "agency_request"
@@ -78,3 +82,7 @@ class AgencyRequest(Base):
     outcome_note: Mapped[str | None] = mapped_column(Text)
     answered_at: Mapped[datetime | None]
     disclosure_id: Mapped[int | None] = mapped_column(ForeignKey("disclosure.id"))
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+    answer_text: Mapped[str | None] = mapped_column(Text)
+    answered_by: Mapped[str | None] = mapped_column(String(200))
+    answer_recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))

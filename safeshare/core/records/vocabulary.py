@@ -143,9 +143,14 @@ class AuditEventType(StrEnum):
     SCHEME_OUTCOME_SENT_TO_CASE_TEAM = "scheme_outcome_sent_to_case_team"
     SCHEME_BREACH_REPORTED = "scheme_breach_reported"
     SCHEME_BREACH_DECIDED = "scheme_breach_decided"
-    # -- h/police: the child's team reviews an outcome; a partner agency asks under right to know --------
+    # -- the child's team reviews an outcome; a partner agency asks under right to know --------
     SCHEME_OUTCOME_REVIEWED = "scheme_outcome_reviewed"
     SCHEME_RIGHT_TO_KNOW_REQUESTED = "scheme_right_to_know_requested"
+    # -- R4 a team's designated safeguarding lead; P10 requests we send to another agency --
+    SAFEGUARDING_LEAD_NAMED = "safeguarding_lead_named"
+    SAFEGUARDING_LEAD_ENDED = "safeguarding_lead_ended"
+    AGENCY_REQUEST_SENT = "agency_request_sent"
+    AGENCY_REQUEST_ANSWER_RECEIVED = "agency_request_answer_received"
 
 
 def one_of(column: str, vocabulary: type[StrEnum]) -> CheckConstraint:
