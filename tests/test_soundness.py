@@ -25,9 +25,9 @@ FAILING_TODAY: dict[str, str] = {
     "share_without_consent": "'Share blocked: reason recorded' (share_blocked) is never reached: the decision form "
     "requires a ground or a public-interest judgement for every share",
 }
-#: h/sound: the scheme models (50 to 130 s each) and consent seeking (25 s) are checked, and sound, but slowly;
+#: h/sound: the scheme models (40 to 75 s each) and consent seeking (30 s) are checked, and sound, but slowly;
 #: memoising each automated route on the values its steps actually read (not all they could read) is not done.
-CHECK_TOO_SLOW = "the whole check takes minutes (the scheme models 50 to 130 s each), not the 30 s it should"
+CHECK_TOO_SLOW = "the whole check takes about 3 minutes (the scheme models 40 to 75 s each), not the 30 s it should"
 
 _REGISTRY = ModelRegistry(BPMN_DIR)
 _REPORTS: dict[str, Report] = {}
