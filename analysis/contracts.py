@@ -124,15 +124,42 @@ def _record_informing(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[
     return outcome, {}
 
 
-# -- police disclosure schemes ---------------------------------------------------------------------
+# -- police disclosure schemes (tasks/automated/schemes.py, tasks/automated/scheme_outcomes.py) ----------------
+# Facts of the application the steps read, declared in START_DATA: ``route``; ``application.children`` (children
+# in the family); ``application.safe_contact`` (a safe way to write to the letter's addressee was recorded at first
+# contact); ``application.late`` (the time limit has passed by the time an outcome is recorded). The person at
+# risk (DVDS) and the applicant (CSOR, right to ask) are always named at first contact (services/schemes.py).
+
+
+def _letter_goes_safely(data: Data) -> None:
+    """``letter_recipient``: a letter goes only by a safe way, given on the form or recorded at first contact."""
+    if not _text(data, "safe_contact") and not data.get("application.safe_contact"):
+        raise Refusal("no safe way to send the letter is recorded")
+
+
+def _not_verified_next_step(data: Data) -> str:
+    """``not_verified_next_step``: identity not verified, so the meeting is re-arranged or the application closed
+    with a letter (any other answer is a model error: the step fails)."""
+    step = data.get("next_step")
+    if step == "close":
+        _letter_goes_safely(data)
+    if step not in ("rearrange", "close"):
+        raise Refusal(f"next step {step!r} after an unverified identity")
+    return str(step)
+
+
+def _documents_checked(data: Data, name: str) -> None:
+    """``check_identity_documents`` (R34): two documents, at least one with a photo."""
+    documents = list(data.get(name) or [])
+    if len(documents) < 2 or not any(isinstance(d, dict) and d.get("has_photo") for d in documents):
+        raise Refusal("identity is verified with two documents, at least one with a photo")
 
 
 def _record_identity_check(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-    documents = list(data.get("identity_documents") or [])
-    verified = bool(data.get("identity_verified"))
-    if verified and (len(documents) < 2 or not any(d.get("has_photo") for d in documents)):
-        raise Refusal("identity recorded as verified without two documents, one with a photo")
-    return verified, {"application.identity_verified": verified}
+    if not data.get("identity_verified"):
+        return _not_verified_next_step(data), {}
+    _documents_checked(data, "identity_documents")
+    return "verified", {}
 
 
 def _record_scheme_stage(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
@@ -157,9 +184,10 @@ def _record_scheme_decision(data: Data, params: Mapping[str, Any]) -> tuple[Any,
 
 
 def _dvds_decision(data: Data) -> None:
+    """``_check_dvds_decision`` (R28, R30, R31, R32, R35)."""
     test_met = bool(data.get("application.dvds_test_met"))
-    if data.get("forum") == "immediate_risk_police_decision" and not data.get("application.immediate_risk"):
-        raise Refusal("only immediate risk lets police decide without the forum")
+    if data.get("forum") == "police_alone_on_immediate_risk" and not data.get("application.immediate_risk"):
+        raise Refusal("police decide without the forum only on immediate risk")
     if data.get("application.children") and not _text(data, "impact_on_children"):
         raise Refusal("the impact on the children is not recorded")
     if not data.get("disclose"):
@@ -168,15 +196,17 @@ def _dvds_decision(data: Data) -> None:
         return
     if not test_met:
         raise Refusal("a disclosure needs convictions or information indicating a risk")
-    if data.get("recipient_is") not in ("person_at_risk", "able_to_safeguard") or not _text(data, "recipient_name"):
-        raise Refusal("the recipient is neither the person at risk nor someone able to safeguard them")
-    if any(data.get(k) is not True for k in ("lawful", "necessary", "proportionate")) or not (
-        _text(data, "pressing_need") and _text(data, "safety_plan")
-    ):
-        raise Refusal("a disclosure must be lawful, necessary, proportionate, with a pressing need and a plan")
+    recipient = data.get("recipient")
+    if recipient == "applicant" and data.get("route") == "right_to_know":
+        raise Refusal("the agency that asked cannot receive a disclosure")
+    if recipient not in ("person_at_risk", "applicant") and not _text(data, "recipient_name"):
+        raise Refusal("the disclosure names no one to receive it")
+    if any(data.get(k) is not True for k in ("lawful", "necessary", "proportionate")):
+        raise Refusal("a disclosure must be lawful, necessary and proportionate")
 
 
 def _csor_decision(data: Data) -> None:
+    """``_check_csor_decision`` (R25, R37)."""
     presumption = bool(data.get("application.csor_risk_found") and data.get("necessary") and data.get("proportionate"))
     if not data.get("disclose"):
         if presumption and len(_text(data, "decision_reasons")) < 20:
@@ -186,59 +216,97 @@ def _csor_decision(data: Data) -> None:
         raise Refusal("a disclosure must be necessary and proportionate")
     if not data.get("in_childs_interests"):
         raise Refusal("a disclosure must be in the child's interests")
-    if not data.get("recipient_best_placed") or not _text(data, "recipient_name"):
+    if not data.get("recipient_best_placed"):
         raise Refusal("the recipient must be the person best placed to protect the child")
 
 
-def _dvds_or_csor_not_applicable(data: Data) -> frozenset[str]:
+def _decision_not_applicable(data: Data) -> frozenset[str]:
     if data.get("disclose"):
         return frozenset()
     return frozenset(
         {
             "pressing_need",
+            "recipient",
             "recipient_name",
-            "recipient_is",
-            "safety_plan",
             "recipient_relationship",
+            "able_to_safeguard",
+            "safety_plan",
             "recipient_best_placed",
             "tell_subject",
         }
     )
 
 
-def _record_scheme_disclosure(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
-    if not data.get("application.identity_verified"):
-        raise Refusal("nothing is disclosed before identity is verified at the face-to-face meeting")
-    if data.get("disclosed_in_person") is not True or data.get("warning_given") is not True:
-        raise Refusal("a disclosure is made in person, with the warning")
-    signed = data.get("undertaking_signed") is True
-    decision = data.get("unsigned_police_decision")
-    if not signed and (
-        decision not in ("disclose_anyway", "do_not_disclose") or len(_text(data, "unsigned_police_reasons")) < 10
-    ):
-        raise Refusal("the undertaking was not signed and no police decision is recorded")
-    disclosed = signed or decision == "disclose_anyway"
-    if disclosed and data.get("application.late") and not _text(data, "exceptional_delay_reason"):
+def _time_limit(data: Data) -> dict[str, Any]:
+    """``_check_time_limit`` (R32, R33): late only with a reason for the exceptional delay, given now (and kept)
+    or recorded by the police supervisor when the time limit passed."""
+    given = bool(_text(data, "exceptional_delay_reason"))
+    if data.get("application.late") and not (given or data.get("application.delay_recorded")):
         raise Refusal("the time limit has passed and no exceptional delay is recorded")
-    return ("disclosed" if disclosed else "withheld"), {}
+    return {"application.delay_recorded": True} if given else {}
 
 
-def _disclosure_not_applicable(data: Data) -> frozenset[str]:
-    signed = data.get("undertaking_signed") is True
-    withheld = not signed and data.get("unsigned_police_decision") == "do_not_disclose"
-    fields = {"unsigned_police_decision", "unsigned_police_reasons"} if signed else set()
-    if withheld:
-        fields |= {"information_disclosed"}
+def _record_scheme_disclosure(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """The disclosure meeting (R34, R26, R27): the recipient's identity first, then the warning, then the
+    undertaking signed (disclosed) or refused (a police decision follows; nothing is disclosed yet)."""
+    if not data.get("recipient_identity_verified"):
+        return _not_verified_next_step(data), {}
+    _documents_checked(data, "recipient_identity_documents")
+    if data.get("warning_given") is not True:
+        raise Refusal("the warning is given before anything is disclosed")
+    if data.get("undertaking_signed") is not True:
+        return "refused_to_sign", {}
+    return "disclosed", _time_limit(data)
+
+
+def _meeting_not_applicable(data: Data) -> frozenset[str]:
+    if not data.get("recipient_identity_verified"):
+        return frozenset(
+            {
+                "recipient_identity_documents",
+                "warning_given",
+                "undertaking_signed",
+                "information_disclosed",
+                "support_offered",
+                "exceptional_delay_reason",
+            }
+            | ({"closure_reason"} if data.get("next_step") == "rearrange" else {"rearranged_for"})
+        )
+    fields = {"next_step", "rearranged_for", "closure_reason"}
+    if data.get("undertaking_signed") is not True:
+        fields |= {"information_disclosed", "support_offered"}  # nothing is disclosed at this meeting
     return frozenset(fields)
 
 
+def _record_unsigned_decision(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """R27: police decide to disclose without a signed undertaking (the time limit then applies) or withhold."""
+    if data.get("decision") == "disclose_anyway":
+        return "disclosed", _time_limit(data)
+    return "withheld", {}
+
+
+def _unsigned_not_applicable(data: Data) -> frozenset[str]:
+    if data.get("decision") == "disclose_anyway":
+        return frozenset()
+    return frozenset({"information_disclosed", "support_offered", "exceptional_delay_reason"})
+
+
 def _record_scheme_no_disclosure(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """R36 (R29 for right to know): support offered, the letter sent in a safe way, within the time limit."""
     if not _text(data, "support_offered"):
         raise Refusal("support must be offered even when nothing is disclosed")
-    if data.get("application.late") and not _text(data, "exceptional_delay_reason"):
-        raise Refusal("the time limit has passed and no exceptional delay is recorded")
-    return 1, {}
+    _letter_goes_safely(data)
+    return 1, _time_limit(data)
 
+
+def _record_time_limit_review(data: Data, params: Mapping[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """R32, R33: the police supervisor's reason for the exceptional delay is kept on the application, so the
+    outcome may be recorded late without asking again."""
+    return True, ({"application.delay_recorded": True} if _text(data, "delay_reason") else {})
+
+
+_TIME_LIMIT = frozenset({"exceptional_delay_reason", "application.late", "application.delay_recorded"})
+_NEXT_STEP = frozenset({"next_step", "safe_contact", "application.safe_contact"})
 
 # -- h/ready (issue 16): subject access requests (tasks/automated/subject_access.py) --------------
 
@@ -283,20 +351,21 @@ CONTRACTS: dict[str, Contract] = {
             }
         },
     ),
-    "record_identity_check": Contract(frozenset({"identity_verified", "identity_documents"}), _record_identity_check),
+    "record_identity_check": Contract(
+        frozenset({"identity_verified", "identity_documents"}) | _NEXT_STEP, _record_identity_check
+    ),
     "record_scheme_decision": Contract(
         frozenset(
             {
                 "scheme",
+                "route",
                 "forum",
                 "disclose",
                 "lawful",
                 "necessary",
                 "proportionate",
-                "pressing_need",
+                "recipient",
                 "recipient_name",
-                "recipient_is",
-                "safety_plan",
                 "impact_on_children",
                 "decision_reasons",
                 "in_childs_interests",
@@ -308,34 +377,37 @@ CONTRACTS: dict[str, Contract] = {
             }
         ),
         _record_scheme_decision,
-        _dvds_or_csor_not_applicable,
+        _decision_not_applicable,
     ),
+    "prepare_undertaking": Contract(frozenset(), _constant(1)),
     "record_scheme_disclosure": Contract(
         frozenset(
-            {
-                "application.identity_verified",
-                "disclosed_in_person",
-                "warning_given",
-                "undertaking_signed",
-                "unsigned_police_decision",
-                "unsigned_police_reasons",
-                "exceptional_delay_reason",
-                "application.late",
-            }
-        ),
+            {"recipient_identity_verified", "recipient_identity_documents", "warning_given", "undertaking_signed"}
+        )
+        | _NEXT_STEP
+        | _TIME_LIMIT,
         _record_scheme_disclosure,
-        _disclosure_not_applicable,
+        _meeting_not_applicable,
+    ),
+    "record_unsigned_decision": Contract(
+        frozenset({"decision"}) | _TIME_LIMIT, _record_unsigned_decision, _unsigned_not_applicable
     ),
     "record_scheme_no_disclosure": Contract(
-        frozenset({"support_offered", "exceptional_delay_reason", "application.late"}), _record_scheme_no_disclosure
+        frozenset({"support_offered", "safe_contact", "application.safe_contact"}) | _TIME_LIMIT,
+        _record_scheme_no_disclosure,
     ),
+    "record_time_limit_review": Contract(frozenset({"delay_reason"}), _record_time_limit_review),
     "subject_access_time": Contract(frozenset(), _constant("2026-12-23T23:59:00+00:00")),
     "extend_subject_access": Contract(frozenset({"extension_reason", "sar.extended"}), _extend_subject_access),
     "keep_subject_access_reply": Contract(frozenset({"withheld_checked"}), _keep_subject_access_reply),
     "record_subject_access_reply_sent": Contract(frozenset({"sent_on", "sent_method"}), _constant("in_time")),
 }
 
-_SCHEME_FACTS = {"application.children": [False, True], "application.late": [False, True]}
+_SCHEME_FACTS = {
+    "application.children": [False, True],
+    "application.late": [False, True],
+    "application.safe_contact": [True, False],
+}
 
 #: Facts a process starts with (from the service that starts it), each with the values that matter.
 START_DATA: dict[str, dict[str, list[Any]]] = {
@@ -344,9 +416,9 @@ START_DATA: dict[str, dict[str, list[Any]]] = {
     "manager_consultation": {},
     "disclosure_record": {},
     "information_received": {},
-    "csor_application": {"scheme": ["csor"], **_SCHEME_FACTS},
-    "dvds_right_to_ask": {"scheme": ["dvds"], **_SCHEME_FACTS},
-    "dvds_right_to_know": {"scheme": ["dvds"], **_SCHEME_FACTS},
+    "csor_application": {"scheme": ["csor"], "route": ["csor"], **_SCHEME_FACTS},
+    "dvds_right_to_ask": {"scheme": ["dvds"], "route": ["right_to_ask"], **_SCHEME_FACTS},
+    "dvds_right_to_know": {"scheme": ["dvds"], "route": ["right_to_know"], **_SCHEME_FACTS},
     "subject_access_request": {"sar.extended": [False]},
 }
 

@@ -39,14 +39,18 @@ does not understand raises :class:`~analysis.errors.NotUnderstood`.
 from __future__ import annotations
 
 import ast
+import copy
 import itertools
 import json
+import re
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.specs import BpmnProcessSpec
@@ -95,6 +99,18 @@ _KNOWN = {
 }
 
 
+_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+#: The BPMN elements (inside a process, outside extension elements) the checker reads, or knows it may skip.
+_READ_TAGS = {
+    "startEvent", "endEvent", "userTask", "manualTask", "task", "serviceTask", "scriptTask", "businessRuleTask",
+    "sendTask", "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
+    "inclusiveGateway", "eventBasedGateway", "boundaryEvent", "intermediateCatchEvent", "intermediateThrowEvent",
+    "sequenceFlow", "conditionExpression", "incoming", "outgoing", "laneSet", "lane", "flowNodeRef", "documentation",
+    "script", "timerEventDefinition", "timeDate", "timeDuration", "timeCycle", "messageEventDefinition",
+    "terminateEventDefinition", "dataObject", "dataObjectReference", "textAnnotation", "text", "association",
+}  # fmt: skip
+
+
 @dataclass(frozen=True)
 class Finding:
     """One problem, in plain words, with the model and element ids it concerns."""
@@ -139,9 +155,27 @@ def _ident(spec: Any) -> str:
     return str(getattr(spec, "bpmn_id", None) or spec.name)
 
 
-def _names(code: str, mode: str) -> set[str]:
+@lru_cache(maxsize=4096)
+def _names(code: str, mode: str) -> frozenset[str]:
     tree = ast.parse(code, mode=mode)
-    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load))
+
+
+def _inputs(names: frozenset[str], data: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """The values of ``names`` set in data, as a key (a name not set is left out, so told apart from None)."""
+    return tuple(sorted((n, _freeze(data[n])) for n in names & data.keys()))
+
+
+def _table_names(ts: Any) -> frozenset[str]:
+    """Every name a decision table's expressions, rules and outputs could read (any identifier in them)."""
+    if not hasattr(ts, "_analysis_names"):
+        table = ts.dmnEngine.decision_table
+        texts = [entry.expression or "" for entry in table.inputs]
+        for rule in table.rules:
+            texts += [lhs or "" for entry in rule.inputEntries for lhs in entry.lhs]
+            texts += [entry.text or "" for entry in rule.outputEntries]
+        ts._analysis_names = frozenset(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", " ".join(texts)))
+    return frozenset(ts._analysis_names)
 
 
 class _Task:
@@ -175,8 +209,12 @@ class Program:
         self.contracts = contracts
         self.form_cache: dict[str, dict[str, Any]] = {}
         for proc, pspec in self.specs.items():
+            self._check_file(proc, pspec)
             for ts in pspec.task_specs.values():
                 self._check_understood(proc, ts)
+        self.askers = self._askers()
+        self.bound_cache: dict[tuple[str, str], frozenset[str]] = {}
+        self.route_cache: dict[tuple[str, str], frozenset[str]] = {}
         self.live = self._liveness()
 
     # -- reading the specs --------------------------------------------------------------------------
@@ -184,6 +222,29 @@ class Program:
     def model_name(self, proc: str) -> str:
         file = getattr(self.specs[proc], "file", None)
         return f"{Path(file).name} ({proc})" if file else proc
+
+    def _check_file(self, proc: str, pspec: BpmnProcessSpec) -> None:
+        """Every element of the process in its file is of a kind the checker reads. Why the file as well as
+        the specs: the parser reads some elements it does not support as something else (a signal end event
+        becomes a plain end), so the specs alone could let a model pass that the check never understood."""
+        file = getattr(pspec, "file", None)
+        if not file:
+            return
+        for process in ElementTree.parse(file).getroot().iter(f"{_BPMN}process"):
+            if process.get("id") == proc:
+                self._check_elements(proc, process)
+
+    def _check_elements(self, proc: str, parent: ElementTree.Element) -> None:
+        for element in parent:
+            tag = element.tag.removeprefix(_BPMN)
+            if tag == "extensionElements":
+                continue
+            if tag not in _READ_TAGS:
+                owner = parent if tag.endswith("EventDefinition") else element  # an event is named by its own id
+                ident = owner.get("id") or element.get("id") or "no id"
+                name = f"'{owner.get('name')}' ({ident})" if owner.get("name") else f"({ident})"
+                raise NotUnderstood(self.model_name(proc), name, f"an element of kind {tag}")
+            self._check_elements(proc, element)
 
     def _check_understood(self, proc: str, ts: Any) -> None:
         kind = _kind(ts)
@@ -217,11 +278,19 @@ class Program:
             self.form(proc, ts)
 
     def params(self, proc: str, ts: Any) -> dict[str, Any]:
-        """A service task's parameters, evaluated (they are literals in these models)."""
+        """A service task's literal parameters, evaluated. One worked out from task data (a message's title
+        naming the application, a deadline's kind chosen by the risk) is left out: no contract reads such a
+        parameter, and one whose reads depend on it (``reads_by_param``) is not understood."""
         params = {}
+        contract = self.contracts[ts.operation_name]
         for name, param in (ts.operation_params or {}).items():
             try:
                 params[name] = _ENV.evaluate(param["value"], {})
+            except NameError as exc:
+                if name in contract.reads_by_param:
+                    raise NotUnderstood(
+                        self.model_name(proc), _label(ts), f"parameter {name!r} is not a literal: {exc}"
+                    ) from exc
             except Exception as exc:
                 raise NotUnderstood(self.model_name(proc), _label(ts), f"parameter {name!r}: {exc}") from exc
         return params
@@ -282,15 +351,120 @@ class Program:
         elif kind == "ServiceTask":
             out |= set(self.contracts[ts.operation_name].reads_for(self.params(proc, ts)))
         elif kind == "UserTask":
-            found = self.form(proc, ts)
-            if found:
-                out |= set(found[1].get("properties", {}))
+            out |= self.bound(proc, ts)
         return out
 
+    def bound(self, proc: str, ts: Any) -> frozenset[str]:
+        """The fields of a task's form an earlier answer on another task's form could leave it unable to repeat.
+
+        A form's answers replace the same fields (the engine), so nothing stops a person contradicting an
+        earlier answer; but a form whose every answer must contradict one (asking again, with a value it
+        cannot take) is reported. Only such fields are kept in the states for it: a field the form can always
+        leave out, or answer with whatever value the other forms give, never makes it uncompletable. A task's
+        own earlier answer (a sign-off after an extension, a re-arranged meeting) is asked again, never binding.
+        """
+        key = (proc, ts.name)
+        if key not in self.bound_cache:
+            found = self.form(proc, ts)
+            out: set[str] = set()
+            for name in self.fields(proc, ts):
+                others = self.askers[name] - {key}
+                if not others or found is None:
+                    continue
+                mine = {
+                    _freeze(a[name]) if name in a else None
+                    for a in forms.answers(found[0], found[1], frozenset({name}))
+                }
+                if None in mine:
+                    continue
+                for oproc, onode in sorted(others):
+                    other = self.form(oproc, self.specs[oproc].task_specs[onode])
+                    assert other is not None
+                    given = forms.domain(name, other[1]["properties"][name], other[0])
+                    if any(_freeze(v) not in mine for v in given):
+                        out.add(name)
+            self.bound_cache[key] = frozenset(out)
+        return self.bound_cache[key]
+
+    def fields(self, proc: str, ts: Any) -> frozenset[str]:
+        """The top-level fields of a user task's form (none without a form)."""
+        found = self.form(proc, ts)
+        return frozenset(found[1].get("properties", {})) if found else frozenset()
+
+    def _askers(self) -> dict[str, set[tuple[str, str]]]:
+        """For each form field, the user tasks whose forms ask it."""
+        askers: dict[str, set[tuple[str, str]]] = defaultdict(set)
+        for proc, pspec in self.specs.items():
+            for ts in pspec.task_specs.values():
+                if _kind(ts) == "UserTask":
+                    for name in self.fields(proc, ts):
+                        askers[name].add((proc, ts.name))
+        return askers
+
+    def route_reads(self, proc: str, target: Any) -> frozenset[str]:
+        """Everything the automated steps and exclusive gateways from ``target`` on can read, up to the first
+        element of another kind (what :meth:`Explorer._automated_route` runs)."""
+        key = (proc, target.name)
+        if key not in self.route_cache:
+            out: set[str] = set()
+            seen: set[str] = set()
+            todo = [target]
+            while todo:
+                ts = todo.pop()
+                k = _kind(ts)
+                if ts.name in seen or not (
+                    k in _PURE and not self.boundary_events(proc, ts) or k == "ExclusiveGateway"
+                ):
+                    continue
+                seen.add(ts.name)
+                out |= self.reads(proc, ts) | (_table_names(ts) if k == "BusinessRuleTask" else set())
+                if k == "ServiceTask":
+                    out |= self.contracts[ts.operation_name].reads
+                todo += self.successors(ts)
+            self.route_cache[key] = frozenset(out)
+        return self.route_cache[key]
+
+    def joins_after(self, proc: str, split: Any) -> bool:
+        """Whether the branches of a parallel split can meet again at a parallel join."""
+        seen: set[str] = set()
+        todo = list(split.outputs)
+        while todo:
+            ts = todo.pop()
+            if ts.name in seen:
+                continue
+            seen.add(ts.name)
+            if _kind(ts) == "ParallelGateway" and len(ts.inputs) > 1:
+                return True
+            todo += ts.outputs
+        return False
+
+    def kills(self, proc: str, ts: Any) -> frozenset[str]:
+        """Variables an element always sets before anything after it reads them: their old values are dead there.
+
+        A script's assignments at its top level (not those under an ``if``), a service task's result
+        variable and the fields a form always requires; a table sets its outputs only when a row matches.
+        """
+        out: set[str] = set()
+        kind = _kind(ts)
+        scripts = [getattr(ts, "prescript", None), getattr(ts, "postscript", None)]
+        if kind == "ScriptTask":
+            scripts.append(ts.script)
+        for script in scripts:
+            if script:
+                out |= _assigned_always(script)
+        if kind == "ServiceTask" and ts.result_variable:
+            out.add(ts.result_variable)
+        if kind == "UserTask":
+            found = self.form(proc, ts)
+            out |= set(found[1].get("required", [])) if found else set()  # every answer gives them
+        return frozenset(out)
+
     def _liveness(self) -> dict[tuple[str, str], frozenset[str]]:
-        """Variables each element or anything after it may read (calls and event subprocesses included)."""
+        """Variables each element or anything after it may read before setting them (calls and event
+        subprocesses included): data no later element reads is dropped from a state, so states stay few."""
         nodes: dict[tuple[str, str], Any] = {}
         edges: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
+        anytime: dict[tuple[str, str], set[tuple[str, str]]] = defaultdict(set)
         for proc, pspec in self.specs.items():
             for ts in pspec.task_specs.values():
                 nodes[(proc, ts.name)] = ts
@@ -304,14 +478,17 @@ class Program:
                             for o in ts.outputs:
                                 edges[(ts.spec, end.name)].add((proc, o.name))
                 for esp in self.event_subprocesses(proc):
-                    edges[(proc, ts.name)].add((proc, esp.name))
+                    anytime[(proc, ts.name)].add((proc, esp.name))  # may start before this element runs
         live = {key: set(self.reads(key[0], ts)) for key, ts in nodes.items()}
+        kills = {key: self.kills(key[0], ts) for key, ts in nodes.items()}
         changed = True
         while changed:
             changed = False
-            for key, targets in edges.items():
+            for key in nodes:
                 before = len(live[key])
-                for target in targets:
+                for target in edges.get(key, ()):
+                    live[key] |= live.get(target, set()) - kills[key]
+                for target in anytime.get(key, ()):
                     live[key] |= live.get(target, set())
                 if len(live[key]) != before:
                     changed = True
@@ -331,6 +508,45 @@ Token = tuple[str, tuple[str, ...], str, str, frozenset[str], bool]
 
 def _freeze(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
+
+
+# Who gave a value: the data key "@" + name holds the user task whose form answered it ("proc:node"), or "start"
+# for the start data. A value a script, step or table sets has none: a reset or a worked-out value is no one's
+# decision. A later form is bound by another task's answer (the same question answered on the same path), never
+# by its own earlier answer: a task reached again (a sign-off after an extension, a re-arranged meeting) asks again.
+START = "start"
+
+
+def _by(name: str) -> str:
+    return "@" + name
+
+
+def _with_givers(names: Iterable[str]) -> set[str]:
+    names = set(names)
+    return names | {_by(n) for n in names}
+
+
+def _set_by_step(data: dict[str, Any], names: Iterable[str]) -> None:
+    for name in names:
+        data.pop(_by(name), None)
+
+
+@lru_cache(maxsize=1024)
+def _assigned_always(code: str) -> frozenset[str]:
+    """Names a script assigns in a statement of its own top level (so on every run)."""
+    out: set[str] = set()
+    for stmt in ast.parse(code, mode="exec").body:
+        targets = (
+            stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target] if isinstance(stmt, ast.AnnAssign) else []
+        )
+        out |= {t.id for t in targets if isinstance(t, ast.Name)}
+    return frozenset(out)
+
+
+@lru_cache(maxsize=1024)
+def _assigned(code: str) -> frozenset[str]:
+    tree = ast.parse(code, mode="exec")
+    return frozenset(n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store))
 
 
 @dataclass(frozen=True)
@@ -361,6 +577,11 @@ class Explorer:
         self.edges: dict[State, set[State]] = {}
         self.refusals: dict[tuple[State, str], set[str]] = defaultdict(set)
         self.initial: list[State] = []
+        # A condition's or a decision table's verdict on the values it reads (they are pure): answers differ
+        # in many fields, the few each one reads take few values.
+        self.memo: dict[tuple[str, tuple[tuple[str, str], ...]], tuple[bool, Any]] = {}
+        self.routes: dict[tuple[Any, ...], str | tuple[tuple[str, ...], dict[str, str | None]]] = {}
+        self.frozen: dict[int, tuple[dict[str, Any], dict[str, str]]] = {}
 
     # -- findings ---------------------------------------------------------------------------------
 
@@ -443,6 +664,7 @@ class Explorer:
             self._unset(proc, ts, exc)
         except Exception as exc:
             raise _StepRefused(_ident(ts), f"its script fails: {exc}") from exc
+        _set_by_step(data, _assigned(script))
 
     def _unset(self, proc: str, ts: Any, exc: NameError) -> None:
         name = getattr(exc, "name", None) or str(exc)
@@ -513,32 +735,45 @@ class Explorer:
             self._pure_step(proc, ts, data, answered)
             self._arrive(tokens, scope, proc, succ, side, node)
         elif k in ("ExclusiveGateway", "InclusiveGateway"):
-            chosen = []
-            for cond, target in ts.cond_task_specs:
-                if target == ts.default_task_spec:
-                    continue
-                if cond is None:
-                    chosen.append(target)
-                else:
-                    try:
-                        ok = _ENV.evaluate(cond.args[0], dict(data))
-                    except NameError as exc:
-                        self._unset(proc, ts, exc)
-                    except Exception as exc:
-                        raise _StepRefused(_ident(ts), f"{_label(ts)}: a condition fails: {exc}") from exc
-                    if ok:
-                        chosen.append(target)
-                if chosen and k == "ExclusiveGateway":
-                    break
-            if not chosen and ts.default_task_spec:
-                chosen = [ts.default_task_spec]
-            if not chosen:
-                raise _StepRefused(_ident(ts), f"no way out of {_label(ts)} matches")
-            self._arrive(tokens, scope, proc, [self._spec(proc, c) for c in chosen], side, node)
+            self._arrive(tokens, scope, proc, self._choose(proc, ts, k, data), side, node)
         elif k == "ParallelGateway":
-            self._arrive(tokens, scope, proc, succ, side, node)
+            # the branches of a split that never joins end on their own (the last one, or a terminate end,
+            # finishes the process), as the side paths of non-interrupting events do
+            alone = len(succ) > 1 and not self.p.joins_after(proc, ts)
+            self._arrive(tokens, scope, proc, succ, side or alone, node)
         else:
             raise NotUnderstood(self.p.model_name(proc), _label(ts), f"an element of kind {k} on a path")
+
+    def _choose(self, proc: str, ts: Any, k: str, data: dict[str, Any]) -> list[Any]:
+        """The ways out of an exclusive or inclusive gateway that the data takes (refused when none)."""
+        chosen = []
+        for cond, target in ts.cond_task_specs:
+            if target == ts.default_task_spec:
+                continue
+            if cond is None:
+                chosen.append(target)
+            else:
+                code = cond.args[0]
+                key = (code, _inputs(_names(code, "eval"), data))
+                if key not in self.memo:
+                    try:
+                        self.memo[key] = (True, _ENV.evaluate(code, dict(data)))
+                    except Exception as exc:
+                        self.memo[key] = (False, exc)
+                done, value = self.memo[key]
+                if not done and isinstance(value, NameError):
+                    self._unset(proc, ts, value)
+                elif not done:
+                    raise _StepRefused(_ident(ts), f"{_label(ts)}: a condition fails: {value}") from value
+                if value:
+                    chosen.append(target)
+            if chosen and k == "ExclusiveGateway":
+                break
+        if not chosen and ts.default_task_spec:
+            chosen = [ts.default_task_spec]
+        if not chosen:
+            raise _StepRefused(_ident(ts), f"no way out of {_label(ts)} matches")
+        return [self._spec(proc, c) for c in chosen]
 
     def _check_applicable(
         self,
@@ -553,8 +788,9 @@ class Explorer:
             return
         task_proc, task_node, form_name, answer = answered
         schema = self.p.form_cache[form_name]
-        for name in sorted(contract.not_applicable(data)):
-            if forms.required_here(form_name, schema, answer, name):
+        inapplicable = contract.not_applicable(data)
+        for name in sorted(inapplicable):
+            if forms.required_here(form_name, schema, answer, name, inapplicable):
                 task = self._spec(task_proc, task_node)
                 title = schema.get("properties", {}).get(name, {}).get("title", name)
                 self._find(
@@ -575,6 +811,7 @@ class Explorer:
         for _scope, proc in scopes:
             for esp in self.p.event_subprocesses(proc):
                 keep |= self.p.live.get((proc, esp.name), frozenset())
+        keep = _with_givers(keep)
         items = tuple(sorted((k, _freeze(v)) for k, v in data.items() if k in keep))
         fired = frozenset(f for f in fired_esp if any(f[0] == s for s, _ in scopes))
         return State(tuple(sorted(tokens)), items, fired)
@@ -671,29 +908,32 @@ class Explorer:
         ts = self._spec(proc, node)
         found = self.p.form(proc, ts)
         data0 = state.values()
+        me = f"{proc}:{node}"
         if found is None:
             choices: list[dict[str, Any]] = [{}]
             form_name = ""
         else:
             form_name, schema = found
-            relevant = self.p.live.get((proc, node), frozenset())
             successors_live: set[str] = set()
             for s in self.p.successors(ts):
                 successors_live |= self.p.live.get((proc, s.name), frozenset())
             props = set(schema.get("properties", {}))
-            decided = {k: v for k, v in data0.items() if k in props and v is not None}
+            decided = {
+                k: v
+                for k, v in data0.items()
+                if k in self.p.bound(proc, ts) and v is not None and data0.get(_by(k)) not in (None, me)
+            }
             relevant = frozenset((successors_live & props) | set(decided))
-            all_answers = forms.answers(form_name, schema, relevant)
-            choices = [a for a in all_answers if all(decided[k] == v for k, v in a.items() if k in decided)]
-            if not choices:
-                self._form_uncompletable(state, proc, ts, schema, all_answers, data0)
-                return set()
+            choices = forms.answers(form_name, schema, relevant)
+            if not any(all(decided[k] == v for k, v in a.items() if k in decided) for a in choices):
+                self._form_uncompletable(proc, ts, schema, choices, decided)
         out: set[State] = set()
         for answer in self._representatives(state, tok, ts, form_name, choices, data0):
             tokens = list(state.tokens)
             tokens.remove(tok)
             data = dict(data0)
             data.update(answer)
+            data.update({_by(k): me for k in answer})
             fired_esp = set(state.fired_esp)
             try:
                 self._script(getattr(ts, "postscript", None), data, proc, ts)
@@ -708,47 +948,107 @@ class Explorer:
     def _representatives(
         self, state: State, tok: Token, ts: Any, form_name: str, choices: list[dict[str, Any]], data0: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        """One answer for each different outcome of the steps straight after the task.
+        """One answer for each different outcome of the automated steps straight after the task.
 
-        Why: a decision form has thousands of answer combinations but its next step (a rule)
-        either refuses them or leaves a handful of different facts. Running those steps'
-        contracts (cheap) groups the answers; only one of each group runs the whole step.
-        Each answer is still checked for fields it is made to give that mean nothing there.
+        Why: a decision form has thousands of answer combinations, but the steps after it (a
+        decision table, a step's rule, the gateways choosing by them) refuse some and lead the
+        rest along a few routes, to an element that waits or forks, with a few different facts
+        that anything after it still reads. Running those steps on data alone (cheap) groups the
+        answers by route and facts; only one of each group runs the whole step. Each answer is
+        still checked for fields it is made to give that mean nothing on its route.
         """
         proc = tok[2]
-        chain = []
-        node = ts
-        while True:
-            nxt = self.p.successors(node)
-            if len(nxt) != 1 or _kind(nxt[0]) not in _PURE or self.p.boundary_events(proc, nxt[0]):
-                break
-            node = nxt[0]
-            chain.append(node)
-        if not chain or getattr(ts, "postscript", None) or len(choices) < 8:
+        nxt = self.p.successors(ts)
+        if len(nxt) != 1 or getattr(ts, "postscript", None) or len(choices) < 8:
             return choices
-        after = self.p.successors(chain[-1])
         keep: set[str] = set()
-        for target in after:
-            keep |= self.p.live.get((proc, target.name), frozenset())
         for other in state.tokens:
             if other != tok:
                 keep |= self.p.live.get((other[2], other[3]), frozenset())
         for _scope, sproc in self._active_scopes(state.tokens):
             for esp in self.p.event_subprocesses(sproc):
                 keep |= self.p.live.get((sproc, esp.name), frozenset())
-        groups: dict[tuple[tuple[str, str], ...], dict[str, Any]] = {}
+        me = _freeze(f"{proc}:{tok[3]}")
+        # What the route can read: the same values there give the same route, facts and findings (the steps are
+        # pure), whatever state the task is completed in; the form's conditional fields decide what it insists on.
+        schema = self.p.form_cache[form_name]
+        reads = self.p.route_reads(proc, nxt[0]) | forms.conditional_fields(schema)
+        before = dict(state.data)
+        known = tuple(sorted((n, before[n]) for n in reads & before.keys()))
+        asked = sorted(reads & set(schema.get("properties", {})))
+        groups: dict[tuple[Any, ...], dict[str, Any]] = {}
         for answer in choices:
-            data = dict(data0)
-            data.update(answer)
-            try:
-                for step in chain:
-                    self._pure_step(proc, step, data, (proc, tok[3], form_name, answer))
-            except _StepRefused as exc:
-                self.refusals[(state, tok[3])].add(exc.reason)
+            given = self._frozen(answer)
+            key = (proc, tok[3], known, tuple([given.get(n) for n in asked]))
+            if key not in self.routes:
+                self.routes[key] = self._route_outcome(proc, tok[3], nxt[0], form_name, data0, answer)
+            outcome = self.routes[key]
+            if isinstance(outcome, str):
+                self.refusals[(state, tok[3])].add(outcome)
                 continue
-            signature = tuple(sorted((k, _freeze(v)) for k, v in data.items() if k in keep))
-            groups.setdefault(signature, answer)
+            route, changed = outcome
+            kept = keep | self.p.live.get((proc, route[-1]), frozenset())
+            items = []
+            for name in sorted(_with_givers(kept)):
+                if name in changed:
+                    value = changed[name]
+                elif name in given:
+                    value = given[name]
+                elif name[:1] == "@" and name[1:] in given:
+                    value = me
+                else:
+                    value = before.get(name)
+                if value is not None:
+                    items.append((name, value))
+            groups.setdefault((route, tuple(items)), answer)
         return list(groups.values())
+
+    def _frozen(self, answer: dict[str, Any]) -> dict[str, str]:
+        """An answer's values as text (answers are kept by the forms module, so once each)."""
+        ident = id(answer)
+        if ident not in self.frozen:
+            self.frozen[ident] = (answer, {k: _freeze(v) for k, v in answer.items()})
+        return self.frozen[ident][1]
+
+    def _route_outcome(
+        self, proc: str, node: str, target: Any, form_name: str, data0: dict[str, Any], answer: dict[str, Any]
+    ) -> str | tuple[tuple[str, ...], dict[str, str | None]]:
+        """The automated route after an answer: the reason it is refused, or the elements passed and the values
+        it set or cleared (None: a giver cleared)."""
+        data = dict(data0)
+        data.update(answer)
+        data.update({_by(k): f"{proc}:{node}" for k in answer})
+        start = dict(data)
+        try:
+            route = self._automated_route(proc, target, data, (proc, node, form_name, answer))
+        except _StepRefused as exc:
+            return exc.reason
+        changed: dict[str, str | None] = {k: None for k in start if k not in data}
+        for k, v in data.items():
+            if k not in start or start[k] is not v:
+                changed[k] = _freeze(v)
+        return route, changed
+
+    def _automated_route(
+        self, proc: str, target: Any, data: dict[str, Any], answered: tuple[str, str, str, dict[str, Any]]
+    ) -> tuple[str, ...]:
+        """Run the service, script and decision tasks and the exclusive gateways from ``target`` on data alone,
+        up to the first element of another kind (or with a boundary event); return the elements passed."""
+        route = [target.name]
+        for _ in range(100):
+            k = _kind(target)
+            if k in _PURE and not self.p.boundary_events(proc, target):
+                self._pure_step(proc, target, data, answered)
+                nxt = self.p.successors(target)
+                if len(nxt) != 1:
+                    break
+                target = nxt[0]
+            elif k == "ExclusiveGateway":
+                target = self._choose(proc, target, k, data)[0]
+            else:
+                break
+            route.append(target.name)
+        return tuple(route)
 
     def _pure_step(
         self, proc: str, ts: Any, data: dict[str, Any], answered: tuple[str, str, str, dict[str, Any]] | None
@@ -764,29 +1064,32 @@ class Explorer:
                 raise _StepRefused(_ident(ts), f"{_label(ts)} refuses: {exc}") from exc
             if ts.result_variable:
                 data[ts.result_variable] = result
+                _set_by_step(data, [ts.result_variable])
             data.update(writes)
+            _set_by_step(data, writes)
         elif k == "ScriptTask":
             self._script(ts.script, data, proc, ts)
         else:
-            try:
-                result = ts.dmnEngine.result(_Task(dict(data)))
-            except NameError as exc:
-                self._unset(proc, ts, exc)
-            except Exception as exc:
-                raise _StepRefused(_ident(ts), f"{_label(ts)} fails: {exc}") from exc
+            key = (f"{proc}:{ts.name}", _inputs(_table_names(ts), data))
+            if key not in self.memo:
+                try:
+                    self.memo[key] = (True, ts.dmnEngine.result(_Task(dict(data))))
+                except Exception as exc:
+                    self.memo[key] = (False, exc)
+            done, value = self.memo[key]
+            if not done and isinstance(value, NameError):
+                self._unset(proc, ts, value)
+            elif not done:
+                raise _StepRefused(_ident(ts), f"{_label(ts)} fails: {value}") from value
+            result = copy.deepcopy(value)
             data.update(result)
+            _set_by_step(data, result)
 
     def _form_uncompletable(
-        self,
-        state: State,
-        proc: str,
-        ts: Any,
-        schema: dict[str, Any],
-        all_answers: list[dict[str, Any]],
-        data0: dict[str, Any],
+        self, proc: str, ts: Any, schema: dict[str, Any], all_answers: list[dict[str, Any]], decided: dict[str, Any]
     ) -> None:
-        clashes = sorted({k for a in all_answers for k, v in a.items() if data0.get(k) not in (None, v)})
-        said = ", ".join(f"{schema['properties'].get(k, {}).get('title', k)} {_word(data0[k])}" for k in clashes)
+        clashes = sorted({k for a in all_answers for k, v in a.items() if k in decided and decided[k] != v})
+        said = ", ".join(f"{schema['properties'].get(k, {}).get('title', k)} {_word(decided[k])}" for k in clashes)
         self._find(
             "form_uncompletable",
             proc,
@@ -802,6 +1105,7 @@ class Explorer:
         for combo in itertools.product(*(self.start_data[n] for n in names)):
             tokens: list[Token] = []
             data = dict(zip(names, combo, strict=True))
+            data.update({_by(n): START for n in names})
             self._start_scope(tokens, (), self.p.process_id, False)
             fired: set[Any] = set()
             try:
@@ -877,7 +1181,7 @@ class Explorer:
         for t in waiting:
             ts = self._spec(t[2], t[3])
             reasons = sorted(self.refusals.get((s, t[3]), set()))
-            facts = ", ".join(f"{k} {_word(json.loads(v))}" for k, v in s.data)
+            facts = ", ".join(f"{k} {_word(json.loads(v))}" for k, v in s.data if not k.startswith("@"))
             why = f": every answer is refused ({'; '.join(reasons)})" if reasons else ""
             if t[0] == "arr":
                 why = ": its join waits for a path that never comes"
@@ -939,22 +1243,37 @@ def check_process(
     subprocess_specs: Mapping[str, BpmnProcessSpec],
     forms_dir: Path,
     start_data: Mapping[str, list[Any]] | None = None,
+    contracts: Mapping[str, Contract] = CONTRACTS,
 ) -> Report:
     """Explore one process (with what it calls) and report everything that stops it finishing."""
     began = time.perf_counter()
-    program = Program(process_id, spec, subprocess_specs, forms_dir)
+    program = Program(process_id, spec, subprocess_specs, forms_dir, contracts)
     explorer = Explorer(program, start_data)
     findings = explorer.analyse()
     return Report(process_id, findings, len(explorer.edges), time.perf_counter() - began)
 
 
-def check_folder(bpmn_dir: Path) -> list[Report]:
-    """Check every process of a model folder (each as a process of its own, calls expanded)."""
+def check_folder(
+    bpmn_dir: Path,
+    contracts: Mapping[str, Contract] = CONTRACTS,
+    start_data: Mapping[str, Mapping[str, list[Any]]] = START_DATA,
+) -> list[Report]:
+    """Check every process of a model folder (each as a process of its own, calls expanded), with the steps'
+    ``contracts`` and ``start_data`` of the handlers those models ran with (today's by default)."""
     from workflows.model_registry import ModelRegistry
 
     registry = ModelRegistry(bpmn_dir)
     reports = []
     for process_id in registry.process_ids:
         model = registry.current(process_id)
-        reports.append(check_process(process_id, model.spec, model.subprocess_specs, bpmn_dir / "forms"))
+        reports.append(
+            check_process(
+                process_id,
+                model.spec,
+                model.subprocess_specs,
+                bpmn_dir / "forms",
+                start_data.get(process_id, {}),
+                contracts,
+            )
+        )
     return reports

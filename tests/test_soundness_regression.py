@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from analysis.soundness import Report, check_folder
+from tests.old_scheme_contracts import OLD_CONTRACTS, OLD_START_DATA
 
 OLD_MODELS = Path(__file__).parent / "fixtures" / "old_models"
 SCHEMES = ("csor_application", "dvds_right_to_ask", "dvds_right_to_know")
@@ -19,7 +20,7 @@ SCHEMES = ("csor_application", "dvds_right_to_ask", "dvds_right_to_know")
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, Report]:
-    return {r.model: r for r in check_folder(OLD_MODELS)}
+    return {r.model: r for r in check_folder(OLD_MODELS, OLD_CONTRACTS, OLD_START_DATA)}
 
 
 @pytest.mark.parametrize("process_id", SCHEMES)
