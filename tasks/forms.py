@@ -67,9 +67,14 @@ def _plural(word: str) -> str:
     return word + ("es" if word.endswith(("s", "x", "ch", "sh")) else "s")
 
 
+def _items_of(spec: dict[str, Any]) -> dict[str, Any]:
+    items = spec.get("items")
+    return items if isinstance(items, dict) else {}
+
+
 def _list_kind(spec: dict[str, Any]) -> str:
     """How a list is answered: "choices" (boxes ticked), "rows" (add another) or "lines" (typed)."""
-    items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+    items = _items_of(spec)
     if any(key in items for key in ("enum", "oneOf", "const")):
         return "choices"
     return "rows" if items.get("type") == "object" else "lines"
@@ -77,7 +82,7 @@ def _list_kind(spec: dict[str, Any]) -> str:
 
 def _things(spec: dict[str, Any]) -> str:
     """What one entry of a list of rows is called, in the plural ("documents"), else "entries"."""
-    items = spec.get("items") if isinstance(spec.get("items"), dict) else {}
+    items = _items_of(spec)
     return _plural(str(items["title"])) if items.get("title") else "entries"
 
 

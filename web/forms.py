@@ -368,9 +368,9 @@ def _field(
         f.value = None
     f.error = errors.take(path, deep=kind not in {"object", "object_list"}, placed=kind != "checkboxes")
     own = options.get("errorMessages")  # the question's own words for an error, by the schema word it breaks
-    if f.error in (required_message(path.rsplit(".", 1)[-1], dict(spec)), REQUIRED):
-        if isinstance(own, Mapping) and own.get("required"):
-            f.error = str(own["required"])
+    if f.error in (required_message(path.rsplit(".", 1)[-1], dict(spec)), REQUIRED) and isinstance(own, Mapping) \
+            and own.get("required"):
+        f.error = str(own["required"])
     f.error_named = _names_question(f.error, f.label)  # then the error summary shows the message alone
     if kind == "date" and value is not None and not _is_date(value):
         f.error = REAL_DATE  # typed but not a date: the validator's "Must be string" says nothing to a person
