@@ -85,7 +85,7 @@ def test_a_choice_not_offered_and_more_documents_than_the_form_allows_are_refuse
     assert written(site) == before
     assert scheme_steps.application(site.scenario, application_id).identity_check is None
     assert [t.task_spec for t in site.scenario.open_tasks(instance)] == ["face_to_face"]
-    shoot(page, "50-bad-input-choice-not-offered-and-too-many-documents")
+    shoot(page, "bad-input-01-choice-not-offered-and-too-many-documents")
 
     page.get_by_role("link", name="Meeting notes must be 10 characters or more").click()
     assert page.evaluate("document.activeElement.id") == "meeting_notes"
@@ -136,7 +136,7 @@ def test_a_kind_of_information_not_offered_and_a_signature_dated_in_the_future_a
     assert kinds.get_by_label("School attendance, learning and behaviour", exact=True).is_checked()
     assert page.get_by_label("Why it will be shared").input_value() == "To plan support together"
     assert written(site) == before
-    shoot(page, "51-bad-input-kind-of-information-not-offered")
+    shoot(page, "bad-input-02-kind-of-information-not-offered")
 
     kinds.get_by_label("Health and development", exact=True).check()  # the page's own choice this time
     page.get_by_role("button", name="Submit").click()  # the shape is right: the rules see the date
@@ -145,7 +145,7 @@ def test_a_kind_of_information_not_offered_and_a_signature_dated_in_the_future_a
     signed = page.get_by_role("group", name="The date they signed")
     assert signed.get_by_label("Year").input_value() == str(tomorrow.year)
     assert written(site) == before
-    shoot(page, "52-bad-input-signed-in-the-future")
+    shoot(page, "bad-input-03-signed-in-the-future")
 
     today = site.app.clock.now().date()
     signed.get_by_label("Day").fill(str(today.day))
