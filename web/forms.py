@@ -368,10 +368,10 @@ def _field(
         f.value = None
     f.error = errors.take(path, deep=kind not in {"object", "object_list"}, placed=kind != "checkboxes")
     own = options.get("errorMessages")  # the question's own words for an error, by the schema word it breaks
-    if f.error in (required_message(path.rsplit(".", 1)[-1], dict(spec)), REQUIRED) and isinstance(own, Mapping) \
-            and own.get("required"):
-        f.error = str(own["required"])
-    f.error_named = _names_question(f.error, f.label)  # then the error summary shows the message alone
+    unanswered = f.error == required_message(path.rsplit(".", 1)[-1], dict(spec))
+    if (unanswered or f.error == REQUIRED) and isinstance(own, Mapping) and own.get("required"):
+        f.error, unanswered = str(own["required"]), True
+    f.error_named = unanswered or _names_question(f.error, f.label)  # the error summary shows the message alone
     if kind == "date" and value is not None and not _is_date(value):
         f.error = REAL_DATE  # typed but not a date: the validator's "Must be string" says nothing to a person
         f.error_named = False
@@ -379,11 +379,10 @@ def _field(
 
 
 def _names_question(error: str, label: str) -> bool:
-    """Whether an error already names its question (the form engine's words quote it, or begin "Enter ...")."""
+    """Whether an error already names its question (the form engine's words quote it or say it)."""
     if not error or error == REQUIRED:
         return False
-    return "“" in error or error.startswith(("Enter ", "Your answer to")) or bool(label) and \
-        error.lower().startswith(label.lower())
+    return "“" in error or bool(label) and label.lower().rstrip("?") in error.lower()
 
 
 def _is_date(value: Any) -> bool:
