@@ -203,7 +203,8 @@ def test_an_export_is_asked_for_in_words_and_the_agency_it_is_for_must_be_named(
     link = pat.locator(".govuk-error-summary").get_by_role("link", name="The start date must be a real date")
     link.wait_for()
     assert link.get_attribute("href") == "#from-day" and "YYYY" not in pat.locator("main").inner_text()
-    assert pat.get_by_role("group", name="Who is the export for?").get_by_label("Which agency?").input_value() == "CAMHS"
+    who = pat.get_by_role("group", name="Who is the export for?")
+    assert who.get_by_label("Which agency?").input_value() == "CAMHS"  # the answers are kept
     shoot(pat, "pages-15-exports-date-not-real")
     link.click()
     assert pat.evaluate("document.activeElement.id") == "from-day"
