@@ -155,9 +155,9 @@ def test_complete_task_invalid_form_names_each_field_and_changes_nothing(
     r = web.post("pat", f"/api/tasks/{tid}/complete", {"child_competent": "maybe", "surprise": 1})
     body = assert_error(r, 422, "child_competent")
     assert body["fields"] == {
-        "child_competent": "Must be boolean",
+        "child_competent": "Select yes or no for “Does the child understand enough to decide for themselves?”",
         "competence_reasons": "Enter reasons for your judgement",
-        "surprise": "This field is not part of the form",
+        "surprise": "“Surprise” is not a question on this form",
     }
     assert web.counts() == before
 

@@ -190,3 +190,122 @@ def test_reassigning_a_task_tells_the_new_holder(waiting: tuple[Scenario, int, s
         (scenario.users["pip"], "in_app"),
     }
     assert "Judge the child's understanding" in notes[0].subject
+
+
+# -- every problem with an answer in words that name the question (issue 12) ----------------------------
+
+#: A form with one question per JSON Schema keyword our forms use, each broken by BAD below.
+WORDED_FORM = {
+    "type": "object",
+    "properties": {
+        "notes": {"type": "string", "title": "Meeting notes", "minLength": 10},
+        "why": {"type": "string", "title": "Why is the application closed?", "minLength": 10},
+        "letter": {"type": "string", "title": "Letter text", "maxLength": 20},
+        "route": {"type": "string", "title": "Which scheme is this?", "enum": ["csor", "dvds"]},
+        "kind": {"type": "string", "title": "Kind of record", "oneOf": [{"const": "fact"}, {"const": "opinion"}]},
+        "grounds": {"type": "array", "title": "Grounds that apply", "uniqueItems": True,
+                    "items": {"type": "string", "enum": ["harm", "crime"]}},
+        "documents": {"type": "array", "title": "Identity documents seen", "minItems": 2, "maxItems": 3,
+                      "items": {"type": "object", "title": "Document",
+                                "properties": {"seen": {"type": "boolean", "title": "Seen?"}}}},
+        "count": {"type": "integer", "title": "Number of children", "minimum": 1},
+        "person_id": {"type": "integer", "title": "Who gave consent", "minimum": 1},
+        "understood": {"type": "boolean", "title": "Did the person understand?"},
+        "outcome": {"type": "string", "title": "Outcome", "enum": ["given", "refused"]},
+        "restrictions": {"type": "array", "title": "Restrictions", "items": {"type": "string"}},
+        "extra": {"type": "string", "title": "Anything else they asked for"},
+        "reason": {"type": "string", "title": "Reason"},
+    },
+    "required": ["reason"],
+    "allOf": [
+        {"if": {"properties": {"outcome": {"const": "given"}}, "required": ["outcome"]},
+         "then": {"properties": {"restrictions": {"maxItems": 0}, "understood": {"const": True}}}},
+        {"if": {"properties": {"outcome": {"const": "refused"}}, "required": ["outcome"]},
+         "then": {"anyOf": [{"required": ["restrictions"]}, {"required": ["extra"]}]}},
+    ],
+    "additionalProperties": False,
+}
+WORDED = {  # keyword: (answers that break it, the question's path, the message)
+    "required": ({}, "reason", "Enter reason"),
+    "minLength": ({"notes": "short"}, "notes", "Meeting notes must be 10 characters or more"),
+    "minLength (a question)": ({"why": "short"}, "why",
+                               "Your answer to “Why is the application closed?” must be 10 characters or more"),
+    "maxLength": ({"letter": "x" * 21}, "letter", "Letter text must be 20 characters or fewer"),
+    "enum": ({"route": "mi5"}, "route", "Select an answer to “Which scheme is this?” from the list"),
+    "oneOf": ({"kind": "rumour"}, "kind", "Select an answer to “Kind of record” from the list"),
+    "enum (a list)": ({"grounds": ["harm", "whim"]}, "grounds.1",
+                      "Select answers to “Grounds that apply” from the list"),
+    "uniqueItems": ({"grounds": ["harm", "harm"]}, "grounds", "Select each answer to “Grounds that apply” only once"),
+    "minItems": ({"documents": [{}]}, "documents", "Add at least 2 documents to “Identity documents seen”"),
+    "maxItems": ({"documents": [{}] * 4}, "documents", "Add no more than 3 documents to “Identity documents seen”"),
+    "maxItems 0": ({"outcome": "given", "restrictions": ["x"]}, "restrictions",
+                   "Leave “Restrictions” empty with the answers you gave"),
+    "const": ({"outcome": "given", "understood": False}, "understood",
+              "The answer to “Did the person understand?” must be Yes with the answers you gave"),
+    "anyOf": ({"outcome": "refused"}, "(form)", "Answer “Restrictions” or “Anything else they asked for”"),
+    "minimum": ({"count": 0}, "count", "Number of children must be 1 or more"),
+    "minimum (a record picked)": ({"person_id": 0}, "person_id",
+                                  "Select an answer to “Who gave consent” from the list"),
+    "type integer": ({"count": "two"}, "count", "Number of children must be a whole number"),
+    "type boolean": ({"understood": "maybe"}, "understood", "Select yes or no for “Did the person understand?”"),
+    "additionalProperties": ({"secret_flag": 1}, "secret_flag", "“Secret flag” is not a question on this form"),
+}
+GENERIC = ("This field is required", "is too short", "is too long", "is not one of", "is not valid under",
+           "should have", "Must be ", "Choose one of", "Field required", "non-unique", "was expected")
+
+
+@pytest.mark.parametrize("keyword", list(WORDED))
+def test_each_problem_is_told_in_words_that_name_the_question(keyword: str) -> None:
+    from tasks.forms import validate_form
+
+    answers, path, message = WORDED[keyword]
+    with pytest.raises(FormValidationError) as err:
+        validate_form(WORDED_FORM, {"reason": "Because", **answers} if keyword != "required" else answers)
+    assert err.value.field_errors[path] == message
+    said = " ".join(err.value.field_errors.values())
+    assert not [g for g in GENERIC if g in said], said
+
+
+def test_every_keyword_our_forms_use_has_its_words() -> None:
+    """A keyword a form starts to use gets its words here (and in tasks.forms.problem_in_words) first."""
+    used: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                used.add(key)
+                if key == "properties":
+                    for spec in value.values():
+                        walk(spec)
+                elif not key.startswith("x-") and key not in ("enum", "const"):
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for form in Path("bpmn/forms").glob("*.schema.json"):
+        walk(json.loads(form.read_text(encoding="utf-8")))
+    checked = {"required", "minLength", "maxLength", "enum", "oneOf", "const", "uniqueItems", "minItems",
+               "maxItems", "anyOf", "minimum", "type", "additionalProperties"}
+    assert {k.split(" ")[0] for k in WORDED} == checked
+    # Words that describe a form or only choose a branch, never broken by an answer themselves.
+    describing = {"$schema", "$comment", "title", "description", "properties", "items", "format", "allOf", "if",
+                  "then", "else", "contains", "not", "x-labels", "x-hints", "x-errorMessages"}
+    keywords = {k for k in used if not k.startswith("x-")}
+    assert keywords <= checked | describing, keywords - checked - describing
+
+
+@pytest.mark.parametrize(("error_type", "context", "words"), [
+    ("missing", None, "Enter reason"),
+    ("string_too_short", {"min_length": 3}, "Reason must be 3 characters or more"),
+    ("string_too_long", {"max_length": 200}, "Reason must be 200 characters or fewer"),
+    ("literal_error", {"expected": "'a' or 'b'"}, "Select an answer to “Reason” from the list"),
+    ("int_parsing", None, "Reason must be a whole number"),
+    ("greater_than_equal", {"ge": 1}, "Reason must be 1 or more"),
+])
+def test_the_api_checks_of_a_request_are_told_in_the_same_words(
+    error_type: str, context: dict[str, object] | None, words: str
+) -> None:
+    from tasks.forms import request_problem_in_words
+
+    assert request_problem_in_words("reason", error_type, context) == words

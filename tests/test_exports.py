@@ -297,7 +297,48 @@ def test_the_api_and_the_page_export_with_the_same_rules(scenario: Scenario, wor
     page = web.get("pat", "/exports/download?kind=disclosures&format=json&agency=CAMHS&from=&to=")
     assert page.status_code == 200 and [r["id"] for r in json.loads(page.content)["rows"]] == [world["d1"]]
     form_error = web.get("pat", "/exports/download?kind=disclosures&from=soon")
-    assert form_error.status_code == 422 and "is not a date" in form_error.text
+    assert form_error.status_code == 422 and "The start date must be a real date" in form_error.text
+
+
+def test_the_export_page_asks_in_words_and_links_each_error_to_its_own_question(
+    scenario: Scenario, world: Any
+) -> None:
+    """Dates as day, month and year boxes with a hint in words; each error beside its own question and linked
+    to it from the summary; the answers kept; nothing exported or audited."""
+    from tests.webkit import make_webkit
+
+    web = make_webkit(scenario.app, scenario)
+    page = web.get("pat", "/exports").text
+    assert "YYYY" not in page and "case id" not in page and "For example, 27 3 2026" in page
+    assert 'for="case"' in page and "Case reference (optional)" in page
+    for name in ("from", "to"):
+        assert f'id="{name}-day"' in page and f'name="{name}-month"' in page and f'name="{name}-year"' in page
+    before = web.counts()
+    wrong = {  # the address asked for -> the error's link, and its words
+        "from-day=31&from-month=2&from-year=2026": ("#from-day", "The start date must be a real date"),
+        "from-day=2&from-month=3&from-year=2026&to-day=1&to-month=3&to-year=2026":
+            ("#to-day", "The end date must be the same as or after the start date"),
+        "to-day=1&to-month=1&to-year=1066": ("#to-day", "The end date must be between 1 January 1900"),
+        "case=NO-SUCH-CASE": ("#case", "There is no case NO-SUCH-CASE that you can see"),
+        "format=xml": ("#format", "Select a format from the list"),
+        "audience_kind=agency": ("#audience_name_agency", "Enter the name of the agency the export is for"),
+    }
+    for query, (href, words) in wrong.items():
+        r = web.get("pat", f"/exports/download?kind=disclosures&{query}")
+        assert r.status_code in (404, 422), (query, r.status_code)
+        summary = r.text.split('govuk-error-summary__list')[1].split("</ul>")[0]
+        assert f'href="{href}"' in summary and words in summary, (query, summary)
+        target = href.lstrip("#")
+        assert f'id="{target}"' in r.text, (query, target)  # the link goes to a field that is there
+        for value in (v.split("=")[1] for v in query.split("&")):
+            assert f'value="{value}"' in r.text or value == "agency" or value == "xml", (query, value)
+    wrong_kind = web.get("pat", "/exports/download?kind=everything")
+    assert 'href="#kind"' in wrong_kind.text and "Select what to export from the list" in wrong_kind.text
+    assert web.counts()[0] == before[0] + 1  # only the refused case is audited (access refused)
+    with scenario.app.db.read() as s:
+        from safeshare.core.records import AuditEvent
+
+        assert s.scalars(select(AuditEvent).where(AuditEvent.event_type == "export_made")).all() == []
 
 
 def test_a_case_number_beyond_any_database_integer_is_not_found(scenario: Scenario, world: Any) -> None:

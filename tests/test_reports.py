@@ -311,7 +311,20 @@ def test_the_report_page_shows_each_section_with_its_chart_and_csv_link(known: S
     refused = web.get("pat", "/api/reports")
     assert refused.status_code == 403
     shown_error = web.get("sue", "/reports?from=yesterday")
-    assert shown_error.status_code == 200 and "is not a date" in shown_error.text
+    assert shown_error.status_code == 200 and "The start date must be a real date" in shown_error.text
+    assert "YYYY" not in shown_error.text and "For example, 27 3 2026" in shown_error.text
+    for query, href, words in [
+        ("from-day=30&from-month=2&from-year=2026", "#from-day", "The start date must be a real date"),
+        ("from-day=2&from-month=11&from-year=2026&to-day=1&to-month=11&to-year=2026", "#to-day",
+         "The end date must be the same as or after the start date"),
+    ]:
+        html = web.get("sue", f"/reports?{query}").text
+        summary = html.split('govuk-error-summary__list')[1].split("</ul>")[0]
+        assert f'href="{href}"' in summary and words in summary and f'id="{href[1:]}"' in html
+        assert 'name="from-day" type="text" value="' + query.split("&")[0].split("=")[1] + '"' in html \
+            or 'value="' + query.split("&")[0].split("=")[1] + '"' in html  # what was typed is kept
+    by_boxes = web.get("sue", "/reports?from-day=1&from-month=11&from-year=2026&to-day=30&to-month=11&to-year=2026")
+    assert "/reports/schemes.csv?from=2026-11-01&amp;to=2026-11-30" in by_boxes.text
 
 
 def test_a_task_held_outside_the_team_does_not_open_a_cases_report_details(known: Scenario) -> None:

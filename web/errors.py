@@ -21,6 +21,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from safeshare.core.audit import record_event, refused_case_id
 from safeshare.core.errors import FormValidationError, NotFoundError, PermissionDeniedError, SafeshareError
 from safeshare.core.records import User
+from tasks.forms import request_problem_in_words
 from web.auth import NotSignedInError
 
 log = logging.getLogger("safeshare.web")
@@ -97,7 +98,9 @@ async def validation_error(request: Request, exc: Exception) -> Response:
         if err.get("type") == "json_invalid":
             malformed = True
         loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path")]
-        fields.setdefault(".".join(loc) or "(body)", str(err.get("msg", "is not valid")))
+        name = next((p for p in reversed(loc) if not p.isdigit()), "")
+        words = request_problem_in_words(name, str(err.get("type", "")), err.get("ctx"))
+        fields.setdefault(".".join(loc) or "(body)", words)
     if malformed:
         body = error_body("The request body is not valid JSON", "Send a JSON object (Content-Type: application/json)")
         return JSONResponse(body, status_code=400)

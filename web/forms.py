@@ -246,18 +246,21 @@ class _Errors:
     def __init__(self, errors: Mapping[str, str]) -> None:
         self.left = dict(errors)
 
-    def take(self, path: str, *, deep: bool) -> str:
-        """The errors at ``path`` (and, with ``deep``, under it), joined; they are then taken."""
-        found = []
+    def take(self, path: str, *, deep: bool, placed: bool = True) -> str:
+        """The errors at ``path`` (and, with ``deep``, under it), joined once each; they are then taken.
+        With ``placed``, an error under the question says where ("Row 2 ..."); a list of choices' errors about
+        one of its answers do not (its boxes have no rows)."""
+        found: list[str] = []
         for key in list(self.left):
             if key == path or (deep and key.startswith(path + ".")):
                 rest = key[len(path) + 1:]
                 message = self.left.pop(key)
-                if rest:
+                if rest and placed:
                     index, _, sub = rest.partition(".")
                     where = f"Row {int(index) + 1}" if index.isdigit() else _words(index)
                     message = f"{where}{' ' + _words(sub) if sub else ''}: {message}"
-                found.append(message)
+                if message not in found:
+                    found.append(message)
         return "; ".join(found)
 
 
@@ -363,15 +366,23 @@ def _field(
     elif kind == "object_list":
         _build_rows(f, spec, ui, value, errors, choices)
         f.value = None
-    f.error = errors.take(path, deep=kind not in {"object", "object_list"})
+    f.error = errors.take(path, deep=kind not in {"object", "object_list"}, placed=kind != "checkboxes")
     own = options.get("errorMessages")  # the question's own words for an error, by the schema word it breaks
-    if f.error in (required_message(path.rsplit(".", 1)[-1], dict(spec)), REQUIRED):
-        if isinstance(own, Mapping) and own.get("required"):
-            f.error = str(own["required"])
-        f.error_named = f.error != REQUIRED  # the message names the question: the error summary shows it alone
+    unanswered = f.error == required_message(path.rsplit(".", 1)[-1], dict(spec))
+    if (unanswered or f.error == REQUIRED) and isinstance(own, Mapping) and own.get("required"):
+        f.error, unanswered = str(own["required"]), True
+    f.error_named = unanswered or _names_question(f.error, f.label)  # the error summary shows the message alone
     if kind == "date" and value is not None and not _is_date(value):
         f.error = REAL_DATE  # typed but not a date: the validator's "Must be string" says nothing to a person
+        f.error_named = False
     return f
+
+
+def _names_question(error: str, label: str) -> bool:
+    """Whether an error already names its question (the form engine's words quote it or say it)."""
+    if not error or error == REQUIRED:
+        return False
+    return "“" in error or bool(label) and label.lower().rstrip("?") in error.lower()
 
 
 def _is_date(value: Any) -> bool:
@@ -619,3 +630,50 @@ def parse_post(
 ) -> dict[str, Any]:
     """Turn a posted HTML form into the JSON object the schema describes (empty answers left out)."""
     return _object(schema, uischema if uischema is not None else uischema_of(schema), form)
+
+
+# ---------------------------------------------------------------- a period asked for on a page (exports, reports)
+
+
+@dataclass
+class PeriodAnswer:
+    """The days a page's "From" and "To" date inputs gave, as ISO dates for the service, what was typed (to draw
+    it again) and each date's error in words, by the date's name ("from", "to")."""
+
+    days: dict[str, str | None] = field(default_factory=dict)
+    typed: dict[str, dict[str, str]] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+
+
+def read_period(params: Mapping[str, Any], labels: Mapping[str, str]) -> PeriodAnswer:
+    """Read each date of a period (``labels``: name -> its words, "start date") from day, month and year boxes
+    ("from-day" ...), or from a bookmarked ISO date ("from=2026-11-01"); a date that is not real, outside the
+    days a period may name, or a period that ends before it starts is an error on that date, in words."""
+    from safeshare.core.date_bounds import EARLIEST, LATEST
+
+    answer = PeriodAnswer()
+    for name, words in labels.items():
+        typed = {part: str(params.get(f"{name}-{part}", "")).strip() for part in ("day", "month", "year")}
+        iso = str(params.get(name, "") or "").strip()
+        if not any(typed.values()) and iso:
+            try:
+                day = dt.date.fromisoformat(iso)
+                typed = {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+            except ValueError:
+                typed = {"day": iso, "month": "", "year": ""}
+        answer.typed[name] = typed
+        answer.days[name] = None
+        if not any(typed.values()):
+            continue
+        value = _date({f"{name}-{part}": v for part, v in typed.items()}, name)
+        if not isinstance(value, str):
+            answer.errors[name] = f"The {words} must be a real date, for example 27 3 2026"
+        elif not EARLIEST <= dt.date.fromisoformat(value) <= LATEST:
+            answer.errors[name] = f"The {words} must be between {EARLIEST:%-d %B %Y} and {LATEST:%-d %B %Y}"
+        else:
+            answer.days[name] = value
+    first, last = (answer.days.get(n) for n in list(labels)[:2]) if len(labels) == 2 else (None, None)
+    if first and last and last < first:
+        start_words, end_words = labels.values()
+        answer.errors[list(labels)[1]] = f"The {end_words} must be the same as or after the {start_words}"
+    return answer

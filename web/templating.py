@@ -14,6 +14,7 @@ from starlette.responses import HTMLResponse
 from notifications.channels.in_app import unread_count
 from safeshare.services.exports import EXPORT_ROLES
 from safeshare.services.reports import REPORT_ROLES
+from safeshare.services.task_context import CONSENT_FROM
 from safeshare.services.training import TrainingClock, describe
 from web.auth import csrf_token
 
@@ -28,13 +29,6 @@ def _when(value: datetime | None) -> str:
 
 def _humanise(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
-
-
-CONSENT_FROM = {
-    "person_with_pr": "a person with parental responsibility",
-    "child": "the child, judged able to decide",
-    "young_person": "the young person (16 or over)",
-}
 
 
 def build_environment() -> Environment:

@@ -58,6 +58,7 @@ def demo(
         typer.echo(f"Note: the demo's clock ended at {clock.now():%Y-%m-%d %H:%M}, after the real time", err=True)
     with application.db.read() as session:
         report = verify_chain(session)
-    typer.echo(f"Audit chain verified: {report.events_checked} events, intact={report.ok}")
+    typer.echo(f"Audit chain verified: {report.events_checked} events, "
+               f"{'intact' if report.ok else 'BROKEN: the trail has been changed'}")
     typer.echo(f"Look again with: safeshare case show 1 --as pat --database-url {database_url}")
     application.close()

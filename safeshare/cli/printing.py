@@ -7,14 +7,16 @@ from sqlalchemy.orm import Session
 
 from safeshare.core.records import AuditEvent, ConsentRecord, Person, User
 from safeshare.services.case_view import CaseView
+from safeshare.services.task_context import CONSENT_FROM
 
 
 def print_consent(session: Session, consent: ConsentRecord, indent: str = "  ") -> None:
     person = session.get(Person, consent.consenting_person_id) if consent.consenting_person_id else None
     by = session.get(User, consent.recorded_by_id)
-    typer.echo(f"{indent}Consent record {consent.id} [{consent.status}]: {consent.outcome.replace('_', ' ')}")
+    typer.echo(f"{indent}Consent record {consent.id} ({consent.status.replace('_', ' ')}): "
+               f"{consent.outcome.replace('_', ' ')}")
     typer.echo(
-        f"{indent}  who may consent: {consent.consent_from.replace('_', ' ')}"
+        f"{indent}  who may consent: {CONSENT_FROM.get(consent.consent_from, consent.consent_from.replace('_', ' '))}"
         + (f"; decided by {person.full_name}" if person else "")
     )
     if consent.competence:

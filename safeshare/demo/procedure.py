@@ -21,9 +21,14 @@ from safeshare.core.records import Case, Disclosure, ManagerAdvice, ProcessInsta
 from safeshare.core.runtime import App
 from safeshare.demo.runner import DemoPeople, DemoRunner, Echo
 from safeshare.services import schemes
+from safeshare.services.task_context import ADVICE, DECISION
 from tasks import service
 
 BEN_CASE = "NF-2026-0158"
+
+
+#: Whether the recipient was told if the person consented, in words.
+TOLD = {True: "recipient told whether the person consented", False: "recipient not told whether the person consented"}
 
 
 def police_task(runner: DemoRunner, police_id: int, data: dict[str, Any], note: str) -> None:
@@ -119,19 +124,20 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         decision = session.scalars(select(ShareDecision).where(ShareDecision.case_id == case_id)).one()
         advice = session.get(ManagerAdvice, decision.manager_advice_id) if decision.manager_advice_id else None
         echo(
-            f"  Share decision {decision.id}: {decision.outcome}, because: "
+            f"  Share decision {decision.id}: {DECISION.get(decision.outcome, decision.outcome)}, because: "
             f"{'; '.join(ground_label(g) for g in decision.grounds)}. {decision.reasons}"
         )
         if advice is not None:
             echo(
-                f"  Manager advice {advice.id}: {advice.decision} ({'within' if advice.within_deadline else 'after'}"
-                f" the deadline), escalated: {advice.escalated}"
+                f"  Manager advice {advice.id}: {ADVICE.get(advice.decision, advice.decision)} "
+                f"({'within' if advice.within_deadline else 'after'}"
+                f" the deadline){', after it was escalated' if advice.escalated else ', not escalated'}"
             )
         for entry in session.scalars(select(Disclosure).where(Disclosure.case_id == case_id)):
             echo(
                 f"  Disclosure register entry {entry.id}: to {entry.recipient_agency} by "
                 f"{entry.method.replace('_', ' ')}, {entry.basis.replace('_', ' ')}, "
-                f"recipient told: {entry.recipient_told_consent_status}"
+                f"{TOLD.get(bool(entry.recipient_told_consent_status), '')}"
             )
             for item in entry.items:
                 echo(f"    - [{item.kind}] {item.content}")

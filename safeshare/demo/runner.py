@@ -20,6 +20,7 @@ from safeshare.core.clock import FixedClock
 from safeshare.core.records import AuditEvent, Case, ConsentRecord, Document, ProcessInstance, Role, User
 from safeshare.core.runtime import App
 from safeshare.services import cases, directory
+from safeshare.services.task_context import CONSENT_FROM
 from tasks import service
 
 Echo = Callable[[str], None]
@@ -120,11 +121,13 @@ class DemoRunner:
             row = session.get(ProcessInstance, instance_id)
             assert row is not None
             data = self.app.engine.load(session, row).data
-            self.echo(
-                f"  Decision (consent_authority.dmn): consent from {data.get('consent_from', '?')}"
-                f" - {data.get('consent_basis', '')}"
-            )
-            self.echo(f"  Process outcome: {row.outcome}")
+            who = CONSENT_FROM.get(str(data.get("consent_from")))
+            if who:
+                self.echo(f"  Decision (consent_authority.dmn): consent from {who} - {data.get('consent_basis', '')}")
+            else:
+                self.echo("  Decision (consent_authority.dmn): who may consent is not decided yet")
+            outcome = (row.outcome or "").replace("_", " ") or "not finished yet"
+            self.echo(f"  Process outcome: {outcome}")
             for consent in session.scalars(select(ConsentRecord).where(ConsentRecord.instance_id == row.id)):
                 print_consent(session, consent, "  ")
             for doc in session.scalars(

@@ -61,9 +61,14 @@ AUDIENCE_KINDS = ("staff", "service_user", "family", "agency")
 
 
 class ExportFilterError(SafeshareError):
-    """An export was asked for with a filter or value it does not understand."""
+    """An export was asked for with a filter or value it does not understand; ``field`` names the filter
+    ("kind", "format", "from", "to", "agency", "case", "audience"), so a page puts the error beside it."""
 
     status_code = 422
+
+    def __init__(self, message: str, hint: str = "", field: str = "") -> None:
+        super().__init__(message, hint)
+        self.field = field
 
 
 @dataclass(frozen=True)
@@ -90,7 +95,7 @@ class ExportResult:
 def parse_filters(kind: str, filters: Mapping[str, str | None]) -> ExportQuery:
     """Turn ``name=value`` filters into an :class:`ExportQuery`, refusing anything unknown or malformed."""
     if kind not in KINDS:
-        raise ExportFilterError(f"Unknown export {kind!r}", f"Choose one of: {', '.join(KINDS)}")
+        raise ExportFilterError(f"Unknown export {kind!r}", f"Choose one of: {', '.join(KINDS)}", "kind")
     unknown = sorted(set(filters) - set(FILTERS))
     if unknown:
         raise ExportFilterError(
@@ -100,11 +105,15 @@ def parse_filters(kind: str, filters: Mapping[str, str | None]) -> ExportQuery:
     values = {k: (v.strip() if isinstance(v, str) else v) for k, v in filters.items() if v not in (None, "")}
     for name, value in values.items():
         if value is not None and any(ord(ch) < 32 for ch in value):
-            raise ExportFilterError(f"The filter {name!r} contains control characters", "Type it again as plain text")
+            raise ExportFilterError(
+                f"The filter {name!r} contains control characters", "Type it again as plain text", name
+            )
     start = _day(values.get("from"), "from")
     last = _day(values.get("to"), "to")
     if start and last and last < start:
-        raise ExportFilterError(f"The date range ends ({last:%Y-%m-%d}) before it starts", "Swap 'from' and 'to'")
+        raise ExportFilterError(
+            f"The date range ends ({last:%Y-%m-%d}) before it starts", "Swap 'from' and 'to'", "to"
+        )
     return ExportQuery(
         kind=kind,
         start=start,
@@ -121,10 +130,12 @@ def _day(value: str | None, name: str) -> datetime | None:
     try:
         day = date.fromisoformat(value)
     except ValueError:
-        raise ExportFilterError(f"The filter {name!r} is not a date: {value!r}", "Write it as YYYY-MM-DD") from None
+        raise ExportFilterError(
+            f"The filter {name!r} is not a date: {value!r}", "Write it as YYYY-MM-DD", name
+        ) from None
     problem = bounds_problem(day, f"{name!r}")
     if problem:
-        raise ExportFilterError(problem, "Choose a date in the period you want")
+        raise ExportFilterError(problem, "Choose a date in the period you want", name)
     return datetime.combine(day, time(0), tzinfo=UTC)
 
 
@@ -134,6 +145,7 @@ def _audience(value: str) -> Audience:
         raise ExportFilterError(
             f"Unknown audience {value!r}",
             "Use staff, service_user[:NAME], family[:NAME], or agency:NAME (e.g. agency:CAMHS)",
+            "audience",
         )
     return Audience(kind, name.strip())  # type: ignore[arg-type]
 
@@ -335,7 +347,7 @@ def export(
     ``audit_refusal=False`` where the caller audits refused access itself (the web application).
     """
     if fmt not in FORMATS:
-        raise ExportFilterError(f"Unknown export format {fmt!r}", f"Choose one of: {', '.join(FORMATS)}")
+        raise ExportFilterError(f"Unknown export format {fmt!r}", f"Choose one of: {', '.join(FORMATS)}", "format")
     query = parse_filters(kind, dict(filters or {}))
     refusal = refusals_audited(app.db, app.clock, user, f"export {kind}", {"filters": dict(filters or {})})
     with refusal if audit_refusal else nullcontext(), app.db.read() as session:

@@ -182,19 +182,33 @@ def test_an_export_is_asked_for_in_words_and_the_agency_it_is_for_must_be_named(
     assert "service_user" not in pat.locator("main").inner_text()
     assert who.get_by_label("Staff of this partnership").is_checked()
     who.get_by_label("Another agency").check()
-    pat.get_by_label("Case", exact=True).fill("C-0000")
+    pat.get_by_label("Case reference (optional)").fill("C-0000")
     pat.get_by_role("button", name="Download").click()
     summary = pat.locator(".govuk-error-summary")
     summary.wait_for()
     assert "Enter the name of the agency the export is for" in summary.inner_text()
     who = pat.get_by_role("group", name="Who is the export for?")
     assert who.get_by_label("Another agency").is_checked()  # the answers are kept
-    assert pat.get_by_label("Case", exact=True).input_value() == "C-0000"
-    pat.get_by_label("Case", exact=True).fill("")
+    assert pat.get_by_label("Case reference (optional)").input_value() == "C-0000"
+    pat.get_by_label("Case reference (optional)").fill("")
     shoot(pat, "pages-14-exports-agency-not-named")
     with site.app.db.read() as s:
         assert s.scalars(select(AuditEvent).where(AuditEvent.event_type == "export_made")).all() == []
     who.get_by_label("Which agency?").fill("CAMHS")
+    start = pat.get_by_role("group", name="Start date (optional)")  # a date that is not real: its own error
+    start.get_by_label("Day").fill("31")
+    start.get_by_label("Month").fill("2")
+    start.get_by_label("Year").fill("2026")
+    pat.get_by_role("button", name="Download").click()
+    link = pat.locator(".govuk-error-summary").get_by_role("link", name="The start date must be a real date")
+    link.wait_for()
+    assert link.get_attribute("href") == "#from-day" and "YYYY" not in pat.locator("main").inner_text()
+    who = pat.get_by_role("group", name="Who is the export for?")
+    assert who.get_by_label("Which agency?").input_value() == "CAMHS"  # the answers are kept
+    shoot(pat, "pages-15-exports-date-not-real")
+    link.click()
+    assert pat.evaluate("document.activeElement.id") == "from-day"
+    pat.get_by_role("group", name="Start date (optional)").get_by_label("Month").fill("3")
     pat.get_by_label("Format", exact=True).select_option(label="JSON")
     with pat.expect_download() as download:
         pat.get_by_role("button", name="Download").click()

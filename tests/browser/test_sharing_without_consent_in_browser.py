@@ -428,7 +428,9 @@ def test_a_too_short_reason_is_asked_for_again_with_the_answers_kept(site: Site)
     summary = pat.locator(".govuk-error-summary")
     summary.wait_for()
     said = summary.inner_text()
-    assert "Why?: Enter at least 10 characters" in said, said  # the question, by its words
+    assert "Your answer to “Why?” must be 10 characters or more" in said, said  # the question, by its words
+    assert summary.get_by_role("link", name="Your answer to “Why?” must be 10 characters or more").get_attribute(
+        "href") == "#decision_reasons"
     assert pat.get_by_label(HARM, exact=True).is_checked() and pat.get_by_label("Why?").input_value() == "Bruises"
     with site.app.db.read() as s:
         assert s.scalars(select(ShareDecision)).all() == []

@@ -8,15 +8,19 @@ services that check need-to-know, restrictions and the stored hash.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
-from safeshare.core.errors import SafeshareError
+from safeshare.core.errors import NotFoundError, SafeshareError
 from safeshare.services import documents, exports, reports
 from safeshare.services.charts import chart_svg
 from web.auth import safeshare_app
 from web.dependencies import signed_in
+from web.errors import audit_refusal
+from web.forms import read_period
 from web.params import PathId
 from web.routers.api_exports import attachment
 from web.templating import render
@@ -24,16 +28,20 @@ from web.templating import render
 router = APIRouter(include_in_schema=False)
 
 
+#: The words of a period's dates on the reports and exports pages, by their parameter names.
+PERIOD_WORDS = {"from": "start date", "to": "end date"}
+
+
 @router.get("/reports")
 def report_page(request: Request) -> Response:
-    params = request.query_params
-    start, end = params.get("from") or None, params.get("to") or None
+    period = read_period(request.query_params, PERIOD_WORDS)
     user = signed_in(request)
-    error_list: list[dict[str, str]] = []
+    error_list = [{"text": text, "href": f"#{name}-day"} for name, text in period.errors.items()]
+    start, end = (None, None) if period.errors else (period.days["from"], period.days["to"])
     try:
         result = reports.report_for(safeshare_app(request), user, start, end, audit_refusal=False)
-    except reports.ReportError as exc:
-        error_list = [{"text": f"{exc.message}. {exc.hint}", "href": "#from"}]
+    except reports.ReportError as exc:  # the page checked the dates: only a client's own address gets here
+        error_list = [{"text": f"{exc.message}. {exc.hint}", "href": "#from-day"}]
         result = reports.report_for(safeshare_app(request), user, audit_refusal=False)
         start = end = None
     sections = [
@@ -49,8 +57,8 @@ def report_page(request: Request) -> Response:
             "section": "reports",
             "report": result,
             "sections": sections,
-            "start": start or "",
-            "end": end or "",
+            "typed": period.typed,
+            "errors": period.errors,
             "query": query,
             "error_list": error_list,
         },
@@ -75,7 +83,7 @@ def exports_page(request: Request) -> Response:
     return render(
         request,
         "exports.html",
-        {"title": "Exports", "section": "exports", "filters": exports.FILTERS, "may_export": may_export},
+        {"title": "Exports", "section": "exports", "may_export": may_export, "errors": {}, "typed": {}},
     )
 
 
@@ -92,32 +100,56 @@ def _audience_answer(params: dict[str, str]) -> dict[str, str]:
     return {"kind": kind or "staff", "name": names.get(kind, "")}
 
 
+#: Where each of the export page's questions is, for an error's link, and what to say when a value the page
+#: offers was changed (a stale page or a tampered one).
+EXPORT_FIELDS = {
+    "kind": ("#kind", "Select what to export from the list"),
+    "format": ("#format", "Select a format from the list"),
+    "audience": ("#audience_kind", "Select who the export is for from the list"),
+    "audience_name": ("#audience_name_agency", AUDIENCE_NAME_MISSING),
+    "agency": ("#agency", "Enter the agency as plain text"),
+    "case": ("#case", "Enter the case reference as plain text"),
+    "from": ("#from-day", "Enter the start date as a date, for example 27 3 2026"),
+    "to": ("#to-day", "Enter the end date as a date, for example 27 3 2026"),
+}
+
+
+UNKNOWN_CHOICE = "The address asked for something this page does not offer: choose your answers again"
+
+
+def _export_page(request: Request, context: dict[str, Any], errors: dict[str, str], status: int) -> Response:
+    """The export page again, each error beside its question and linked from the summary, the answers kept."""
+    error_list = [{"text": text, "href": EXPORT_FIELDS.get(name, ("#kind", ""))[0]} for name, text in errors.items()]
+    return render(request, "exports.html", {**context, "errors": errors, "error_list": error_list},
+                  status_code=status)
+
+
 @router.get("/exports/download")
 def export_download(request: Request) -> Response:
-    params = {k: v for k, v in request.query_params.items() if v != ""}
+    period = read_period(request.query_params, PERIOD_WORDS)
+    params = {k: v for k, v in request.query_params.items() if v != "" and not k.startswith(("from-", "to-"))}
+    params |= {k: v for k, v in period.days.items() if v}
     kind = params.pop("kind", "")
     fmt = params.pop("format", "csv")
     audience = _audience_answer(params)
     user = signed_in(request)
-    context = {"title": "Exports", "section": "exports", "filters": exports.FILTERS, "may_export": True,
-               "audience": audience, "given": dict(request.query_params)}  # fmt: skip
+    context = {"title": "Exports", "section": "exports", "may_export": True, "audience": audience,
+               "given": dict(request.query_params), "typed": period.typed}  # fmt: skip
+    errors = dict(period.errors)
     if audience["kind"] == "agency" and not audience["name"]:  # asked beside the question, answers kept
-        return render(
-            request,
-            "exports.html",
-            {**context, "audience_error": AUDIENCE_NAME_MISSING,
-             "error_list": [{"text": AUDIENCE_NAME_MISSING, "href": "#audience_name_agency"}]},
-            status_code=422,
-        )  # fmt: skip
+        errors["audience_name"] = AUDIENCE_NAME_MISSING
+    if errors:
+        return _export_page(request, context, errors, 422)
     try:
         result = exports.export(safeshare_app(request), user, kind, fmt, params, audit_refusal=False)
     except exports.ExportFilterError as exc:
-        return render(
-            request,
-            "exports.html",
-            {**context, "error_list": [{"text": f"{exc.message}. {exc.hint}", "href": "#kind"}]},
-            status_code=exc.status_code,
-        )
+        if exc.field in EXPORT_FIELDS:
+            return _export_page(request, context, {exc.field: EXPORT_FIELDS[exc.field][1]}, exc.status_code)
+        return _export_page(request, context, {"(page)": UNKNOWN_CHOICE}, exc.status_code)
+    except NotFoundError as exc:  # a case this person may not see looks like no case at all
+        audit_refusal(request, exc.status_code, exc.message)
+        words = f"There is no case {params.get('case', '')[:40]} that you can see: check the case reference"
+        return _export_page(request, context, {"case": words}, 404)
     return attachment(result.content, result.media_type, result.filename)
 
 
