@@ -29,10 +29,10 @@ def test_demo_runs_end_to_end_and_leaves_its_data(tmp_path: Path) -> None:
     assert "Manager advice 1: Share (within the deadline), not escalated" in out
     assert "decided to share, having weighed the risk of not sharing" in out
     assert "- [opinion] Ben seems exhausted and withdrawn" in out
-    # Values in words (issue 12): no None, True or False, no "?" for a value not there, no code for a value.
+    # Values in words (issue 12): no rule ids, no None, True or False, no "?" for a missing value, no code.
     # The audit trail's listing (its event types are the trail's own vocabulary) and file names are left aside.
     told = [line for line in out.splitlines() if not re.match(r"\s+#\d+ ", line)]
-    raw = [line for line in told if re.search(r"\b(None|True|False)\b|from \?|=\w", line)
+    raw = [line for line in told if re.search(r"\b(None|True|False)\b|from \?|=\w|\(R\d+", line)
            or re.search(r"\b[a-z]+_[a-z_]+\b", line.replace("consent_authority.dmn", ""))]
     assert not raw, raw
     assert "Application DVDS-2026-0001: outcome disclosed" in out

@@ -64,7 +64,7 @@ def run_deadline_scene(app: App, clock: FixedClock, people: DemoPeople, echo: Ec
     """Leave a consultation unanswered and let the scheduler remind, then escalate."""
     from safeshare.services.sharing import start_manager_consultation
 
-    echo("\n== Deadlines: a consultation left unanswered is reminded, then escalated (R16, R17) ==")
+    echo("\n== Deadlines: a consultation left unanswered is reminded, then escalated ==")
     echo("  [scheduler] first, the messages the earlier scenes queued:")
     deliver_due(app, {"email": PrintingChannel(app, echo)})
     with app.transaction() as session:
@@ -84,7 +84,7 @@ def run_deadline_scene(app: App, clock: FixedClock, people: DemoPeople, echo: Ec
         task = session.scalar(select(OpenTask).where(OpenTask.instance_id == instance_id))
         assert task is not None and task.due_at is not None
         echo(f"  [practitioner: {pat.display_name}] asked for advice, immediate risk: '{task.title}' "
-             f"is due by {task.due_at:%H:%M} (R16)")
+             f"is due by {task.due_at:%H:%M}")
 
     reminder = _next_due(app, instance_id)
     clock.set(reminder.due_at + SWEEP_INTERVAL)

@@ -159,7 +159,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         officer_name, today = officer.display_name, clock.now().strftime("%-d %B %Y")
         echo(
             f"  [police staff: {officer.display_name}] recorded application {reference}; "
-            f"complete by {application.completion_due_at:%d %B %Y} (R32)"
+            f"complete by {application.completion_due_at:%d %B %Y}"
         )
     police = people.police
     police_task(
@@ -178,7 +178,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             "initial_risk_level": "medium",
             "initial_checks_summary": "PNC and local systems checked",
         },
-        "initial checks within 24 hours (R33)",
+        "initial checks within 24 hours",
     )
     clock.advance(timedelta(days=3))
     police_task(
@@ -192,7 +192,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
                 {"document": "bank_statement", "has_photo": False},
             ],
         },
-        "verified Dana's identity with two documents, one with a photo (R34)",
+        "verified Dana's identity with two documents, one with a photo",
     )
     police_task(
         runner,
@@ -204,7 +204,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             "risk_level": "high",
             "risk_summary": "Two convictions for assault on former partners",
         },
-        "full risk assessment with partner agencies (R30)",
+        "full risk assessment with partner agencies",
     )
     police_task(
         runner,
@@ -226,7 +226,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             "safety_plan": "IDVA referral and MARAC safety plan",
             "decision_reasons": "Convictions for violence against former partners",
         },
-        "MARAC decided: lawful, necessary, proportionate; safety plan (R28, R35)",
+        "MARAC decided: lawful, necessary, proportionate; safety plan",
     )
     police_task(
         runner,
@@ -242,7 +242,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
             "information_disclosed": "Two convictions for assault on former partners",
             "support_offered": "IDVA contact and safety plan agreed",
         },
-        "disclosed in person with the warning; Dana signed the undertaking (R26, R27)",
+        "disclosed in person with the warning; Dana signed the undertaking",
     )
     with app.db.read() as session:
         done = session.get(SchemeApplication, app_id)

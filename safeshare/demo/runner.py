@@ -6,6 +6,7 @@ the scenes and the story that strings them together no longer import each other.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -123,7 +124,8 @@ class DemoRunner:
             data = self.app.engine.load(session, row).data
             who = CONSENT_FROM.get(str(data.get("consent_from")))
             if who:
-                self.echo(f"  Decision (consent_authority.dmn): consent from {who} - {data.get('consent_basis', '')}")
+                basis = re.sub(r" \(R\d+(?:, R\d+)*\)", "", str(data.get("consent_basis", "")))  # rule ids: code only
+                self.echo(f"  Decision (consent_authority.dmn): consent from {who} - {basis}")
             else:
                 self.echo("  Decision (consent_authority.dmn): who may consent is not decided yet")
             outcome = (row.outcome or "").replace("_", " ") or "not finished yet"

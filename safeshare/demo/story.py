@@ -55,7 +55,7 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
             "child_competent": False,
             "competence_reasons": "Amy could not yet explain who would see the information or what might follow",
         },
-        "judged Amy not yet able to give informed consent (R4)",
+        "judged Amy not yet able to give informed consent",
     )
     runner.do_next_task(
         people.manager,
@@ -64,7 +64,7 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
             "manager_agrees_competence": True,
             "competence_advice": "Agree; revisit as the work goes on and involve Amy in every conversation",
         },
-        "advised on the competence judgement (R4)",
+        "advised on the competence judgement",
     )
     runner.do_next_task(
         people.practitioner,
@@ -108,7 +108,7 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
             "child_competent": True,
             "competence_reasons": "Ben explained in his own words what would be shared, with whom and why",
         },
-        "judged Ben competent to decide for himself (R3, R4)",
+        "judged Ben competent to decide for himself",
     )
     runner.do_next_task(
         people.manager,
@@ -117,7 +117,7 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
             "manager_agrees_competence": True,
             "competence_advice": "Agree: his wish stands even though his father wants the referral made",
         },
-        "advised: Ben's wish stands (R3)",
+        "advised: Ben's wish stands",
     )
     runner.do_next_task(
         people.practitioner2,
@@ -159,7 +159,7 @@ def run_demo(app: App, clock: FixedClock, echo: Echo = typer.echo) -> DemoPeople
             "information_covered": ["health", "family_and_home"],
             "purposes_covered": ["assess_needs", "health_care"],
         },
-        "Cara (16) gave consent herself; no competence judgement is needed (R2)",
+        "Cara (16) gave consent herself; no competence judgement is needed",
     )
     runner.report_outcome(third)
 
