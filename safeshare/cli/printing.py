@@ -36,10 +36,9 @@ def print_consent(session: Session, consent: ConsentRecord, indent: str = "  ") 
 
 
 def print_audit(events: list[AuditEvent], indent: str = "  ") -> None:
+    """The trail as a person reads it: when, who and what, in words (the event's type is the trail's own code)."""
     for e in events:
-        typer.echo(
-            f"{indent}#{e.seq:<4} {e.occurred_at:%Y-%m-%d %H:%M} {e.actor_name:<22} {e.event_type:<20} {e.summary}"
-        )
+        typer.echo(f"{indent}#{e.seq:<4} {e.occurred_at:%Y-%m-%d %H:%M} {e.actor_name:<22} {e.summary}")
 
 
 def print_case(session: Session, view: CaseView) -> None:
