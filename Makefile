@@ -31,7 +31,7 @@ test-sqlite: $(STAMP) $(SYSTEM_STAMP)
 	SAFESHARE_TEST_DATABASE=sqlite $(BIN)/python -m pytest -q
 
 test-postgresql: $(STAMP) $(SYSTEM_STAMP)
-	SAFESHARE_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q
+	SAFESHARE_TEST_DATABASE=postgresql $(BIN)/python -m pytest -q -m "not no_database"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -17,6 +17,9 @@ from tests.old_scheme_contracts import OLD_CONTRACTS, OLD_START_DATA
 OLD_MODELS = Path(__file__).parent / "fixtures" / "old_models"
 SCHEMES = ("csor_application", "dvds_right_to_ask", "dvds_right_to_know")
 
+# Models and forms only: `make test-postgresql` leaves it to the SQLite pass.
+pytestmark = pytest.mark.no_database
+
 
 @pytest.fixture(scope="module")
 def reports() -> dict[str, Report]:
