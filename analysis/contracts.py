@@ -91,7 +91,7 @@ def _record_manager_advice(data: Data, params: Mapping[str, Any]) -> tuple[Any, 
 
 def _share_outcome(data: Data) -> str:
     route = data.get("share_route")
-    if route in ("share", "must_share", "blocked", "not_shared", "seek_consent_first"):
+    if route in ("share", "must_share", "not_shared", "seek_consent_first"):
         return str(route)
     raise Refusal("the decision could not be worked out from the answers")
 

@@ -5,8 +5,8 @@ November 2026, North and South teams:
   until it escalates and the senior manager answers), South asks once (answered in time);
   a third North consultation is left open past its deadline: the one task overdue now;
 - consents: one each of given, given with restrictions, refused and not sought;
-- decisions to share without consent: harm to the child and a crime, harm to the child, public interest, not shared
-  proportionate, and one with no ground and no public-interest case (blocked);
+- decisions to share without consent: harm to the child and a crime, harm to the child, public interest, and one
+  decision not to share;
 - schemes (police records): right to ask 3 (2 disclosed, 1 not), right to know 2
   (1 disclosed, 1 open), CSOR 1 (not disclosed), plus a CSOR application in October
   that a November report leaves out.

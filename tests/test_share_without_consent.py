@@ -19,7 +19,8 @@ from safeshare.core.records import (
     ShareDecision,
     WaitingTimer,
 )
-from safeshare.services import sharing
+from safeshare.services import chronology, sharing
+from tasks.automated.sharing import _share_outcome
 from tests.builders import EXPLAINED, Scenario
 
 ADVICE = {"advice_decision": "share", "advice_reasons": "Risk of significant harm outweighs the refusal"}
@@ -250,6 +251,31 @@ def test_r11_a_share_with_no_ground_and_no_public_interest_judgement_is_refused(
     assert lawful_basis_for_sharing_without_consent([], None, WEIGHED)[0].field == "grounds"
     assert count(scenario, ShareDecision) == 0 and count(scenario, Disclosure) == 0
     assert [t.task_spec for t in scenario.open_tasks(instance)] == ["decide_grounds"]
+
+
+def test_r11_a_decision_recorded_as_blocked_before_the_end_was_removed_still_reads_in_words(
+    scenario: Scenario,
+) -> None:
+    """The process no longer has a 'share blocked' end (the form refuses a share with no basis before the decision
+    table is reached), and the step that records a decision refuses that route; decisions recorded as blocked
+    before still read in words on the case's line of time, never as a code."""
+    case_id, _ = scenario.open_case(14)
+    instance = start_p2(scenario, case_id)
+    with scenario.app.transaction() as s:
+        s.add(
+            ShareDecision(
+                case_id=case_id, instance_id=instance, consent_status="not_sought", outcome="blocked",
+                reasons="No reason to share applied", decided_by_id=scenario.users["pat"],
+                decided_at=scenario.app.clock.now(),
+            )
+        )
+    with scenario.app.db.read() as s:
+        _, found = chronology.entries(s, scenario.user(s, "pat"), case_id)
+    assert [(e.kind, e.details) for e in found if "blocked" in e.kind] == [
+        ("Share blocked: no lawful basis", "No reason to share applied")
+    ]
+    with pytest.raises(DomainRuleError, match="could not be worked out from your answers"):
+        _share_outcome({"share_route": "blocked"})
 
 
 def test_r11_proportionality_and_the_risk_of_not_sharing_are_asked_even_with_a_ground(scenario: Scenario) -> None:

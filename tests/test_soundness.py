@@ -21,11 +21,9 @@ from workflows.model_registry import ModelRegistry
 pytestmark = pytest.mark.no_database
 
 FAILING_TODAY: dict[str, str] = {
-    # A real finding (h/sound): the form asks for a ground or a public-interest judgement whenever the practitioner
-    # decides to share, so the decision table's catch-all row ('blocked') and the end it leads to are never reached.
-    # Whether to drop the end (and the row) or keep them as a second line behind the form is the lead's call.
-    "share_without_consent": "'Share blocked: reason recorded' (share_blocked) is never reached: the decision form "
-    "requires a ground or a public-interest judgement for every share",
+    # Empty: every live model is sound. Share without consent's 'share blocked' end, the one finding on the
+    # models of issue 17's first pass, is gone with the decision table's catch-all row (the form check refuses a
+    # share with no basis before the table is reached). A model that fails is listed here with its finding.
 }
 
 _REGISTRY = ModelRegistry(BPMN_DIR)

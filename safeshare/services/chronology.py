@@ -51,6 +51,7 @@ CONSENT_OUTCOMES = {
 DECISION_OUTCOMES = {
     "share": "Decided to share without consent",
     "must_share": "Must share: a statutory duty or court order",
+    # Only on decisions recorded before the process lost its 'share blocked' end (issue 17).
     "blocked": "Share blocked: no lawful basis",
     "not_shared": "Decided not to share",
     "seek_consent_first": "Decided to seek consent first",

@@ -49,6 +49,7 @@ DECISION = {
     "share": "Share without consent",
     "must_share": "Share: the law requires it",
     "not_shared": "Do not share",
+    # Only on decisions recorded before the process lost its 'share blocked' end (issue 17).
     "blocked": "Not shared: no reason for sharing without consent applied and no public-interest judgement was made",
     "do_not_share": "Do not share",
     "seek_consent_first": "Seek consent first",

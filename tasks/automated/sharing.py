@@ -91,7 +91,7 @@ def record_manager_advice(ctx: ServiceContext, data: dict[str, Any]) -> int:
 
 def _share_outcome(data: dict[str, Any]) -> str:
     route = data.get("share_route")
-    if route in ("share", "must_share", "blocked", "not_shared", "seek_consent_first"):
+    if route in ("share", "must_share", "not_shared", "seek_consent_first"):
         return str(route)
     raise DomainRuleError(
         "R11",
@@ -136,10 +136,6 @@ def record_share_decision(ctx: ServiceContext, data: dict[str, Any]) -> int:
     if outcome == "must_share" and STATUTORY not in grounds:
         raise DomainRuleError("R14", "Only a statutory duty or court order makes sharing required", "Choose it")
     reasons = str(data.get("decision_reasons") or "").strip()
-    if outcome == "blocked":
-        reasons = (reasons + " " if reasons else "") + (
-            "Blocked: no ground applies and no public-interest judgement was made."
-        )
     decision = ShareDecision(
         case_id=ctx.case_id,
         episode_id=data.get("episode_id"),

@@ -42,9 +42,10 @@ class ShareDecision(Base):
     """The decision whether to share without consent, with its lawful basis (R10-R15).
 
     ``outcome``: ``share`` (a ground or the public-interest test supports it),
-    ``must_share`` (statutory duty or court order, R14), ``blocked`` (no ground and no
-    public-interest case), ``not_shared`` or ``seek_consent_first`` (the practitioner's
-    choice, with or without a manager's advice). Only ``share`` and ``must_share``
+    ``must_share`` (statutory duty or court order, R14), ``not_shared`` or ``seek_consent_first`` (the practitioner's
+    choice, with or without a manager's advice). ``blocked`` (no ground and no public-interest
+    case) is found only on decisions recorded before the form check became the rule's one home:
+    the process no longer has that end, and those records still read in words. Only ``share`` and ``must_share``
     authorise a disclosure, and only to ``recipients`` (R19). ``decided_by_id`` is the
     practitioner who decided (R22), never the manager who advised. ``weighing`` holds
     what may happen if shared and if not, and whether sharing is proportionate (R11);
