@@ -25,7 +25,7 @@ from tests import scheme_steps
 from tests.builders import Scenario
 from tests.test_web_ui import PASSWORD, csrf_of, sign_in
 from tests.webkit import WebKit, make_webkit
-from web.forms import NONE_CHOICE, REAL_DATE, build_fields, error_summary, parse_post
+from web.forms import NONE_CHOICE, REAL_DATE, REAL_MOMENT, build_fields, error_summary, parse_post
 from web.templating import build_environment
 from workflows.model_registry import ModelRegistry, with_uischema
 
@@ -553,8 +553,28 @@ def test_a_court_order_dated_on_a_day_that_does_not_exist_is_refused_by_the_page
     assert made.legal_basis is not None and made.legal_basis["made_on"] == "2026-02-27"
 
 
-def test_a_date_and_time_is_the_browsers_date_and_time_box() -> None:
+def test_a_date_and_time_is_asked_as_day_month_year_hour_and_minute() -> None:
+    """Not the browser's date-and-time box, which shows month first in an en-US browser."""
     schema = {"type": "object", "properties": {"made_at": {"type": "string", "format": "date-time", "title": "When?"}}}
-    html = render_fields(schema, {"made_at": "2026-11-23T09:00:00+00:00"}, {})
-    assert 'value="2026-11-23T09:00"' in tag(html, "input", name="made_at", type="datetime-local")
-    assert parse_post(schema, {"made_at": "2026-11-23T11:30"}) == {"made_at": "2026-11-23T11:30"}
+    html = render_fields(schema, {"made_at": "2026-11-23T09:05:00+00:00"}, {})
+    drawn = {part: tag(html, "input", name=f"made_at-{part}") for part in ("day", "month", "year", "hour", "minute")}
+    assert [re.findall(r'value="([^"]*)"', box) for box in drawn.values()] == [["23"], ["11"], ["2026"], ["09"], ["05"]]
+    assert "datetime-local" not in html and "For example, 27 3 2026 and 14 30" in html
+    posted = {"made_at-day": "23", "made_at-month": "11", "made_at-year": "2026", "made_at-hour": "11",
+              "made_at-minute": "30"}
+    assert parse_post(schema, posted) == {"made_at": "2026-11-23T11:30"}
+    assert parse_post(schema, {}) == {}
+
+
+def test_a_date_and_time_that_is_not_real_is_kept_as_typed_and_named() -> None:
+    schema = {"type": "object", "properties": {"made_at": {"type": "string", "format": "date-time", "title": "When?"}},
+              "required": ["made_at"]}
+    typed = {"made_at-day": "31", "made_at-month": "11", "made_at-year": "2026", "made_at-hour": "25",
+             "made_at-minute": "00"}
+    answer = parse_post(schema, typed)
+    with pytest.raises(FormValidationError) as refused:
+        validate_form(schema, answer)
+    fields = build_fields(schema, answer, refused.value.field_errors)
+    assert fields[0].error == REAL_MOMENT
+    assert error_summary(fields) == [{"text": f"When?: {REAL_MOMENT}", "href": "#made_at-day"}]
+    assert fields[0].moment_parts()["hour"] == "25"  # drawn again as typed

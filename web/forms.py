@@ -18,7 +18,10 @@ How each kind of question is drawn and posted:
   "Enter a real date");
 * a list of rows: the rows given plus one empty row, up to ``maxItems``; spare rows are posted
   as ``<list>-<row>-<question>`` and shown one at a time by "Add another" (all shown without JS);
-* a date and time (``format: date-time``): the browser's date and time box, posted as "2026-11-23T14:30";
+* a date and time (``format: date-time``): day, month, year, hour and minute boxes, posted as
+  ``<question>-day`` ... ``<question>-minute`` and read back as "2026-11-23T14:30" (to the minute), or kept
+  as typed so the page asks for a real date and time (the browser's own date-and-time box shows the date
+  in the browser's locale, month first in en-US, so it is not used);
 * a long answer: a text area, with a character count where ``maxLength`` is set.
 
 A choice may reveal other questions (``ui:options.reveal``: choice -> questions), the GOV.UK
@@ -54,6 +57,9 @@ LEAST_ROWS = 4
 #: The value posted by a list of choices' exclusive "none of these" box; never part of the answer.
 NONE_CHOICE = "__none__"
 REAL_DATE = "Enter a real date, for example 27 3 2026"
+REAL_MOMENT = "Enter a real date and time, for example 27 3 2026 and 14 30"
+#: The boxes of a date-and-time question, in the order drawn (a date's are the first three).
+MOMENT_PARTS = ("day", "month", "year", "hour", "minute")
 
 #: The words the validator once used for an answer left out (errors passed in by older callers still get the
 #: question's own words).
@@ -101,6 +107,18 @@ class FormField:
         except ValueError:
             return {"day": "", "month": "", "year": ""}
         return {"day": str(day.day), "month": str(day.month), "year": str(day.year)}
+
+    def moment_parts(self) -> dict[str, str]:
+        """A date-and-time question's boxes as drawn: from an ISO date and time (to the minute, the clock time
+        as stored, which is what was typed), or as typed."""
+        if isinstance(self.value, Mapping):
+            return {k: str(self.value.get(k, "")) for k in MOMENT_PARTS}
+        try:
+            moment = dt.datetime.fromisoformat(str(self.value))
+        except ValueError:
+            return dict.fromkeys(MOMENT_PARTS, "")
+        return {"day": str(moment.day), "month": str(moment.month), "year": str(moment.year),
+                "hour": f"{moment.hour:02d}", "minute": f"{moment.minute:02d}"}
 
 
 def _label(name: str, spec: Mapping[str, Any]) -> str:
@@ -273,13 +291,13 @@ def error_summary(fields: list[FormField]) -> list[dict[str, str]]:
     entries: list[dict[str, str]] = []
     for f in fields:
         if f.error:
-            href = f"#{f.name}-day" if f.kind == "date" else f"#{f.name}"
+            href = f"#{f.name}-day" if f.kind in ("date", "datetime") else f"#{f.name}"
             entries.append({"text": f"{f.label}: {f.error}" if f.label and not f.error_named else f.error,
                             "href": href})
         for i, row in enumerate(f.rows):
             for sub, cell in zip(f.subfields, row, strict=True):
                 if cell.error:
-                    href = f"#{cell.name}-day" if cell.kind == "date" else f"#{cell.name}"
+                    href = f"#{cell.name}-day" if cell.kind in ("date", "datetime") else f"#{cell.name}"
                     where = f"{f.label}: {f.item_title} {i + 1}"
                     text = f"{where}: {cell.error}" if cell.error_named else \
                         f"{where} {_words(sub.name)}: {cell.error}"
@@ -374,6 +392,9 @@ def _field(
     f.error_named = unanswered or _names_question(f.error, f.label)  # the error summary shows the message alone
     if kind == "date" and value is not None and not _is_date(value):
         f.error = REAL_DATE  # typed but not a date: the validator's "Must be string" says nothing to a person
+        f.error_named = False
+    if kind == "datetime" and isinstance(value, Mapping):
+        f.error = REAL_MOMENT  # typed but not a date and time
         f.error_named = False
     return f
 
@@ -538,6 +559,22 @@ def _all(form: Mapping[str, Any], key: str) -> list[str]:
     return [str(v).strip() for v in raw if str(v).strip()]
 
 
+def _moment(form: Mapping[str, Any], key: str) -> Any:
+    """A date and time posted as day, month, year, hour and minute: "2026-11-23T14:30"; as typed when it is
+    not a real date and time (the validator refuses it and the page asks for one); None when empty."""
+    typed = {part: str(form.get(f"{key}-{part}", "")).strip() for part in MOMENT_PARTS}
+    if not any(typed.values()):
+        return None
+    try:
+        if len(typed["year"]) != 4:
+            raise ValueError("a year has 4 digits")
+        year, month, day, hour, minute = (int(typed[part]) for part in ("year", "month", "day", "hour", "minute"))
+        moment = dt.datetime(year, month, day, hour, minute)
+    except ValueError:
+        return typed
+    return moment.strftime("%Y-%m-%dT%H:%M")
+
+
 def _date(form: Mapping[str, Any], key: str) -> Any:
     """A date posted as day, month and year: an ISO date; as typed when it is not a date; None when empty."""
     typed = {part: str(form.get(f"{key}-{part}", "")).strip() for part in ("day", "month", "year")}
@@ -558,6 +595,8 @@ def _answer(form: Mapping[str, Any], key: str, kind: str, spec: Mapping[str, Any
         return ticked or None
     if kind == "date":
         return _date(form, key)
+    if kind == "datetime":
+        return _moment(form, key)
     if kind == "object":
         return _object(spec, ui, form, prefix=key) or None
     if kind == "object_list":

@@ -38,9 +38,9 @@ def conformance(session: Session, user: User, bpmn_dir: Path) -> list[ProcessCon
     """A figure per top-level process (called processes are replayed inside their callers' instances)."""
     require_role(user, *ROLES)
     log = collect(session, completed_only=True)
-    open_counts = dict(session.execute(
+    open_counts = {process_id: count for process_id, count in session.execute(
         select(ProcessInstance.process_id, func.count()).where(ProcessInstance.status != "completed")
-        .group_by(ProcessInstance.process_id)).tuples().all())  # fmt: skip
+        .group_by(ProcessInstance.process_id))}  # fmt: skip
     figures = []
     files = process_files(bpmn_dir)
     for process_id in files:

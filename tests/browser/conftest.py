@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -75,6 +76,14 @@ def shoot(page: Page, name: str, *, check: bool = True) -> None:
     if check:
         assert_accessible(page, name)
         assert_no_sideways_scroll(page, name)
+
+
+def enter_date_and_time(page: Page, question: str, when: datetime) -> None:
+    """Type a date and time as a person does: into the question's day, month, year, hour and minute boxes."""
+    group = page.get_by_role("group", name=question)
+    for box, value in (("Day", when.day), ("Month", when.month), ("Year", when.year), ("Hour", f"{when.hour:02d}"),
+                       ("Minute", f"{when.minute:02d}")):
+        group.get_by_label(box, exact=True).fill(str(value))
 
 
 # -- accessibility (h/pages) ------------------------------------------------------------------------------

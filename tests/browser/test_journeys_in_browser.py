@@ -13,7 +13,7 @@ The case itself is opened by the test (the page to open a case is another piece 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page
@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from safeshare.core.clock import FixedClock
 from safeshare.core.records import ConsentRecord, Disclosure, ManagerAdvice, Notification, OpenTask, ReceivedInformation
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, enter_date_and_time, shoot
 from tests.builders import EXPLAINED
 from tests.conftest import START
 from workflows.timer_sweep import sweep_due_timers
@@ -269,7 +269,7 @@ def test_a_disclosure_on_consent_picks_its_recipient_and_source(site: Site) -> N
     pat.get_by_role("heading", name="Record the disclosure").wait_for()
     recipient = pat.get_by_role("group", name="Which agency received it?")
     assert recipient.get_by_label("School nursing").count() == 1  # offered from the consent, not typed
-    pat.get_by_label("When was the information shared?").fill("2026-11-23T08:30")
+    enter_date_and_time(pat, "When was the information shared?", datetime(2026, 11, 23, 8, 30))
     recipient.get_by_label("School nursing").check()
     pat.get_by_label("Who received it?").fill("Jo Patel, school nurse")
     pat.get_by_label("Secure email").check()

@@ -7,13 +7,13 @@ Questions are found by what they say on the page, never by field names."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from playwright.sync_api import Locator, Page
 from sqlalchemy import select
 
 from safeshare.core.records import AgencyRequest, Disclosure, Referral
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, enter_date_and_time, shoot
 from tests.test_disclosure import consent_given
 from workflows.timer_sweep import sweep_due_timers
 
@@ -32,8 +32,8 @@ def open_task(page: Page, site: Site, title: str) -> None:
     page.get_by_role("heading", name=title).wait_for()
 
 
-def when(site: Site) -> str:
-    return site.app.clock.now().strftime("%Y-%m-%dT%H:%M")
+def when(site: Site) -> datetime:
+    return site.app.clock.now()
 
 
 def test_a_referral_on_immediate_risk_escalated_then_decided(site: Site) -> None:
@@ -59,7 +59,7 @@ def test_a_referral_on_immediate_risk_escalated_then_decided(site: Site) -> None
     pat.get_by_label("Which children's social care team did you refer to?").fill("Northfield front door")
     pat.get_by_label("Who did you speak to or send it to?").fill("Sam Lee, duty social worker")
     question(pat, "How did you make the referral?").get_by_label("By phone").check()
-    pat.get_by_label("When did you make the referral?").fill(when(site))
+    enter_date_and_time(pat, "When did you make the referral?", when(site))
     question(pat, "Did the family consent to the referral?").get_by_label("No, consent was not sought").check()
     pat.get_by_label("Why are you referring without consent?").fill("Asking the father could put her at more risk")
     question(pat, "Did you tell the team that consent was refused or not sought?").get_by_label(
@@ -85,13 +85,13 @@ def test_a_referral_on_immediate_risk_escalated_then_decided(site: Site) -> None
     maxm.get_by_text("Follow up the late response from children's social care: done").wait_for()
 
     open_task(pat, site, "Record that children's social care acknowledged the referral")
-    pat.get_by_label("When did the team acknowledge the referral?").fill(when(site))
+    enter_date_and_time(pat, "When did the team acknowledge the referral?", when(site))
     pat.get_by_label("Who acknowledged it?").fill("Sam Lee, duty social worker")
     submit(pat)
     pat.get_by_text("acknowledged the referral: done").wait_for()
     open_task(pat, site, "Record children's social care's decision")
     question(pat, "What did children's social care decide?").get_by_label("A strategy discussion").check()
-    pat.get_by_label("When did they decide?").fill(when(site))
+    enter_date_and_time(pat, "When did they decide?", when(site))
     pat.get_by_label("Who told you the decision?").fill("Sam Lee, duty social worker")
     pat.get_by_label("What happens next?").fill("Strategy discussion with police this afternoon")
     shoot(pat, "64-referral-decision")
@@ -115,23 +115,50 @@ def test_a_referral_on_immediate_risk_escalated_then_decided(site: Site) -> None
     shoot(pat, "65-chronology")
 
 
-def test_another_agency_asks_and_the_practitioner_answers_on_consent(site: Site) -> None:
+REQUEST_QUESTIONS = ("Which agency is asking?", "Who at the agency?", "What do they need it for?",
+                     "What lawful basis do they give?", "What are they asking for?")
+
+
+def another_agency_asks(site: Site, request: tuple[str, ...], screenshot: str = "") -> Page:
+    """On a case with consent given, the practitioner records another agency's request from the case page (the
+    answers to ``REQUEST_QUESTIONS``, in order), and is taken to the task of answering it."""
     case_id = consent_given(site.scenario)
     pat = site.page_as("pat")
     pat.set_default_timeout(10_000)
     pat.goto(f"{site.base_url}/cases/{case_id}")
     asks = pat.get_by_role("group", name="Another agency asks for")  # the case page also has "Ask another agency for"
-    asks.get_by_label("Which agency is asking?").fill("School nursing")
-    asks.get_by_label("Who at the agency?").fill("Oakfield school nurse")
-    asks.get_by_label("What do they need it for?").fill("To plan a health assessment before the review")
-    asks.get_by_label("What lawful basis do they give?").fill("The consent we hold; Children Act 2004 s.11")
-    asks.get_by_label("What are they asking for?").fill("Attendance this term")
-    asks.get_by_label("By when do they need the answer?").fill("2026-11-25")
-    shoot(pat, "66-request-from-another-agency")
+    for label, answer in zip((*REQUEST_QUESTIONS, "By when do they need the answer?"), (*request, "2026-11-25"),
+                             strict=True):
+        asks.get_by_label(label).fill(answer)
+    if screenshot:
+        shoot(pat, screenshot)
     pat.get_by_role("button", name="Record the request", exact=True).click()
     pat.get_by_role("heading", name="Answer the request from another agency").wait_for()
+    return pat
+
+
+def say_when_and_submit(pat: Page, site: Site, screenshot: str) -> None:
+    """The answer's last question, the page as it stands, then the answer sent."""
+    enter_date_and_time(pat, "When did you answer or decline?", when(site))
+    shoot(pat, screenshot)
+    submit(pat)
+    pat.get_by_text("Answer the request from another agency: done").wait_for()
+
+
+def test_another_agency_asks_and_the_practitioner_answers_on_consent(site: Site) -> None:
+    asked = ("School nursing", "Oakfield school nurse", "To plan a health assessment before the review",
+             "The consent we hold; Children Act 2004 s.11", "Attendance this term")
+    pat = another_agency_asks(site, asked, "66-request-from-another-agency")
     question(pat, "Will you answer the request?").get_by_label("Answer the request").check()
-    question(pat, "On what basis are you answering?").get_by_label("The consent in force names this agency").check()
+    declining = pat.get_by_label("Why are you declining the request?")
+    told = question(pat, "Did you tell the agency that consent was refused or not sought?")
+    assert declining.is_hidden() and told.is_hidden()  # each is asked only where it applies
+    assert pat.get_by_label("What are you sharing?").is_visible()
+    basis = question(pat, "On what basis are you answering?")
+    basis.get_by_label("A recorded decision to share without consent covers this agency").check()
+    told.wait_for()  # answering without consent asks whether the agency was told
+    basis.get_by_label("The consent in force names this agency").check()
+    assert told.is_hidden()
     pat.get_by_label("What are you sharing?").fill("Attendance 71% this term")
     question(pat, "Is what you share fact or opinion?").get_by_label("Fact", exact=True).check()
     question(pat, "What kind of information are you sharing?").get_by_label(
@@ -139,12 +166,25 @@ def test_another_agency_asks_and_the_practitioner_answers_on_consent(site: Site)
     question(pat, "What are you sharing it for?").get_by_label(
         "To plan and provide support for the child and family", exact=True).check()  # fmt: skip
     question(pat, "How did you send the answer?").get_by_label("Secure email").check()
-    pat.get_by_label("When did you answer or decline?").fill(when(site))
-    shoot(pat, "67-request-answered")
-    submit(pat)
-    pat.get_by_text("Answer the request from another agency: done").wait_for()
+    say_when_and_submit(pat, site, "67-request-answered")
     with site.app.db.read() as s:
         request = s.scalars(select(AgencyRequest)).one()
         assert request.outcome == "answered" and request.disclosure_id is not None
         disclosure = s.get(Disclosure, request.disclosure_id)
         assert disclosure is not None and disclosure.recipient_agency == "School nursing"
+
+
+def test_the_practitioner_declines_another_agencys_request_and_says_why(site: Site) -> None:
+    asked = ("Oakfield Housing Association", "Tenancy officer", "To review the family's tenancy",
+             "Legitimate interests", "Whether the family is known to children's services")
+    pat = another_agency_asks(site, asked)
+    question(pat, "Will you answer the request?").get_by_label("Decline the request").check()
+    pat.get_by_label("Why are you declining the request?").fill(
+        "A tenancy review is not a purpose the consent covers, and it does not need this information")
+    assert question(pat, "On what basis are you answering?").is_hidden()  # the answer's questions are not asked
+    say_when_and_submit(pat, site, "68-request-declined")
+    with site.app.db.read() as s:
+        request = s.scalars(select(AgencyRequest)).one()
+        assert (request.outcome, request.disclosure_id) == ("declined", None)
+        assert request.outcome_note is not None and request.outcome_note.startswith("A tenancy review")
+        assert s.scalars(select(Disclosure)).all() == []

@@ -10,7 +10,7 @@ and reveals; the disclosure page uses only questions every engine draws.
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page
 from sqlalchemy import select
 
 from safeshare.core.records import Disclosure, ManagerAdvice, OpenTask, ShareDecision
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, enter_date_and_time, shoot
 from tests.builders import EXPLAINED, Scenario
 from web.forms import build_fields
 
@@ -189,7 +189,8 @@ def test_a_disclosure_is_recorded_after_a_decision_to_share(site: Site) -> None:
     page = site.page_as("pat")
     page.get_by_role("link", name="Record the disclosure").click()
     page.get_by_role("heading", name="Record the disclosure").wait_for()
-    page.get_by_label("When was the information shared?").fill("2026-11-23T11:30")  # the test clock says 09:00
+    # the test clock says 09:00
+    enter_date_and_time(page, "When was the information shared?", datetime(2026, 11, 23, 11, 30))
     question(page, "Which agency received it?").get_by_label("School nursing").check()  # from the decision
     page.get_by_label("Who received it?").fill("Jo Patel, school nurse")
     page.get_by_label("Secure email").check()
@@ -207,7 +208,7 @@ def test_a_disclosure_is_recorded_after_a_decision_to_share(site: Site) -> None:
     page.locator(".govuk-error-summary").wait_for()  # in the future: refused, in plain words
     assert "must be now or in the past" in page.locator(".govuk-error-summary").inner_text()
     shoot(page, "26-disclosure-time-in-the-future")
-    page.get_by_label("When was the information shared?").fill("2026-11-23T09:00")
+    enter_date_and_time(page, "When was the information shared?", datetime(2026, 11, 23, 9, 0))
     shoot(page, "27-disclosure-form")
     submit(page)
     page.get_by_text("Record the disclosure: done").wait_for()
