@@ -15,6 +15,7 @@ from typing import Any
 
 from rules import Breach
 from rules.consent import consent_in_writing, restrictions_are_consistent
+from rules.schemes import forum_met_on
 from rules.sharing import (
     lawful_basis_for_sharing_without_consent,
     person_told_before_share,
@@ -114,3 +115,11 @@ FORM_RULES.update(
         "make_referral.schema.json": _make_referral,
     }
 )
+
+
+def _scheme_forum_decision(data: Mapping[str, Any], now: datetime) -> list[Breach]:
+    """R35: the day the forum met is real and has come."""
+    return forum_met_on(data.get("forum"), data.get("meeting_date"), now.date())
+
+
+FORM_RULES["scheme_dvds_decision.schema.json"] = _scheme_forum_decision

@@ -197,7 +197,7 @@ def test_rendering_fetches_nothing_from_outside(tmp_path: Path) -> None:
 
 DVDS_DECISION = {
     "forum": "dvds_panel", "disclose": True, "lawful": True, "necessary": True, "proportionate": True,
-    "meeting_date": "11 December 2026", "attendees": [{"name": "Jo Bright", "agency": "IDVA service"}],
+    "meeting_date": "2026-11-20", "attendees": [{"name": "Jo Bright", "agency": "IDVA service"}],
     "pressing_need": "Escalating threats; she plans to move in with him",
     "recipient": "person_at_risk", "safety_plan": "IDVA referral, MARAC, target-hardening",
     "decision_reasons": "Convictions for violence against two former partners",
@@ -228,7 +228,7 @@ SCHEME_REQUIRED = {
     ],
     "dvds_disclosure_record": [
         "DVDS disclosure record", "Alex Reed", "Lawful, necessary and proportionate Yes", "Pressing need",
-        "Decided by The DVDS panel, meeting of 11 December 2026", "Jo Bright (IDVA service)",
+        "Decided by The DVDS panel, meeting of 20 November 2026", "Jo Bright (IDVA service)",
         "Escalating threats", "IDVA referral, MARAC, target-hardening", "with the confidentiality warning",
         "Undertaking Signed at the meeting", "Police National Computer (PNC)", "Convictions found",
         "Two convictions for assault on former partners (2018, 2021)", "Referred to the IDVA",

@@ -7,10 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from rules.schemes import forum_met_on
 from safeshare.core.errors import DomainRuleError, FormValidationError, NotFoundError, PermissionDeniedError
 from safeshare.core.records import AuditEvent, Document, Notification, ProcessInstance, SchemeApplication
 from safeshare.services import schemes
 from tasks import service
+from tasks.automated.schemes import _check_dvds_decision
 from tests.builders import Scenario
 from tests.scheme_steps import (
     CHECKS,
@@ -30,7 +32,7 @@ DECIDE = {
     "lawful": True,
     "necessary": True,
     "proportionate": True,
-    "meeting_date": "11 December 2026",
+    "meeting_date": "2026-11-20",
     "attendees": [{"name": "DC Priya Shah", "agency": "Police"}, {"name": "Jo Bright", "agency": "IDVA service"}],
     "pressing_need": "Escalating threats; she plans to move in with him",
     "recipient": "person_at_risk",
@@ -191,6 +193,27 @@ def test_r35_a_disclosure_decision_needs_lawful_necessary_proportionate_and_a_sa
     with pytest.raises(DomainRuleError, match=r"did not find it proportionate \(R35\)"):
         scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "proportionate": False})
     assert application(scenario, app_id).decision is None
+
+
+def test_r35_the_forum_met_on_a_real_day_that_has_come(scenario: Scenario) -> None:
+    """R35: the decision is credited to the forum's meeting, so the meeting's day is a real date and not after
+    the day the decision is recorded; the page says so beside the question and the step refuses it again."""
+    today = scenario.app.clock.now().date()
+    assert forum_met_on("marac", "2026-11-31", today)[0].message.startswith("Enter the day the forum met")
+    assert forum_met_on("dvds_panel", (today + timedelta(days=1)).isoformat(), today)[0].field == "meeting_date"
+    assert forum_met_on("police_alone_on_immediate_risk", None, today) == []  # police alone: no meeting
+    assert forum_met_on("marac", "20 November 2026", today) == []  # as typed on the form that asked in words
+    app_id, instance = start(scenario, "right_to_ask")
+    to_decision(scenario, instance)
+    with pytest.raises(FormValidationError) as refused:
+        scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "meeting_date": "2026-12-11"})
+    assert refused.value.field_errors == {"meeting_date": "The day the forum met must be today or in the past"}
+    with pytest.raises(DomainRuleError, match="must be today or in the past"):  # the step checks it again
+        _check_dvds_decision(application(scenario, app_id), {**DECIDE, "meeting_date": "2026-12-11"}, today)
+    assert application(scenario, app_id).decision is None
+    scenario.complete(instance, "decide_disclosure", "priya", DECIDE)
+    decision = application(scenario, app_id).decision
+    assert decision is not None and decision["decided_by"] == "The DVDS panel, meeting of 20 November 2026"
 
 
 def test_r34_nothing_is_disclosed_before_identity_is_verified(scenario: Scenario) -> None:

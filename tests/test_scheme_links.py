@@ -28,7 +28,7 @@ DECIDE = {
     "lawful": True,
     "necessary": True,
     "proportionate": True,
-    "meeting_date": "11 December 2026",
+    "meeting_date": "2026-11-20",
     "attendees": [{"name": "DC Priya Shah", "agency": "Police"}, {"name": "Jo Bright", "agency": "IDVA service"}],
     "pressing_need": "Escalating threats; she plans to move in with him",
     "recipient": "person_at_risk",

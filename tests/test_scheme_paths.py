@@ -263,10 +263,10 @@ def test_r35_the_forum_attendees_are_recorded_and_the_decision_credited_to_the_f
     scenario.complete(instance, "decide_disclosure", "priya", {**DECIDE, "forum": "marac"})
     scenario.complete(instance, "disclosure_meeting", "priya", MEETING)
     decision = application(scenario, app_id).decision
-    assert decision["decided_by"] == "MARAC, meeting of 11 December 2026"
+    assert decision["decided_by"] == "MARAC, meeting of 20 November 2026"
     (record,) = docs(scenario, "dvds_disclosure_record")
     text = words(record.content_html)
-    assert "Decided by MARAC, meeting of 11 December 2026" in text.replace("</th><td>", " ").replace("<th>", "")
+    assert "Decided by MARAC, meeting of 20 November 2026" in text.replace("</th><td>", " ").replace("<th>", "")
     assert "Jo Bright (IDVA service)" in text and "Decided by</th><td>Priya" not in text
 
 

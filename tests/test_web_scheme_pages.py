@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from safeshare.app import App
 from safeshare.core.records import Document, OpenTask, ProcessInstance, WaitingTimer
-from safeshare.services import accounts
+from safeshare.services import accounts, scheme_access
 from tests import scheme_steps
 from tests.builders import Scenario
 from tests.test_csor import DECIDE as CSOR_DECIDE
@@ -131,3 +131,23 @@ def test_the_stage_history_says_what_happened_at_each_meeting_and_decision(web: 
     assert "Face-to-face meeting with the applicant: applicant&#39;s identity verified" in history
     assert "Police decision on disclosure: decided to disclose" in history
     assert "they would not sign the undertaking, so nothing was disclosed yet" in history
+
+
+def test_a_police_task_shows_the_application_it_decides_on(web: WebKit) -> None:
+    """The officer deciding sees what the application says (who asked, about whom, who is at risk, the concern)
+    beside the form, with the date of birth in words and a way to the whole application. The summary is read
+    for police staff only: anyone else is never given it, even if a page asked for it."""
+    app_id, instance = scheme_steps.start(web.scenario, "right_to_ask")
+    scheme_steps.to_decision(web.scenario, instance)
+    with web.app.db.read() as s:
+        task = s.scalars(select(OpenTask).where(OpenTask.instance_id == instance)).one()
+        assert scheme_access.application_of_instance(s, web.scenario.user(s, "pat"), instance) is None
+    client = sign_in(web, "priya")
+    page = client.get(f"/tasks/{task.task_id}").text
+    shown = page.split("The application", 1)[1].split("Your answer", 1)[0]
+    for fact in ("Sam Taylor", "Alex Reed", "1 April 1990", "Partner has become controlling and threatened violence",
+                 "On track: 28 days left to finish"):
+        assert fact in shown
+    assert "1990-04-01" not in page
+    assert f"Police application {scheme_steps.application(web.scenario, app_id).reference}" in page
+    assert f'href="/schemes/{app_id}"' in page

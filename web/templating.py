@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,16 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y, %H:%M") if value else ""
 
 
+def _day(value: date | str | None) -> str:
+    """A date as people read it, 1 April 1990; what was typed when it is not a date (never an empty cell)."""
+    if isinstance(value, str):
+        try:
+            return _day(date.fromisoformat(value))
+        except ValueError:
+            return value
+    return f"{value.day} {value:%B %Y}" if value else ""
+
+
 def _humanise(value: str | None) -> str:
     return (value or "").replace("_", " ").capitalize()
 
@@ -44,6 +54,7 @@ def build_environment() -> Environment:
         lstrip_blocks=True,
     )
     env.filters["when"] = _when
+    env.filters["day"] = _day
     env.filters["humanise"] = _humanise
     env.filters["extract"] = lambda key, mapping: mapping.get(key, key)
     env.filters["consent_from"] = lambda value: CONSENT_FROM.get(value, _humanise(value).lower())

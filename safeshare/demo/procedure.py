@@ -211,7 +211,7 @@ def run_procedure_scene(app: App, clock: FixedClock, people: DemoPeople, echo: E
         police,
         {
             "forum": "marac",
-            "meeting_date": (clock.now() + timedelta(days=7)).strftime("%-d %B %Y"),
+            "meeting_date": clock.now().date().isoformat(),  # the forum met today; its decision follows
             "attendees": [
                 {"name": "DC Priya Shah", "agency": "Police"},
                 {"name": "Ruth Adebayo", "agency": "IDVA service"},

@@ -7,6 +7,7 @@ second: keeping the access check here keeps the two free of an import cycle.
 
 from __future__ import annotations
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from safeshare.core.access import require_role
@@ -31,3 +32,11 @@ def get_application(session: Session, user: User, application_id: int) -> Scheme
     if application is None:
         raise NotFoundError(f"No scheme application {application_id} that you can see", "Check the number")
     return application
+
+
+def application_of_instance(session: Session, user: User, instance_id: int) -> SchemeApplication | None:
+    """The application a process instance runs, for police staff only: a police task's page shows it beside
+    the form. Anyone else gets None, so a page built for them never learns that an application exists."""
+    if not user.roles & {Role.POLICE_STAFF, Role.POLICE_SUPERVISOR}:
+        return None
+    return session.scalar(select(SchemeApplication).where(SchemeApplication.instance_id == instance_id))

@@ -11,7 +11,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from safeshare.core.records import CompletedTask, Document, SchemeApplication, User
+from safeshare.core.records import Case, CompletedTask, Document, SchemeApplication, User
+from safeshare.services.scheme_links import link_in_words
 
 SCHEME_DOCUMENTS = (
     "confidentiality_undertaking",
@@ -143,3 +144,14 @@ def scheme_documents(session: Session, application: SchemeApplication) -> list[D
             .order_by(Document.id)
         )
     )
+
+
+def summary_facts(session: Session, application: SchemeApplication, now: datetime) -> dict[str, Any]:
+    """What the application's summary shows beyond its own record: the linked case's reference, the link in
+    words, and the timescale in words. The application page and a police task's page show the same summary."""
+    linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
+    return {
+        "linked_case_reference": linked.reference if linked else None,
+        "case_link": link_in_words(session, application),
+        "timescale": timescale_in_words(application, now),
+    }

@@ -8,11 +8,14 @@ refusal to sign, the letters and the time limit are in :mod:`tasks.automated.sch
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
 
 from sqlalchemy import select
 
 from notifications.outbox import enqueue
+from rules import enforce
+from rules.schemes import forum_met_on, meeting_day
 from safeshare.core.audit import record_event
 from safeshare.core.errors import DomainRuleError, ModelError
 from safeshare.core.records import Role, SchemeApplication, User, UserRole
@@ -175,7 +178,8 @@ def _recipient_dvds(application: SchemeApplication, data: dict[str, Any]) -> dic
     }
 
 
-def _check_dvds_decision(application: SchemeApplication, data: dict[str, Any]) -> dict[str, Any] | None:
+def _check_dvds_decision(application: SchemeApplication, data: dict[str, Any], today: date) -> dict[str, Any] | None:
+    enforce(forum_met_on(data.get("forum"), data.get("meeting_date"), today))
     risk = application.risk_assessment or {}
     test_met = bool(risk.get("relevant_convictions") or risk.get("information_indicates_risk"))
     if data.get("forum") == "police_alone_on_immediate_risk" and not (application.initial_checks or {}).get(
@@ -299,14 +303,16 @@ def decided_by(application: SchemeApplication, data: dict[str, Any], ctx: Servic
     forum = FORUM_NAMES.get(str(data.get("forum")), "the forum")
     if data.get("forum") == "police_alone_on_immediate_risk":
         return f"Police alone, because of immediate risk ({ctx.actor.display_name if ctx.actor else 'police staff'})"
-    return f"{forum[0].upper()}{forum[1:]}, meeting of {text(data, 'meeting_date')}"
+    day = meeting_day(data.get("meeting_date"))
+    met = f"{day.day} {day:%B %Y}" if day else text(data, "meeting_date")
+    return f"{forum[0].upper()}{forum[1:]}, meeting of {met}"
 
 
 def record_scheme_decision(ctx: ServiceContext, data: dict[str, Any]) -> bool:
     """R25, R28, R30, R31, R35, R37: the decision, refused if the rules do not allow it."""
     application = application_of(ctx, data)
     if application.scheme == "dvds":
-        recipient = _check_dvds_decision(application, data)
+        recipient = _check_dvds_decision(application, data, ctx.clock.now().date())
     else:
         recipient = _check_csor_decision(application, data)
     application.decision = (

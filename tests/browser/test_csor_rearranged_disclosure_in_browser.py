@@ -58,15 +58,19 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
 
     # The decision: disclose to the mother, who did not apply.
     _open_task(page, reference, "Police decision on disclosure")
-    page.get_by_role("group", name="Disclose?").get_by_label("Yes").check()
+    for question in ("Is disclosure necessary to protect the child?", "Is disclosure proportionate?"):
+        page.get_by_role("group", name=question).get_by_label("Yes").check()
+    recipient = page.get_by_role("group", name="Who will receive the disclosure?")
+    assert recipient.is_hidden()  # asked only once police decide to disclose
+    # the first Yes in the group: the Yes that reveals the disclosure's questions holds their Yes boxes too
+    page.get_by_role("group", name="Will police make a disclosure?").get_by_label("Yes").first.check()
     for question in (
-        "Is disclosure necessary to protect the child?",
-        "Is disclosure proportionate?",
         "Is disclosure in the child's interests?",
         "Are they the person best placed to protect the child?",
     ):
         page.get_by_role("group", name=question).get_by_label("Yes").check()
-    page.get_by_role("group", name="Who will receive the disclosure?").get_by_label("Someone else").check()
+    assert page.get_by_label("Their full name").is_hidden()  # asked only when someone else receives it
+    recipient.get_by_label("Someone else").check()
     page.get_by_label("Their full name").fill(MOTHER)
     page.get_by_role("group", name="Their relationship to the child").get_by_label("Parent").check()
     page.get_by_role("group", name="Will police tell the subject?").get_by_label("No").check()

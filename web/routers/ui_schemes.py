@@ -19,7 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from safeshare.core.access import require_case, require_role
 from safeshare.core.errors import ConflictError, DomainRuleError, FormValidationError
-from safeshare.core.records import Case, OpenTask, Role
+from safeshare.core.records import OpenTask, Role
 from safeshare.services import listing, queues, scheme_closure, scheme_links, scheme_view, schemes
 from tasks.forms import validate_form
 from web.auth import acting, safeshare_app
@@ -289,13 +289,10 @@ def application_page(application_id: PathId, request: Request) -> Response:
     with acting(request, write=False) as (session, user):
         application = schemes.get_application(session, user, application_id)
         tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == application.instance_id)))
-        linked = session.get(Case, application.linked_case_id) if application.linked_case_id else None
         return render(request, "scheme.html", {
             "title": application.reference, "section": "police", "a": application, "tasks": tasks,
-            "linked_case_reference": linked.reference if linked else None,
-            "case_link": scheme_links.link_in_words(session, application),
+            **scheme_view.summary_facts(session, application, safeshare_app(request).clock.now()),
             "breaches": scheme_links.breaches_of(session, application),
-            "timescale": scheme_view.timescale_in_words(application, safeshare_app(request).clock.now()),
             "history": scheme_view.stage_history(session, application),
             "documents": scheme_view.scheme_documents(session, application),
         })

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.core.errors import DomainRuleError, FormValidationError
-from safeshare.services import listing, queues, subject_access
+from safeshare.services import listing, queues, scheme_access, scheme_view, subject_access
 from safeshare.services.task_context import case_choices, task_context
 from tasks import service
 from web.auth import acting, safeshare_app
@@ -63,6 +63,8 @@ def _task_page(
         view = service.show_task(app, session, user, task_id)
         fields = build_fields(view.form_schema, values, errors, choices=case_choices(session, view.task.case_id))
         error_list = summary or error_summary(fields)
+        application = scheme_access.application_of_instance(session, user, view.instance.id)
+        facts = scheme_view.summary_facts(session, application, app.clock.now()) if application else {}
         return render(
             request,
             "task.html",
@@ -79,6 +81,8 @@ def _task_page(
                 "restrictions": queues.active_restrictions(session, view.task.case_id),
                 "user_id": user.id,
                 "subject_access": subject_access.request_of_instance(session, view.instance.id),
+                "application": application,
+                **facts,
             },
             status_code=status_code,
         )
