@@ -19,6 +19,8 @@ from analysis.replay import replay
 from analysis.workflow_net import SINK, SOURCE, WorkflowNet, read_net
 from safeshare.cli import _register
 from safeshare.cli import app as cli
+from safeshare.services.event_log import PROCESS_NAMES
+from workflows.model_registry import ModelRegistry
 
 BPMN_DIR = Path(__file__).resolve().parents[1] / "bpmn"
 # pm4py's replay searches silent steps without bound: the comparison with it runs on a fixed net (its README says why).
@@ -141,3 +143,11 @@ def test_a_model_with_an_element_conformance_cannot_read_is_refused(tmp_path: Pa
     (tmp_path / "odd.bpmn").write_text(odd)
     with pytest.raises(NotUnderstood, match="complexGateway"):
         read_net(tmp_path, "information_received")
+
+
+def test_every_process_is_named_in_words() -> None:
+    """The event log, the conformance report and the tasks filter name each kind of work in words, never by its
+    process id: a process added to bpmn/ without a name fails here."""
+    unnamed = set(ModelRegistry(BPMN_DIR).process_ids) - set(PROCESS_NAMES)
+    assert not unnamed, f"processes with no name in words: {sorted(unnamed)}"
+    assert all("_" not in name for name in PROCESS_NAMES.values())

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
     from safeshare.core.runtime import App
 
 FORMATS = ("ocel", "xes")
+#: Each process's name in words, for the event log, the conformance report, the tasks filter and cancellations:
+#: every process in bpmn/ has one (tests/test_event_log.py fails on a process without it).
 PROCESS_NAMES = {
     "consent_seeking": "Consent seeking",
     "share_without_consent": "Share without consent",
@@ -41,6 +43,12 @@ PROCESS_NAMES = {
     "csor_application": "Child sex offender disclosure",
     "dvds_right_to_ask": "Domestic violence disclosure: right to ask",
     "dvds_right_to_know": "Domestic violence disclosure: right to know",
+    "referral": "Referral to children's social care",
+    "agency_request": "Request between agencies",
+    "subject_access_request": "Subject access request",
+    "scheme_case_link": "Link a police application to a child's case",
+    "scheme_outcome_review": "Review of a police disclosure outcome",
+    "scheme_undertaking_breach": "Suspected breach of an undertaking",
 }
 
 

@@ -78,6 +78,13 @@ def shoot(page: Page, name: str, *, check: bool = True) -> None:
         assert_no_sideways_scroll(page, name)
 
 
+def choose(page: Page, question: str, choice: str) -> None:
+    """Pick one of a question's own choices by its words, as a person does: not a choice of a question that one
+    of its answers reveals (a revealed question sits inside the group of the question that reveals it)."""
+    own = page.get_by_role("group", name=question).locator(":scope > .govuk-radios > .govuk-radios__item")
+    own.get_by_label(choice, exact=True).check()
+
+
 def enter_date_and_time(page: Page, question: str, when: datetime) -> None:
     """Type a date and time as a person does: into the question's day, month, year, hour and minute boxes."""
     group = page.get_by_role("group", name=question)

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from safeshare.core.records import AuditEvent, CompletedTask, ConsentRecord
 from tests import scheme_steps
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, choose, shoot
 
 NOTES = "Met at the station; relationship of 8 months; two children at home"
 
@@ -49,7 +49,7 @@ def test_a_choice_not_offered_and_more_documents_than_the_form_allows_are_refuse
     page.get_by_role("heading", name="Face-to-face meeting with the applicant").wait_for()
     assert page.locator("#identity_documents .app-row").count() == 4  # the form's limit: no more rows drawn
 
-    page.get_by_role("group", name="Was the applicant's identity verified?").get_by_label("Yes").check()
+    choose(page, "Was the applicant's identity verified?", "Yes")
     for row, document in enumerate(["Passport", "Utility bill", "Bank statement", "Birth certificate"]):
         if row >= 2:  # the rows after the two open at first are opened one at a time
             page.get_by_role("button", name="Add another document").click()

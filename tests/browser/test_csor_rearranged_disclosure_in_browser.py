@@ -12,7 +12,7 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from tests import scheme_steps
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, choose, shoot
 
 GRANDMOTHER = {"name": "Pat Moss", "relationship": "grandmother", "safe_contact": "landline, after 6pm"}
 MOTHER = "Jo Taylor"
@@ -33,9 +33,9 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
 
     # First meeting: she has no document with a photo; the meeting is re-arranged, not left waiting.
     _open_task(page, reference, "Face-to-face meeting with the applicant")
-    page.get_by_role("group", name="Was the applicant's identity verified?").get_by_label("No").check()
+    choose(page, "Was the applicant's identity verified?", "No")
     page.get_by_label("Meeting notes").fill("Met at Northfield station; she had no document with a photo")
-    page.get_by_role("group", name="What happens next?").get_by_label("Re-arrange the meeting").check()
+    choose(page, "What happens next?", "Re-arrange the meeting")
     page.get_by_label("When is the new meeting?").fill("14 December, Northfield station, with her passport")
     shoot(page, "40-csor-face-to-face-not-verified")
     page.get_by_role("button", name="Submit").click()
@@ -46,7 +46,7 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
 
     # Second meeting: two documents, one with a photo.
     _open_task(page, reference, "Face-to-face meeting with the applicant")
-    page.get_by_role("group", name="Was the applicant's identity verified?").get_by_label("Yes").check()
+    choose(page, "Was the applicant's identity verified?", "Yes")
     page.locator("#identity_documents-0-document").select_option(label="Passport")
     page.get_by_role("group", name="Has a photo?").nth(0).get_by_label("Yes").check()
     page.locator("#identity_documents-1-document").select_option(label="Utility bill")
@@ -62,8 +62,7 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
         page.get_by_role("group", name=question).get_by_label("Yes").check()
     recipient = page.get_by_role("group", name="Who will receive the disclosure?")
     assert recipient.is_hidden()  # asked only once police decide to disclose
-    # the first Yes in the group: the Yes that reveals the disclosure's questions holds their Yes boxes too
-    page.get_by_role("group", name="Will police make a disclosure?").get_by_label("Yes").first.check()
+    choose(page, "Will police make a disclosure?", "Yes")
     for question in (
         "Is disclosure in the child's interests?",
         "Are they the person best placed to protect the child?",
@@ -81,13 +80,13 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
 
     # The disclosure meeting: the mother's identity verified, the warning given, the undertaking signed.
     _open_task(page, reference, "Disclosure meeting: verify the recipient and disclose")
-    page.get_by_role("group", name="Was the recipient's identity verified?").get_by_label("Yes").check()
+    choose(page, "Was the recipient's identity verified?", "Yes")
     page.locator("#recipient_identity_documents-0-document").select_option(label="Driving licence")
     page.get_by_role("group", name="Has a photo?").nth(0).get_by_label("Yes").check()
     page.locator("#recipient_identity_documents-1-document").select_option(label="Bank statement")
     page.get_by_role("group", name="Has a photo?").nth(1).get_by_label("No").check()
     page.get_by_role("group", name="Was the warning given?").get_by_label("Yes").check()
-    page.get_by_role("group", name="Did they sign the undertaking?").get_by_label("Yes").check()
+    choose(page, "Did they sign the undertaking?", "Yes")
     page.get_by_label("What was disclosed").fill("Two convictions for sexual offences against children (2015)")
     page.get_by_label("Support and safety plan").fill("Safety plan agreed; referred to children's social care")
     shoot(page, "42-csor-disclosure-meeting")

@@ -10,12 +10,11 @@ from __future__ import annotations
 from playwright.sync_api import Page
 
 from tests import scheme_steps
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, choose, shoot
 
 
 def yes(page: Page, question: str) -> None:
-    """Yes to a yes-or-no question (the first Yes in its group: a Yes that reveals questions holds theirs too)."""
-    page.get_by_role("group", name=question).get_by_label("Yes", exact=True).first.check()
+    choose(page, question, "Yes")
 
 
 def test_the_forum_decides_to_disclose_to_the_person_at_risk(site: Site) -> None:
@@ -70,5 +69,12 @@ def test_the_forum_decides_to_disclose_to_the_person_at_risk(site: Site) -> None
     assert (decision["disclose"], decision["recipient"]["party"]) == (True, "person_at_risk")
     assert [a["agency"] for a in decision["attendees"]] == ["Police", "IDVA service"]
     page.goto(f"{site.base_url}/schemes/{app_id}")
-    assert "Disclosure meeting" in page.content()
-    shoot(page, "56-dvds-decided-waiting-for-the-disclosure-meeting")
+    page.get_by_role("link", name="Disclosure meeting: verify the recipient and disclose").click()
+    page.get_by_role("heading", name="Disclosure meeting: verify the recipient and disclose").wait_for()
+    decided = "Disclose to Sam Taylor (the person at risk), decided by MARAC, meeting of 20 November 2026"
+    assert decided in page.locator(".govuk-summary-list").first.inner_text()  # whose identity to check
+    assert page.get_by_role("group", name="What happens next?").is_hidden()  # asked only if not verified
+    choose(page, "Was the recipient's identity verified?", "No")
+    page.get_by_role("group", name="What happens next?").wait_for()
+    assert page.get_by_label("What was disclosed").is_hidden()
+    shoot(page, "56-dvds-disclosure-meeting-identity-not-verified")

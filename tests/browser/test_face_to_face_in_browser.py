@@ -7,7 +7,7 @@ from __future__ import annotations
 from playwright.sync_api import Locator, Page
 
 from tests import scheme_steps
-from tests.browser.conftest import Site, shoot
+from tests.browser.conftest import Site, choose, shoot
 
 NOTES = "Met at the station; relationship of 8 months; two children at home"
 
@@ -26,11 +26,12 @@ def test_police_staff_record_the_documents_seen_at_the_face_to_face_meeting(site
     page.get_by_role("link", name=reference).click()
     page.get_by_role("link", name="Face-to-face meeting with the applicant").click()
     page.get_by_role("heading", name="Face-to-face meeting with the applicant").wait_for()
+    assert page.get_by_role("group", name="Identity documents seen").is_hidden()  # asked once identity is verified
+    choose(page, "Was the applicant's identity verified?", "Yes")
     assert photo_question(page, 0).get_by_role("radio").count() == 2
     assert page.locator("#identity_documents-0-document option").first.inner_text() == "Choose one"
     shoot(page, "19-face-to-face-form")
 
-    page.get_by_role("group", name="Was the applicant's identity verified?").get_by_label("Yes").check()
     page.locator("#identity_documents-0-document").select_option(label="Passport")
     photo_question(page, 0).get_by_label("Yes").check()
     page.locator("#identity_documents-1-document").select_option(label="Utility bill")  # its photo left out
