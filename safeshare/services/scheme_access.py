@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from safeshare.core.access import require_role
 from safeshare.core.errors import NotFoundError
-from safeshare.core.records import Role, SchemeApplication, User
+from safeshare.core.records import Role, SchemeApplication, UndertakingBreach, User
 
 
 def require_police_staff(user: User) -> None:
@@ -35,8 +35,14 @@ def get_application(session: Session, user: User, application_id: int) -> Scheme
 
 
 def application_of_instance(session: Session, user: User, instance_id: int) -> SchemeApplication | None:
-    """The application a process instance runs, for police staff only: a police task's page shows it beside
-    the form. Anyone else gets None, so a page built for them never learns that an application exists."""
+    """The application a process instance runs (the application's own process, or the decision on a suspected
+    breach of its undertaking), for police staff only: a police task's page shows it beside the form. Anyone
+    else gets None, so a page built for them never learns that an application exists."""
     if not user.roles & {Role.POLICE_STAFF, Role.POLICE_SUPERVISOR}:
         return None
-    return session.scalar(select(SchemeApplication).where(SchemeApplication.instance_id == instance_id))
+    own = session.scalar(select(SchemeApplication).where(SchemeApplication.instance_id == instance_id))
+    return own or session.scalar(
+        select(SchemeApplication)
+        .join(UndertakingBreach, UndertakingBreach.application_id == SchemeApplication.id)
+        .where(UndertakingBreach.instance_id == instance_id)
+    )

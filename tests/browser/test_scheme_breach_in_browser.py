@@ -51,6 +51,8 @@ def test_a_suspected_breach_is_reported_and_a_police_supervisor_decides(site: Si
     supervisor.get_by_role("heading", name="Decide what to do about a suspected breach of an undertaking").wait_for()
     text = supervisor.content().replace("&#39;", "'")
     assert WHAT in text and HOW in text and reference in text  # the supervisor decides on what was reported
+    assert f"Police application {reference}" in text and "Disclose to" in text  # and sees what was disclosed, to whom
+    assert supervisor.get_by_role("link", name="Open the application, with what has happened so far").is_visible()
     supervisor.get_by_label("Send a written warning").check()
     supervisor.get_by_label("Why did you decide this?").fill(REASONS)
     shoot(supervisor, "47-breach-supervisor-decides")
