@@ -55,7 +55,7 @@ def test_a_choice_not_offered_and_more_documents_than_the_form_allows_are_refuse
             page.get_by_role("button", name="Add another document").click()
         page.locator(f"#identity_documents-{row}-document").select_option(label=document)
         page.get_by_role("group", name="Has a photo?").nth(row).get_by_label("Yes" if row == 0 else "No").check()
-    page.get_by_label("Meeting notes").fill("Met")  # too short
+    page.get_by_label("What happened at the meeting?").fill("Met")  # too short
     page.evaluate("""() => {  // the page changed in the browser: a fifth document, and a kind not offered
         const form = document.querySelector('main form[method="post"]')
         for (const [name, value] of [['identity_documents-4-document', 'passport'],
@@ -75,10 +75,10 @@ def test_a_choice_not_offered_and_more_documents_than_the_form_allows_are_refuse
         "Identity documents seen: Document 2: Select an answer to “Document” from the list":
             "#identity_documents-1-document",
         "Add no more than 4 documents to “Identity documents seen”": "#identity_documents",
-        "Meeting notes must be 10 characters or more": "#meeting_notes",
+        "Your answer to “What happened at the meeting?” must be 10 characters or more": "#meeting_notes",
     }, links
     assert "This field is required" not in page.locator("main").inner_text()
-    assert page.get_by_label("Meeting notes").input_value() == "Met"  # the answers typed are kept
+    assert page.get_by_label("What happened at the meeting?").input_value() == "Met"  # the answers typed are kept
     assert page.locator("#identity_documents-2-document").input_value() == "bank_statement"
     assert page.locator("#identity_documents-4-document").input_value() == "passport"  # the extra row, shown
     assert page.get_by_role("group", name="Has a photo?").nth(0).get_by_label("Yes").is_checked()
@@ -87,7 +87,8 @@ def test_a_choice_not_offered_and_more_documents_than_the_form_allows_are_refuse
     assert [t.task_spec for t in site.scenario.open_tasks(instance)] == ["face_to_face"]
     shoot(page, "bad-input-01-choice-not-offered-and-too-many-documents")
 
-    page.get_by_role("link", name="Meeting notes must be 10 characters or more").click()
+    too_short = "Your answer to “What happened at the meeting?” must be 10 characters or more"
+    page.get_by_role("link", name=too_short).click()
     assert page.evaluate("document.activeElement.id") == "meeting_notes"
 
 

@@ -34,7 +34,8 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
     # First meeting: she has no document with a photo; the meeting is re-arranged, not left waiting.
     _open_task(page, reference, "Face-to-face meeting with the applicant")
     choose(page, "Was the applicant's identity verified?", "No")
-    page.get_by_label("Meeting notes").fill("Met at Northfield station; she had no document with a photo")
+    page.get_by_label("What happened at the meeting?").fill(
+        "Met at Northfield station; she had no document with a photo")
     choose(page, "What happens next?", "Re-arrange the meeting")
     page.get_by_label("When is the new meeting?").fill("14 December, Northfield station, with her passport")
     shoot(page, "40-csor-face-to-face-not-verified")
@@ -51,7 +52,7 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
     page.get_by_role("group", name="Has a photo?").nth(0).get_by_label("Yes").check()
     page.locator("#identity_documents-1-document").select_option(label="Utility bill")
     page.get_by_role("group", name="Has a photo?").nth(1).get_by_label("No").check()
-    page.get_by_label("Meeting notes").fill("Second meeting; she brought her passport and a gas bill")
+    page.get_by_label("What happened at the meeting?").fill("Second meeting; she brought her passport and a gas bill")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Face-to-face meeting with the applicant: done").wait_for()
     site.scenario.complete(instance, "full_risk_assessment", "priya", scheme_steps.RISK)
@@ -68,12 +69,13 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
         "Are they the person best placed to protect the child?",
     ):
         page.get_by_role("group", name=question).get_by_label("Yes").check()
-    assert page.get_by_label("Their full name").is_hidden()  # asked only when someone else receives it
+    assert page.get_by_label("What is their full name?").is_hidden()  # asked only when someone else receives it
     recipient.get_by_label("Someone else").check()
-    page.get_by_label("Their full name").fill(MOTHER)
-    page.get_by_role("group", name="Their relationship to the child").get_by_label("Parent").check()
+    page.get_by_label("What is their full name?").fill(MOTHER)
+    page.get_by_role("group", name="What is their relationship to the child?").get_by_label("Parent").check()
     page.get_by_role("group", name="Will police tell the subject?").get_by_label("No").check()
-    page.get_by_label("Reasons").fill("Convictions for offences against children; the mother can protect Lily")
+    page.get_by_label("Why did police decide this?").fill(
+        "Convictions for offences against children; the mother can protect Lily")
     shoot(page, "41-csor-decision-to-the-mother")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Police decision on disclosure: done").wait_for()
@@ -87,8 +89,9 @@ def test_csor_identity_not_verified_then_rearranged_then_disclosed_to_the_mother
     page.get_by_role("group", name="Has a photo?").nth(1).get_by_label("No").check()
     page.get_by_role("group", name="Was the warning given?").get_by_label("Yes").check()
     choose(page, "Did they sign the undertaking?", "Yes")
-    page.get_by_label("What was disclosed").fill("Two convictions for sexual offences against children (2015)")
-    page.get_by_label("Support and safety plan").fill("Safety plan agreed; referred to children's social care")
+    page.get_by_label("What was disclosed?").fill("Two convictions for sexual offences against children (2015)")
+    page.get_by_label("What support and safety plan were agreed?").fill(
+        "Safety plan agreed; referred to children's social care")
     shoot(page, "42-csor-disclosure-meeting")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Disclosure meeting: verify the recipient and disclose: done").wait_for()

@@ -48,9 +48,11 @@ def test_the_forum_decides_to_disclose_to_the_person_at_risk(site: Site) -> None
         yes(page, question)
     page.get_by_label("What is the pressing need?").fill("Escalating threats; she plans to move in with him")
     recipient.get_by_label("The person at risk", exact=True).check()
-    assert page.get_by_label("Their full name").is_hidden()  # asked only when someone else receives it
-    page.get_by_label("Safety plan").fill("IDVA referral, MARAC safety plan, target-hardening at her address")
-    page.get_by_label("Reasons").fill("Two convictions for violence against former partners; the risk is rising")
+    assert page.get_by_label("What is their full name?").is_hidden()  # asked only when someone else receives it
+    page.get_by_label("What is the safety plan?").fill(
+        "IDVA referral, MARAC safety plan, target-hardening at her address")
+    page.get_by_label("Why did the forum decide this?").fill(
+        "Two convictions for violence against former partners; the risk is rising")
     page.get_by_role("button", name="Submit").click()
 
     summary_box = page.locator(".govuk-error-summary")
@@ -76,5 +78,5 @@ def test_the_forum_decides_to_disclose_to_the_person_at_risk(site: Site) -> None
     assert page.get_by_role("group", name="What happens next?").is_hidden()  # asked only if not verified
     choose(page, "Was the recipient's identity verified?", "No")
     page.get_by_role("group", name="What happens next?").wait_for()
-    assert page.get_by_label("What was disclosed").is_hidden()
+    assert page.get_by_label("What was disclosed?").is_hidden()
     shoot(page, "56-dvds-disclosure-meeting-identity-not-verified")

@@ -35,7 +35,7 @@ def test_police_staff_record_the_documents_seen_at_the_face_to_face_meeting(site
     page.locator("#identity_documents-0-document").select_option(label="Passport")
     photo_question(page, 0).get_by_label("Yes").check()
     page.locator("#identity_documents-1-document").select_option(label="Utility bill")  # its photo left out
-    page.get_by_label("Meeting notes").fill(NOTES)
+    page.get_by_label("What happened at the meeting?").fill(NOTES)
     page.get_by_role("button", name="Submit").click()
 
     page.get_by_role("heading", name="There is a problem").wait_for()
