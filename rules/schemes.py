@@ -16,18 +16,25 @@ from rules import Breach, rule
 FORUMS_THAT_MEET = ("dvds_panel", "marac")
 
 
+#: How a day may have been typed on the form that asked for it as text, before it was asked as day, month and
+#: year: an application still running on that form is read, not refused ("11 December 2026", "11 12 2026").
+TYPED_DAY_FORMATS = ("%d %B %Y", "%d %b %Y", "%d %m %Y", "%d/%m/%Y")
+
+
 def meeting_day(value: Any) -> date | None:
-    """The day a forum met, as the form gives it ("2026-12-11"), or as typed in words on a form that asked
-    for it as text ("11 December 2026"); None when it is neither."""
-    text = str(value or "").strip()
+    """The day a forum met, as the form gives it ("2026-12-11"), or as typed on the form that asked for it as
+    text; None when it is not a day."""
+    text = " ".join(str(value or "").split())
     try:
         return date.fromisoformat(text)
     except ValueError:
         pass
-    try:
-        return datetime.strptime(text, "%d %B %Y").date()
-    except ValueError:
-        return None
+    for typed in TYPED_DAY_FORMATS:
+        try:
+            return datetime.strptime(text, typed).date()
+        except ValueError:
+            continue
+    return None
 
 
 @rule("R35")

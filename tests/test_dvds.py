@@ -202,7 +202,8 @@ def test_r35_the_forum_met_on_a_real_day_that_has_come(scenario: Scenario) -> No
     assert forum_met_on("marac", "2026-11-31", today)[0].message.startswith("Enter the day the forum met")
     assert forum_met_on("dvds_panel", (today + timedelta(days=1)).isoformat(), today)[0].field == "meeting_date"
     assert forum_met_on("police_alone_on_immediate_risk", None, today) == []  # police alone: no meeting
-    assert forum_met_on("marac", "20 November 2026", today) == []  # as typed on the form that asked in words
+    for typed in ("20 November 2026", "20 11 2026", "20/11/2026"):  # as typed on the form that asked as text
+        assert forum_met_on("marac", typed, today) == [], typed
     app_id, instance = start(scenario, "right_to_ask")
     to_decision(scenario, instance)
     with pytest.raises(FormValidationError) as refused:
