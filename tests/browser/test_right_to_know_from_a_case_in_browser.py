@@ -58,7 +58,8 @@ def test_a_practitioner_asks_for_right_to_know_and_the_team_reviews_the_outcome(
     assert "Police made a disclosure, in person" in text and "IDVA referral, MARAC, target-hardening" in text
     assert "Convictions for violence" not in text and "Two convictions" not in text  # no police intelligence
     page.get_by_label("Update the child's plan").check()
-    page.get_by_label("Why, and what happens next").fill("Add the safety plan's steps to the plan at Friday's review")
+    page.get_by_label("Why did you choose this, and what happens next?").fill(
+        "Add the safety plan's steps to the plan at Friday's review")
     shoot(page, "53-review-the-police-outcome")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Review the outcome of a police disclosure application: done").wait_for()
