@@ -77,7 +77,7 @@ def test_police_staff_move_a_dvds_right_to_ask_application_on(site: Site) -> Non
     page.locator("#checks-0-checked_by").fill("DC Priya Shah")
     page.locator("#checks-0-checked_on").fill("23 November 2026")
     page.locator("#checks-0-result").select_option(label="Nothing found")
-    page.get_by_label("Summary").fill("PNC, local intelligence and children's services checked")
+    page.get_by_label("What did the checks show?").fill("PNC, local intelligence and children's services checked")
     page.get_by_role("button", name="Submit").click()
     page.get_by_text("Initial checks and risk assessment: done").wait_for()
     page.goto(f"{site.base_url}/queues/police")
