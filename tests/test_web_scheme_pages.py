@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from safeshare.app import App
-from safeshare.core.records import Document, OpenTask, ProcessInstance, WaitingTimer
+from safeshare.core.records import AuditEvent, Document, OpenTask, ProcessInstance, WaitingTimer
 from safeshare.services import accounts, scheme_access
 from tests import scheme_steps
 from tests.builders import Scenario
@@ -151,3 +151,7 @@ def test_a_police_task_shows_the_application_it_decides_on(web: WebKit) -> None:
     assert "1990-04-01" not in page
     assert f"Police application {scheme_steps.application(web.scenario, app_id).reference}" in page
     assert f'href="/schemes/{app_id}"' in page
+    client.get(f"/schemes/{app_id}")
+    with web.app.db.read() as s:  # both reads of the application are on record: the task page and the page itself
+        views = s.scalars(select(AuditEvent).where(AuditEvent.event_type == "scheme_application_viewed")).all()
+        assert [(v.actor_id, v.detail["application_id"]) for v in views] == [(web.scenario.users["priya"], app_id)] * 2

@@ -221,6 +221,21 @@ def ask_police_right_to_know(
     return application
 
 
+def view_application(app: App, session: Session, user: User, application_id: int) -> SchemeApplication:
+    """One application for police staff, and the view written to the audit trail: who read which application
+    and when is on record, as every read of a case is."""
+    application = get_application(session, user, application_id)
+    record_event(
+        session,
+        app.clock,
+        user,
+        "scheme_application_viewed",
+        f"{user.display_name} viewed application {application.reference}",
+        detail={"application_id": application.id},
+    )
+    return application
+
+
 def list_applications(
     session: Session, user: User, *, scheme: str | None = None, since: datetime | None = None
 ) -> list[SchemeApplication]:

@@ -50,9 +50,9 @@ def list_applications(unit: ReadUnit, scheme: Literal["csor", "dvds"] | None = N
 
 
 @router.get("/api/schemes/applications/{application_id}", response_model=out.SchemeApplication)
-def show_application(application_id: PathId, unit: ReadUnit) -> dict[str, Any]:
-    """One application with every stage recorded so far."""
-    return scheme_json(schemes.get_application(unit.session, unit.user, application_id), full=True)
+def show_application(application_id: PathId, unit: WriteUnit) -> dict[str, Any]:
+    """One application with every stage recorded so far (the view is written to the audit trail)."""
+    return scheme_json(schemes.view_application(unit.app, unit.session, unit.user, application_id), full=True)
 
 
 @router.get("/api/queues/police", response_model=out.PoliceQueue)

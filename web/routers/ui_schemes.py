@@ -286,8 +286,8 @@ def start_application(request: Request, form: FormData = Depends(posted_form)) -
 
 @router.get("/schemes/{application_id}")
 def application_page(application_id: PathId, request: Request) -> Response:
-    with acting(request, write=False) as (session, user):
-        application = schemes.get_application(session, user, application_id)
+    with acting(request) as (session, user):  # the view is written to the audit trail
+        application = schemes.view_application(safeshare_app(request), session, user, application_id)
         tasks = list(session.scalars(select(OpenTask).where(OpenTask.instance_id == application.instance_id)))
         return render(request, "scheme.html", {
             "title": application.reference, "section": "police", "a": application, "tasks": tasks,

@@ -9,7 +9,7 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse, Response
 
 from safeshare.core.errors import DomainRuleError, FormValidationError
-from safeshare.services import listing, queues, scheme_access, scheme_view, subject_access
+from safeshare.services import listing, queues, scheme_access, scheme_view, schemes, subject_access
 from safeshare.services.task_context import case_choices, task_context
 from tasks import service
 from web.auth import acting, safeshare_app
@@ -59,11 +59,13 @@ def _task_page(
     summary: list[dict[str, str]] | None = None,
 ) -> Response:
     app = safeshare_app(request)
-    with acting(request, write=False) as (session, user):
+    with acting(request) as (session, user):  # a police task shows its application: that view is audited
         view = service.show_task(app, session, user, task_id)
         fields = build_fields(view.form_schema, values, errors, choices=case_choices(session, view.task.case_id))
         error_list = summary or error_summary(fields)
         application = scheme_access.application_of_instance(session, user, view.instance.id)
+        if application is not None:
+            schemes.view_application(app, session, user, application.id)
         facts = scheme_view.summary_facts(session, application, app.clock.now()) if application else {}
         return render(
             request,

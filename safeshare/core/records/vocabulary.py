@@ -85,6 +85,7 @@ class AuditEventType(StrEnum):
     RETENTION_REVIEW_LISTED = "retention_review_listed"
     SCHEME_APPLICATION_CLOSED = "scheme_application_closed"
     SCHEME_APPLICATION_RECEIVED = "scheme_application_received"
+    SCHEME_APPLICATION_VIEWED = "scheme_application_viewed"
     SCHEME_DECISION_RECORDED = "scheme_decision_recorded"
     SCHEME_DISCLOSURE_MADE = "scheme_disclosure_made"
     SCHEME_DISCLOSURE_WITHHELD = "scheme_disclosure_withheld"
