@@ -34,7 +34,7 @@ def _day(value: date | str | None) -> str:
             return _day(date.fromisoformat(value))
         except ValueError:
             return value
-    return f"{value.day} {value:%B %Y}" if value else ""
+    return f"{value:%-d %B %Y}" if value else ""
 
 
 def _humanise(value: str | None) -> str:

@@ -222,9 +222,15 @@ def ask_police_right_to_know(
 
 
 def view_application(app: App, session: Session, user: User, application_id: int) -> SchemeApplication:
-    """One application for police staff, and the view written to the audit trail: who read which application
-    and when is on record, as every read of a case is."""
+    """One application for police staff, and the view written to the audit trail."""
     application = get_application(session, user, application_id)
+    record_application_view(app, session, user, application)
+    return application
+
+
+def record_application_view(app: App, session: Session, user: User, application: SchemeApplication) -> None:
+    """Write a read of an application the caller has already let ``user`` see to the audit trail: who read
+    which application and when is on record, as every read of a case is."""
     record_event(
         session,
         app.clock,
@@ -233,7 +239,6 @@ def view_application(app: App, session: Session, user: User, application_id: int
         f"{user.display_name} viewed application {application.reference}",
         detail={"application_id": application.id},
     )
-    return application
 
 
 def list_applications(

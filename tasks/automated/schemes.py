@@ -304,7 +304,7 @@ def decided_by(application: SchemeApplication, data: dict[str, Any], ctx: Servic
     if data.get("forum") == "police_alone_on_immediate_risk":
         return f"Police alone, because of immediate risk ({ctx.actor.display_name if ctx.actor else 'police staff'})"
     day = meeting_day(data.get("meeting_date"))
-    met = f"{day.day} {day:%B %Y}" if day else text(data, "meeting_date")
+    met = f"{day:%-d %B %Y}" if day else text(data, "meeting_date")
     return f"{forum[0].upper()}{forum[1:]}, meeting of {met}"
 
 

@@ -64,9 +64,10 @@ def _task_page(
         fields = build_fields(view.form_schema, values, errors, choices=case_choices(session, view.task.case_id))
         error_list = summary or error_summary(fields)
         application = scheme_access.application_of_instance(session, user, view.instance.id)
-        if application is not None:
-            schemes.view_application(app, session, user, application.id)
-        facts = scheme_view.summary_facts(session, application, app.clock.now()) if application else {}
+        facts: dict[str, Any] = {}
+        if application is not None:  # application_of_instance has checked the user may see it
+            schemes.record_application_view(app, session, user, application)
+            facts = scheme_view.summary_facts(session, application, app.clock.now())
         return render(
             request,
             "task.html",
